@@ -1,0 +1,459 @@
+//! Opening a database by URL, applying the embedded migrations and resetting the schema.
+//!
+//! A URL starting with `postgres://` or `postgresql://` selects PostgreSQL; anything else is a
+//! SQLite path (an optional `sqlite://` prefix is stripped). The default is `data/spendsense.db`.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+/// The migrations under `migrations/`, compiled into the binary.
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations");
+
+/// The SQLite database used when neither a flag nor `DATABASE_URL` names one.
+pub const DEFAULT_SQLITE_PATH: &str = "data/spendsense.db";
+
+pub use any::AnyConnection;
+
+mod any {
+    // The derive generates public items of its own that carry no docs.
+    #![allow(missing_docs)]
+
+    use diesel::pg::PgConnection;
+    use diesel::sqlite::SqliteConnection;
+
+    /// A connection to either supported database, chosen at run time by URL.
+    #[derive(diesel::MultiConnection)]
+    pub enum AnyConnection {
+        /// An embedded SQLite database file.
+        Sqlite(SqliteConnection),
+        /// A PostgreSQL server (or a compatible cluster).
+        Postgresql(PgConnection),
+    }
+}
+
+/// Errors from opening, migrating or resetting a database. Each renders as one line that
+/// names the database, never its password.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The URL is not one this crate understands.
+    #[error("invalid database url {url:?}: {reason}")]
+    InvalidUrl {
+        /// The URL as given, with any password masked.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The connection could not be made.
+    #[error("cannot open {target}: {reason}")]
+    Connect {
+        /// The database, as [`DatabaseUrl`] displays it.
+        target: String,
+        /// The driver's message, on one line.
+        reason: String,
+    },
+    /// A query failed.
+    #[error("{context} on {target}: {source}")]
+    Query {
+        /// What was being done.
+        context: &'static str,
+        /// The database, as [`DatabaseUrl`] displays it.
+        target: String,
+        /// The driver's error.
+        source: diesel::result::Error,
+    },
+    /// Applying or reverting migrations failed.
+    #[error("{context} on {target}: {reason}")]
+    Migration {
+        /// What was being done.
+        context: &'static str,
+        /// The database, as [`DatabaseUrl`] displays it.
+        target: String,
+        /// The migration harness's message, on one line.
+        reason: String,
+    },
+}
+
+/// Where the data goes: a SQLite file or a PostgreSQL server, parsed from a URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A SQLite database file.
+    Sqlite {
+        /// Path of the database file.
+        path: PathBuf,
+    },
+    /// A PostgreSQL database.
+    Postgres {
+        /// The libpq connection URL, as given.
+        url: String,
+        /// Host name, IP address or Unix socket directory; `None` means libpq's default socket.
+        host: Option<String>,
+        /// TCP port.
+        port: u16,
+        /// Database name.
+        database: String,
+    },
+}
+
+impl DatabaseUrl {
+    /// Picks the database from an explicit URL, else `DATABASE_URL`, else the default SQLite file.
+    pub fn from_arg_or_env(arg: Option<&str>) -> Result<Self, DbError> {
+        match arg {
+            Some(url) => Self::parse(url),
+            None => match std::env::var("DATABASE_URL") {
+                Ok(url) if !url.is_empty() => Self::parse(&url),
+                _ => Ok(Self::Sqlite { path: PathBuf::from(DEFAULT_SQLITE_PATH) }),
+            },
+        }
+    }
+
+    /// Parses a `postgres://` / `postgresql://` URL, a `sqlite://` URL or a plain file path.
+    pub fn parse(url: &str) -> Result<Self, DbError> {
+        let invalid = |reason: &str| DbError::InvalidUrl {
+            url: mask_password(url),
+            reason: reason.to_owned(),
+        };
+        if url.trim().is_empty() {
+            return Err(invalid("it is empty"));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return parse_postgres(url).map_err(|reason| invalid(&reason));
+        }
+        if let Some((scheme, _)) = url.split_once("://") {
+            if scheme != "sqlite" {
+                return Err(invalid("expected postgres://, postgresql://, sqlite:// or a file path"));
+            }
+        }
+        let path = url.strip_prefix("sqlite://").unwrap_or(url);
+        if path.is_empty() {
+            return Err(invalid("the SQLite path is empty"));
+        }
+        Ok(Self::Sqlite { path: PathBuf::from(path) })
+    }
+
+    /// Whether the database is on this machine: a SQLite file, a Unix socket, `localhost`,
+    /// or a loopback address (127.0.0.0/8, ::1).
+    pub fn is_local(&self) -> bool {
+        match self {
+            Self::Sqlite { .. } => true,
+            Self::Postgres { host: None, .. } => true,
+            Self::Postgres { host: Some(host), .. } => {
+                host.starts_with('/')
+                    || host.eq_ignore_ascii_case("localhost")
+                    || host
+                        .trim_start_matches('[')
+                        .trim_end_matches(']')
+                        .parse::<IpAddr>()
+                        .is_ok_and(|ip| ip.is_loopback())
+            }
+        }
+    }
+
+    /// Whether this is a PostgreSQL database.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Self::Postgres { .. })
+    }
+
+    /// Opens a connection, enables SQLite's foreign keys, and applies pending migrations.
+    pub fn open(&self) -> Result<AnyConnection, DbError> {
+        let mut conn = self.connect()?;
+        run_migrations(&mut conn, self)?;
+        Ok(conn)
+    }
+
+    /// Opens a connection without touching the schema.
+    pub fn connect(&self) -> Result<AnyConnection, DbError> {
+        match self {
+            Self::Sqlite { path } => {
+                let conn = open_sqlite(path).map_err(|reason| self.connect_error(reason))?;
+                Ok(AnyConnection::Sqlite(conn))
+            }
+            Self::Postgres { url, .. } => {
+                let conn = PgConnection::establish(url)
+                    .map_err(|e| self.connect_error(e.to_string()))?;
+                Ok(AnyConnection::Postgresql(conn))
+            }
+        }
+    }
+
+    /// Creates the PostgreSQL database if the server does not have it yet, by connecting to
+    /// the server's `postgres` database. Does nothing for SQLite.
+    pub fn create_if_missing(&self) -> Result<(), DbError> {
+        let Self::Postgres { url, database, .. } = self else {
+            return Ok(());
+        };
+        if PgConnection::establish(url).is_ok() {
+            return Ok(());
+        }
+        let admin_url = replace_database(url, "postgres");
+        let mut admin = PgConnection::establish(&admin_url)
+            .map_err(|e| self.connect_error(e.to_string()))?;
+        let exists: bool = diesel::select(diesel::dsl::exists(
+            pg_database::table.filter(pg_database::datname.eq(database)),
+        ))
+        .get_result(&mut admin)
+        .map_err(|source| self.query_error("look up the database", source))?;
+        if !exists {
+            let quoted = format!("\"{}\"", database.replace('"', "\"\""));
+            admin
+                .batch_execute(&format!("CREATE DATABASE {quoted}"))
+                .map_err(|source| self.query_error("create the database", source))?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn connect_error(&self, reason: String) -> DbError {
+        DbError::Connect { target: self.to_string(), reason: one_line(&reason) }
+    }
+
+    /// Wraps a query error with this database's name.
+    pub fn query_error(&self, context: &'static str, source: diesel::result::Error) -> DbError {
+        DbError::Query { context, target: self.to_string(), source }
+    }
+}
+
+mod pg_catalog {
+    #![allow(missing_docs)]
+
+    diesel::table! {
+        /// PostgreSQL's list of databases.
+        pg_database (datname) {
+            datname -> Text,
+        }
+    }
+}
+
+use pg_catalog::pg_database;
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sqlite { path } => write!(f, "SQLite database {}", path.display()),
+            Self::Postgres { host, port, database, .. } => {
+                let host = host.as_deref().unwrap_or("the local socket");
+                write!(f, "PostgreSQL database {database:?} on {host}:{port}")
+            }
+        }
+    }
+}
+
+/// Applies every pending migration.
+pub fn run_migrations(conn: &mut AnyConnection, target: &DatabaseUrl) -> Result<(), DbError> {
+    conn.run_pending_migrations(MIGRATIONS).map(drop).map_err(|e| DbError::Migration {
+        context: "apply migrations",
+        target: target.to_string(),
+        reason: one_line(&e.to_string()),
+    })
+}
+
+/// Reverts every applied migration, then applies them all again: an empty, current schema.
+pub fn reset(conn: &mut AnyConnection, target: &DatabaseUrl) -> Result<(), DbError> {
+    conn.revert_all_migrations(MIGRATIONS).map(drop).map_err(|e| DbError::Migration {
+        context: "revert migrations",
+        target: target.to_string(),
+        reason: one_line(&e.to_string()),
+    })?;
+    run_migrations(conn, target)
+}
+
+fn open_sqlite(path: &Path) -> Result<SqliteConnection, String> {
+    let path_str = path.to_str().ok_or("the path is not valid UTF-8")?;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if !parent.is_dir() {
+            return Err(format!("directory {} does not exist", parent.display()));
+        }
+    }
+    let mut conn = SqliteConnection::establish(path_str).map_err(|e| e.to_string())?;
+    // A query that reads the file proves it really is a SQLite database, and foreign keys are
+    // off by default in SQLite.
+    conn.batch_execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; SELECT count(*) FROM sqlite_master;")
+        .map_err(|e| e.to_string())?;
+    Ok(conn)
+}
+
+fn parse_postgres(url: &str) -> Result<DatabaseUrl, String> {
+    let rest = url.split_once("://").map(|(_, rest)| rest).unwrap_or_default();
+    let (before_query, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (authority, path) = before_query.split_once('/').unwrap_or((before_query, ""));
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
+    let (mut host, mut port) = split_host_port(host_port)?;
+    let mut database = percent_decode(path);
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let value = percent_decode(value);
+        match key {
+            "host" => host = Some(value),
+            "port" => port = value.parse().map_err(|_| format!("bad port {value:?}"))?,
+            "dbname" => database = value,
+            _ => {}
+        }
+    }
+    let user = authority.rsplit_once('@').map(|(userinfo, _)| {
+        percent_decode(userinfo.split_once(':').map_or(userinfo, |(user, _)| user))
+    });
+    if database.is_empty() {
+        // libpq's default database is the user name.
+        database = user.filter(|u| !u.is_empty()).unwrap_or_else(|| "postgres".to_owned());
+    }
+    Ok(DatabaseUrl::Postgres { url: url.to_owned(), host, port, database })
+}
+
+fn split_host_port(host_port: &str) -> Result<(Option<String>, u16), String> {
+    let parse_port = |p: &str| p.parse::<u16>().map_err(|_| format!("bad port {p:?}"));
+    if host_port.is_empty() {
+        return Ok((None, 5432));
+    }
+    if let Some(rest) = host_port.strip_prefix('[') {
+        let (host, after) = rest.split_once(']').ok_or("unclosed '[' in the host")?;
+        let port = match after.strip_prefix(':') {
+            Some(p) => parse_port(p)?,
+            None => 5432,
+        };
+        return Ok((Some(host.to_owned()), port));
+    }
+    match host_port.rsplit_once(':') {
+        Some((host, p)) => Ok((Some(percent_decode(host)), parse_port(p)?)),
+        None => Ok((Some(percent_decode(host_port)), 5432)),
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3])
+                .ok()
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+            {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Returns the URL with its database path replaced by `database`.
+fn replace_database(url: &str, database: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", url));
+    let (before_query, query) = match rest.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (rest, None),
+    };
+    let authority = before_query.split_once('/').map_or(before_query, |(a, _)| a);
+    let query: Vec<&str> = query
+        .map(|q| q.split('&').filter(|p| !p.starts_with("dbname=")).collect())
+        .unwrap_or_default();
+    let mut out = format!("{scheme}://{authority}/{database}");
+    if !query.is_empty() {
+        out.push('?');
+        out.push_str(&query.join("&"));
+    }
+    out
+}
+
+/// Hides the password of a URL such as `postgres://user:secret@host/db`.
+pub fn mask_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_sqlite_paths_and_urls() {
+        assert_eq!(
+            DatabaseUrl::parse("data/x.db").unwrap(),
+            DatabaseUrl::Sqlite { path: "data/x.db".into() }
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///tmp/x.db").unwrap(),
+            DatabaseUrl::Sqlite { path: "/tmp/x.db".into() }
+        );
+        assert!(DatabaseUrl::parse("mysql://root@localhost/db").is_err());
+        assert!(DatabaseUrl::parse("").is_err());
+    }
+
+    #[test]
+    fn parses_postgres_urls() {
+        let DatabaseUrl::Postgres { host, port, database, .. } =
+            DatabaseUrl::parse("postgres://u:p%40ss@db.example.com:6543/app?sslmode=require").unwrap()
+        else {
+            panic!("not postgres")
+        };
+        assert_eq!((host.as_deref(), port, database.as_str()), (Some("db.example.com"), 6543, "app"));
+        let DatabaseUrl::Postgres { host, port, database, .. } =
+            DatabaseUrl::parse("postgresql://[::1]/x").unwrap()
+        else {
+            panic!("not postgres")
+        };
+        assert_eq!((host.as_deref(), port, database.as_str()), (Some("::1"), 5432, "x"));
+        let DatabaseUrl::Postgres { host, database, .. } =
+            DatabaseUrl::parse("postgres://bob@/?host=/var/run/postgresql").unwrap()
+        else {
+            panic!("not postgres")
+        };
+        assert_eq!((host.as_deref(), database.as_str()), (Some("/var/run/postgresql"), "bob"));
+        assert!(DatabaseUrl::parse("postgres://h:notaport/db").is_err());
+    }
+
+    #[test]
+    fn tells_local_from_remote() {
+        let local = [
+            "data/x.db",
+            "postgres://127.0.0.1/db",
+            "postgres://127.8.9.10:5433/db",
+            "postgres://localhost/db",
+            "postgres://[::1]/db",
+            "postgres:///db",
+            "postgres://u@/db?host=/run/postgresql",
+        ];
+        for url in local {
+            assert!(DatabaseUrl::parse(url).unwrap().is_local(), "{url} should be local");
+        }
+        let remote = [
+            "postgres://10.0.0.5/db",
+            "postgres://db.example.com/db",
+            "postgres://[2001:db8::1]/db",
+            "postgres://127.0.0.1/db?host=db.example.com",
+        ];
+        for url in remote {
+            assert!(!DatabaseUrl::parse(url).unwrap().is_local(), "{url} should be remote");
+        }
+    }
+
+    #[test]
+    fn masks_passwords() {
+        assert_eq!(mask_password("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(mask_password("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(replace_database("postgres://u@h:1/app?sslmode=require", "postgres"),
+            "postgres://u@h:1/postgres?sslmode=require");
+    }
+}
