@@ -122,6 +122,11 @@ impl Dataset {
         for bundle in bundles {
             rows.push_bundle(bundle);
         }
-        Dataset { meta, users: rows.users, accounts: rows.accounts, transactions: rows.transactions }
+        Dataset {
+            meta,
+            users: rows.users,
+            accounts: rows.accounts,
+            transactions: rows.transactions,
+        }
     }
 }

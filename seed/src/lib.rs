@@ -6,6 +6,7 @@
 
 pub mod catalog;
 pub mod dataset;
+pub mod fixtures;
 pub mod generate;
 pub mod json;
 pub mod load;

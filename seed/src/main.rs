@@ -7,6 +7,7 @@ use anyhow::Context;
 use backend::DatabaseUrl;
 use chrono::{NaiveDate, Utc};
 use clap::{Parser, Subcommand};
+use seed::fixtures;
 use seed::generate::GenConfig;
 use seed::load::LoadMode;
 use seed::pipeline::{self, Outputs, RunReport};
@@ -30,15 +31,27 @@ enum Command {
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
     },
+    /// Write the pinned CI fixture dataset to backend/tests/fixtures/users.json and load it
+    /// into a fresh database.
+    Fixtures {
+        /// Database for the fixtures [default: target/fixtures/spendsense.db, created afresh].
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
 }
 
 #[derive(Debug, clap::Args)]
 struct SeedArgs {
     /// How many users to generate.
-    #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    #[arg(long, value_name = "N", default_value_t = 50, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
     num_users: u64,
     /// Seed for every random choice; the same seed and --as-of give the same bytes.
-    #[arg(long, value_name = "S", default_value_t = 42)]
+    #[arg(
+        long,
+        value_name = "S",
+        default_value_t = 42,
+        allow_negative_numbers = true
+    )]
     seed: u64,
     /// Date all generated dates are relative to (YYYY-MM-DD) [default: today, UTC].
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
@@ -64,7 +77,8 @@ struct SeedArgs {
 }
 
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| format!("{e} (expected YYYY-MM-DD, a real date)"))
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|e| format!("{e} (expected YYYY-MM-DD, a real date)"))
 }
 
 fn main() -> ExitCode {
@@ -73,7 +87,13 @@ fn main() -> ExitCode {
         Err(e) if e.use_stderr() => {
             // clap's message is several lines; its first line says everything.
             let rendered = e.render().to_string();
-            eprintln!("{}", rendered.lines().next().unwrap_or("error: invalid arguments"));
+            eprintln!(
+                "{}",
+                rendered
+                    .lines()
+                    .next()
+                    .unwrap_or("error: invalid arguments")
+            );
             return ExitCode::from(2);
         }
         Err(e) => {
@@ -102,6 +122,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("Reset {url}: every migration re-applied, tables empty");
             Ok(())
         }
+        Some(Command::Fixtures { database_url }) => fixtures(database_url),
         None => seed(cli.seed),
     }
 }
@@ -117,7 +138,10 @@ fn seed(args: SeedArgs) -> anyhow::Result<()> {
     let database = if args.no_db {
         None
     } else {
-        Some((DatabaseUrl::from_arg_or_env(args.database_url.as_deref())?, LoadMode::Replace))
+        Some((
+            DatabaseUrl::from_arg_or_env(args.database_url.as_deref())?,
+            LoadMode::Replace,
+        ))
     };
     if let Some(path) = &args.from {
         let database = database.expect("--from conflicts with --no-db");
@@ -129,17 +153,63 @@ fn seed(args: SeedArgs) -> anyhow::Result<()> {
     }
 
     let as_of = args.as_of.unwrap_or_else(|| Utc::now().date_naive());
-    let config = GenConfig { seed: args.seed, as_of };
+    let config = GenConfig {
+        seed: args.seed,
+        as_of,
+    };
     let meta = pipeline::meta(&config, args.num_users);
-    let outputs = Outputs { json: (!args.no_json).then(|| args.out.clone()), database: database.clone() };
+    let outputs = Outputs {
+        json: (!args.no_json).then(|| args.out.clone()),
+        database: database.clone(),
+    };
     let report = pipeline::generate(&config, &meta, 0..args.num_users, &outputs, &progress)?;
-    println!("Generated {} (seed {}, as of {})", report.counts, config.seed, config.as_of);
+    println!(
+        "Generated {} (seed {}, as of {})",
+        report.counts, config.seed, config.as_of
+    );
     if let Some(path) = &outputs.json {
         println!("Wrote {}", path.display());
     }
     if let Some((target, _)) = &database {
         print_loaded(&report, target);
     }
+    Ok(())
+}
+
+fn fixtures(database_url: Option<String>) -> anyhow::Result<()> {
+    let url = match database_url {
+        Some(url) => DatabaseUrl::parse(&url)?,
+        None => {
+            let path = PathBuf::from(fixtures::DATABASE_PATH);
+            let dir = path.parent().expect("the fixture path has a folder");
+            std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
+            match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(e).with_context(|| format!("remove {}", path.display()));
+                }
+                _ => {}
+            }
+            DatabaseUrl::Sqlite { path }
+        }
+    };
+    // A fresh schema, whatever the database held before.
+    pipeline::reset_db(&url)?;
+    let config = fixtures::config();
+    let meta = pipeline::meta(&config, fixtures::NUM_USERS);
+    let json = PathBuf::from(fixtures::JSON_PATH);
+    let outputs = Outputs {
+        json: Some(json.clone()),
+        database: Some((url.clone(), LoadMode::Replace)),
+    };
+    let report = pipeline::generate(
+        &config,
+        &meta,
+        0..fixtures::NUM_USERS,
+        &outputs,
+        &Progress::default(),
+    )?;
+    println!("Wrote fixtures: {} to {}", report.counts, json.display());
+    print_loaded(&report, &url);
     Ok(())
 }
 

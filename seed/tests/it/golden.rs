@@ -1,0 +1,50 @@
+//! Golden digests: the exact bytes of the default dataset and of the committed fixtures.
+//!
+//! A failure here means generated output changed. If the change is deliberate, bump
+//! `GENERATOR`'s version if users should notice, update the digest below, and run
+//! `cargo xtask fixtures` to refresh the committed fixture file.
+
+use sha2::{Digest, Sha256};
+
+use crate::support::{AS_OF, as_of, write_json_bytes};
+
+/// SHA-256 of `seed --num-users 50 --seed 42 --as-of 2025-06-01`'s users.json.
+const DEFAULT_50_USERS_SHA256: &str =
+    "601552f49e7d0aaf446569b6c44a56eeea7ab1dc39b06066a1ff737148259edc";
+
+fn hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn the_default_dataset_matches_its_golden_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    let meta = seed::pipeline::meta(&crate::support::config(42), 50);
+    assert_eq!(meta.as_of, as_of());
+    let bytes = write_json_bytes(&meta, 42, 50, dir.path());
+    let digest = hex(&bytes);
+    assert_eq!(
+        digest, DEFAULT_50_USERS_SHA256,
+        "users.json for 50 users, seed 42, as of {AS_OF} changed; if deliberate, update the digest"
+    );
+}
+
+#[test]
+fn the_committed_fixtures_match_the_generator() {
+    let committed = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(seed::fixtures::JSON_PATH);
+    let committed = std::fs::read(&committed).expect("the fixture file is committed");
+    let dir = tempfile::tempdir().unwrap();
+    let config = seed::fixtures::config();
+    let meta = seed::pipeline::meta(&config, seed::fixtures::NUM_USERS);
+    let fresh = write_json_bytes(&meta, config.seed, seed::fixtures::NUM_USERS, dir.path());
+    assert!(
+        committed == fresh,
+        "{} is stale: run `cargo xtask fixtures`",
+        seed::fixtures::JSON_PATH
+    );
+}

@@ -1,0 +1,107 @@
+//! Shared helpers: pinned settings, in-memory datasets, running the binary, reading a database.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use backend::schema::{accounts, transactions, users};
+use backend::{Account, Transaction, User};
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use seed::dataset::{Dataset, Meta};
+use seed::generate::{GenConfig, generate_user};
+use seed::json::{EncodedRows, JsonWriter, encode_bundle};
+use seed::pipeline;
+
+/// The as-of date pinned in tests, so results do not depend on the day they run.
+pub(crate) const AS_OF: &str = "2025-06-01";
+
+pub(crate) fn as_of() -> NaiveDate {
+    NaiveDate::parse_from_str(AS_OF, "%Y-%m-%d").unwrap()
+}
+
+pub(crate) fn config(seed: u64) -> GenConfig {
+    GenConfig {
+        seed,
+        as_of: as_of(),
+    }
+}
+
+/// Generates `num_users` users in memory.
+pub(crate) fn dataset(seed: u64, num_users: u64) -> Dataset {
+    let config = config(seed);
+    let meta = pipeline::meta(&config, num_users);
+    Dataset::from_bundles(meta, (0..num_users).map(|i| generate_user(&config, i)))
+}
+
+/// The bytes the streaming writer produces for a dataset.
+pub(crate) fn write_json_bytes(meta: &Meta, seed: u64, num_users: u64, dir: &Path) -> Vec<u8> {
+    let config = GenConfig {
+        seed,
+        as_of: meta.as_of,
+    };
+    let path = dir.join("users.json");
+    let mut writer = JsonWriter::create(&path, meta).unwrap();
+    for index in 0..num_users {
+        let bundle = generate_user(&config, index);
+        let mut encoded = EncodedRows::default();
+        encode_bundle(&bundle, &mut encoded);
+        let counts = seed::dataset::RowCounts {
+            users: 1,
+            accounts: bundle.accounts.len() as u64,
+            transactions: bundle.transactions.len() as u64,
+        };
+        writer.write(&encoded, counts).unwrap();
+    }
+    writer.finish().unwrap().persist().unwrap();
+    std::fs::read(&path).unwrap()
+}
+
+/// Runs the `seed` binary with `args` in `dir`, with no DATABASE_URL from the environment.
+pub(crate) fn run_seed(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_seed"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("run the seed binary")
+}
+
+pub(crate) fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+pub(crate) fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Every row of a SQLite database, through the backend's models, in a stable order.
+pub(crate) fn read_sqlite(path: &Path) -> (Vec<User>, Vec<Account>, Vec<Transaction>) {
+    let mut conn = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+    let users = users::table
+        .select(User::as_select())
+        .order(users::id)
+        .load(&mut conn)
+        .unwrap();
+    let accounts = accounts::table
+        .select(Account::as_select())
+        .order(accounts::id)
+        .load(&mut conn)
+        .unwrap();
+    let transactions = transactions::table
+        .select(Transaction::as_select())
+        .order(transactions::id)
+        .load(&mut conn)
+        .unwrap();
+    (users, accounts, transactions)
+}
+
+/// A dataset's rows sorted by id, to compare with [`read_sqlite`].
+pub(crate) fn sorted_rows(dataset: &Dataset) -> (Vec<User>, Vec<Account>, Vec<Transaction>) {
+    let mut users = dataset.users.clone();
+    let mut accounts = dataset.accounts.clone();
+    let mut transactions = dataset.transactions.clone();
+    users.sort_by(|a, b| a.id.cmp(&b.id));
+    accounts.sort_by(|a, b| a.id.cmp(&b.id));
+    transactions.sort_by(|a, b| a.id.cmp(&b.id));
+    (users, accounts, transactions)
+}

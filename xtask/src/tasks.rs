@@ -1,0 +1,81 @@
+//! `seed`, `reset-db`, `fixtures` and `stats`: each builds the `seed` binary and runs it.
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use xshell::{Shell, cmd};
+
+use crate::flags;
+
+/// Runs the release `seed` binary with `args` through `cargo run`, passing its exit code on.
+/// Cargo's own progress shows only while it compiles; an up-to-date binary starts silently.
+pub(crate) fn run_seed(sh: &Shell, args: Vec<OsString>) -> anyhow::Result<ExitCode> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command: std::process::Command = cmd!(
+        sh,
+        "{cargo} run --release --quiet --package seed --bin seed --"
+    )
+    .args(args)
+    .into();
+    let status = command.status().context("run cargo")?;
+    Ok(match status.code() {
+        Some(0) => ExitCode::SUCCESS,
+        Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        None => ExitCode::FAILURE,
+    })
+}
+
+fn push_opt(args: &mut Vec<OsString>, flag: &str, value: Option<impl Into<OsString>>) {
+    if let Some(value) = value {
+        args.push(flag.into());
+        args.push(value.into());
+    }
+}
+
+fn push_flag(args: &mut Vec<OsString>, flag: &str, set: bool) {
+    if set {
+        args.push(flag.into());
+    }
+}
+
+impl flags::Seed {
+    pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<ExitCode> {
+        let mut args = Vec::new();
+        push_opt(&mut args, "--num-users", self.num_users);
+        push_opt(&mut args, "--seed", self.seed);
+        push_opt(&mut args, "--as-of", self.as_of);
+        push_opt(&mut args, "--out", self.out);
+        push_opt(&mut args, "--database-url", self.database_url);
+        push_flag(&mut args, "--no-db", self.no_db);
+        push_flag(&mut args, "--no-json", self.no_json);
+        push_opt(&mut args, "--from", self.from);
+        push_opt(&mut args, "--threads", self.threads);
+        push_flag(&mut args, "--quiet", self.quiet);
+        run_seed(sh, args)
+    }
+}
+
+impl flags::ResetDb {
+    pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<ExitCode> {
+        let mut args = vec!["reset-db".into()];
+        push_opt(&mut args, "--database-url", self.database_url);
+        run_seed(sh, args)
+    }
+}
+
+impl flags::Fixtures {
+    pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<ExitCode> {
+        let mut args = vec!["fixtures".into()];
+        push_opt(&mut args, "--database-url", self.database_url);
+        run_seed(sh, args)
+    }
+}
+
+impl flags::Stats {
+    pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<ExitCode> {
+        let mut args = vec!["stats".into()];
+        args.extend(self.path.map(OsString::from));
+        run_seed(sh, args)
+    }
+}
