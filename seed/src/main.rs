@@ -11,7 +11,8 @@ use seed::fixtures;
 use seed::generate::GenConfig;
 use seed::load::LoadMode;
 use seed::pipeline::{self, Outputs, RunReport};
-use seed::progress::Progress;
+use seed::progress::{Display, DisplayMode, INTERRUPTED, Plan, Progress};
+use std::sync::atomic::Ordering;
 
 /// Deterministic synthetic SpendSense users, accounts and transactions.
 #[derive(Debug, Parser)]
@@ -30,6 +31,13 @@ enum Command {
         /// Database to reset [default: $DATABASE_URL, else data/spendsense.db].
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
+    },
+    /// Time SQLite's own fills of a loaded database's tables (for `cargo xtask bench`).
+    #[command(hide = true)]
+    SqliteCeiling {
+        /// A SQLite database holding a loaded dataset.
+        #[arg(long, value_name = "PATH")]
+        database_url: PathBuf,
     },
     /// Write the pinned CI fixture dataset to backend/tests/fixtures/users.json and load it
     /// into a fresh database.
@@ -74,6 +82,9 @@ struct SeedArgs {
     /// Threads for generation [default: one per core]; the output does not depend on it.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     threads: Option<u16>,
+    /// Show no progress; print only the summary and errors.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
@@ -123,11 +134,36 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Fixtures { database_url }) => fixtures(database_url),
+        Some(Command::SqliteCeiling { database_url }) => {
+            let (rows, fills) = seed::load::ceiling::measure_sqlite_fills(&database_url)?;
+            for fill in fills {
+                let secs = fill.time.as_secs_f64();
+                println!("fill\t{}\t{secs:.3}\t{rows}", fill.name);
+            }
+            Ok(())
+        }
         None => seed(cli.seed),
     }
 }
 
+/// The first Ctrl-C asks the pipeline to stop and roll back; a second one exits at once
+/// (SQLite's journal and PostgreSQL's transaction still keep the database as it was).
+fn handle_ctrl_c() {
+    let _ = ctrlc::set_handler(|| {
+        if INTERRUPTED.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("interrupted: rolling back (press Ctrl-C again to exit at once)");
+    });
+}
+
 fn seed(args: SeedArgs) -> anyhow::Result<()> {
+    handle_ctrl_c();
+    let display_mode = if args.quiet {
+        DisplayMode::Quiet
+    } else {
+        DisplayMode::Auto
+    };
     if let Some(threads) = args.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads.into())
@@ -146,9 +182,20 @@ fn seed(args: SeedArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.from {
         let database = database.expect("--from conflicts with --no-db");
         let target = database.0.clone();
-        let report = pipeline::load_file(path, database, &progress)?;
+        let display = Display::start(
+            &progress,
+            Plan {
+                total_users: None,
+                loads: true,
+            },
+            display_mode,
+        );
+        let report = pipeline::load_file(path, database, &progress);
+        display.finish();
+        let report = report?;
         println!("Read {} from {}", report.counts, path.display());
         print_loaded(&report, &target);
+        print_timings(&report, "read");
         return Ok(());
     }
 
@@ -162,17 +209,36 @@ fn seed(args: SeedArgs) -> anyhow::Result<()> {
         json: (!args.no_json).then(|| args.out.clone()),
         database: database.clone(),
     };
-    let report = pipeline::generate(&config, &meta, 0..args.num_users, &outputs, &progress)?;
+    let plan = Plan {
+        total_users: Some(args.num_users),
+        loads: database.is_some(),
+    };
+    let display = Display::start(&progress, plan, display_mode);
+    let report = pipeline::generate(&config, &meta, 0..args.num_users, &outputs, &progress);
+    display.finish();
+    let report = report?;
     println!(
         "Generated {} (seed {}, as of {})",
         report.counts, config.seed, config.as_of
     );
-    if let Some(path) = &outputs.json {
-        println!("Wrote {}", path.display());
+    if let (Some(path), Some(bytes)) = (&outputs.json, report.json_bytes) {
+        println!(
+            "Wrote {} ({:.1} MiB)",
+            path.display(),
+            bytes as f64 / (1024.0 * 1024.0)
+        );
     }
     if let Some((target, _)) = &database {
         print_loaded(&report, target);
     }
+    print_timings(
+        &report,
+        if outputs.json.is_some() {
+            "generate+json"
+        } else {
+            "generate"
+        },
+    );
     Ok(())
 }
 
@@ -213,8 +279,46 @@ fn fixtures(database_url: Option<String>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The process's peak resident set size, from Linux's /proc; `None` elsewhere.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
 fn print_loaded(report: &RunReport, target: &DatabaseUrl) {
     if let Some(load) = &report.load {
         println!("Loaded {} into {target}", load.counts);
+    }
+}
+
+/// Prints wall time and rate per phase. Producing overlaps inserting, so the phases add up
+/// to more than the total.
+fn print_timings(report: &RunReport, produce: &str) {
+    let rows = report.counts.total();
+    let rate = |d: std::time::Duration| {
+        let per_sec = rows as f64 / d.as_secs_f64().max(1e-9);
+        if per_sec >= 1e6 {
+            format!("{:.2}M rows/s", per_sec / 1e6)
+        } else {
+            format!("{:.0}k rows/s", per_sec / 1e3)
+        }
+    };
+    let mut lines = vec![(produce, report.produce, Some(rate(report.produce)))];
+    if let Some(load) = &report.load {
+        lines.push(("insert", load.insert, Some(rate(load.insert))));
+        lines.push(("index", load.index, None));
+        lines.push(("check", load.check, None));
+    }
+    lines.push(("total", report.total, Some(rate(report.total))));
+    for (name, time, rate) in lines {
+        println!(
+            "  {name:<14} {:>8.2} s  {}",
+            time.as_secs_f64(),
+            rate.unwrap_or_default()
+        );
+    }
+    if let Some(kib) = peak_rss_kib() {
+        println!("  peak RSS {:>10.1} MiB", kib as f64 / 1024.0);
     }
 }

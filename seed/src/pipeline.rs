@@ -8,6 +8,7 @@
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -19,7 +20,7 @@ use crate::dataset::{Meta, RowBatch, RowCounts};
 use crate::generate::{GENERATOR, GenConfig, generate_user};
 use crate::json::{EncodedRows, JsonWriter, PreparedJson, encode_bundle, read_json};
 use crate::load::{LoadMode, LoadReport, Loader};
-use crate::progress::Progress;
+use crate::progress::{INTERRUPTED, Progress};
 
 /// Users generated per chunk: large enough to keep both cores busy, small enough that a
 /// few chunks in flight stay within a few tens of MiB.
@@ -97,7 +98,11 @@ pub fn generate(
         let (rows, encoded) = generate_chunk(config, start..end, want_json);
         let chunk_counts = rows.counts();
         counts.add(chunk_counts);
-        progress.add_generated(end - start);
+        progress.add_generated(end - start, chunk_counts.total());
+        if INTERRUPTED.load(Ordering::Relaxed) {
+            send_result = Err(anyhow::anyhow!("interrupted; nothing was changed"));
+            break;
+        }
         if want_json && to_writer.send((encoded, chunk_counts)).is_err() {
             break; // The writer failed; its error is collected below.
         }
@@ -110,15 +115,13 @@ pub fn generate(
         start = end;
     }
     drop(to_writer);
-
-    let prepared: Option<PreparedJson> = match writer_thread {
-        Some(thread) => {
-            let writer = thread.join().expect("the json writer does not panic")?;
-            Some(writer.finish()?)
-        }
-        None => None,
-    };
+    let writer = writer_thread
+        .map(|thread| thread.join().expect("the json writer does not panic"))
+        .transpose();
+    // Returning early drops the loader, which rolls back, and the writer, which deletes its
+    // temp files: neither output changes.
     send_result?;
+    let prepared = writer?.map(JsonWriter::finish).transpose()?;
     let produce = started.elapsed();
     let load = match loader {
         Some(loader) => Some(loader.commit()?),
@@ -175,7 +178,14 @@ pub fn load_file(
         database: Some(database),
     };
     let mut loader = start_loader(&outputs, progress)?.expect("a database was given");
-    let source = read_json(path, READ_BATCH_ROWS, &mut |batch| loader.send(batch))?;
+    let source = read_json(path, READ_BATCH_ROWS, &mut |batch| {
+        let counts = batch.counts();
+        progress.add_generated(counts.users, counts.total());
+        if INTERRUPTED.load(Ordering::Relaxed) {
+            anyhow::bail!("interrupted; nothing was changed");
+        }
+        loader.send(batch)
+    })?;
     let produce = started.elapsed();
     let load = loader.commit()?;
     let _ = source.meta;

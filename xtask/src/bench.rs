@@ -1,13 +1,264 @@
-//! `cargo xtask bench`: runs the release binary at several sizes and writes BENCHMARKS.md.
+//! `cargo xtask bench`: runs the release binary at several sizes, each phase alone and all
+//! together, next to SQLite's own fastest fill of the same schema, and writes the table into
+//! BENCHMARKS.md between its `bench:begin` and `bench:end` markers.
 
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
-use xshell::Shell;
+use anyhow::Context;
+use xshell::{Shell, cmd};
 
 use crate::flags;
 
+/// Every run pins the date, so runs at any time generate the same rows.
+const AS_OF: &str = "2025-06-01";
+const BEGIN: &str = "<!-- bench:begin -->";
+const END: &str = "<!-- bench:end -->";
+
+/// One measured command.
+struct Run {
+    size: u64,
+    what: String,
+    wall: Duration,
+    rows: u64,
+    peak_rss_mib: Option<f64>,
+    note: String,
+}
+
 impl flags::Bench {
-    pub(crate) fn run(self, _sh: &Shell) -> anyhow::Result<ExitCode> {
-        anyhow::bail!("bench: not written yet")
+    pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<ExitCode> {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        cmd!(sh, "{cargo} build --release --package seed --bin seed").run()?;
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map_or_else(|| PathBuf::from("target"), PathBuf::from);
+        let seed = sh.current_dir().join(target.join("release").join("seed"));
+        let dir = sh.current_dir().join("target").join("bench");
+        sh.create_dir(&dir)?;
+        let json = dir.join("users.json");
+        let db = dir.join("bench.db");
+
+        let mut runs = Vec::new();
+        for &size in &self.sizes {
+            let n = size.to_string();
+            let base = ["--num-users", n.as_str(), "--as-of", AS_OF, "--quiet"];
+            let json_s = json.to_str().context("bench path is UTF-8")?;
+            let db_s = db.to_str().context("bench path is UTF-8")?;
+
+            runs.push(measure(
+                sh,
+                &seed,
+                size,
+                "generate + JSON",
+                &[&base[..], &["--no-db", "--out", json_s]].concat(),
+            )?);
+            remove_db(sh, &db)?;
+            runs.push(measure(
+                sh,
+                &seed,
+                size,
+                "generate + SQLite",
+                &[&base[..], &["--no-json", "--database-url", db_s]].concat(),
+            )?);
+            remove_db(sh, &db)?;
+            runs.push(measure(
+                sh,
+                &seed,
+                size,
+                "generate + JSON + SQLite",
+                &[&base[..], &["--out", json_s, "--database-url", db_s]].concat(),
+            )?);
+            remove_db(sh, &db)?;
+            runs.push(measure(
+                sh,
+                &seed,
+                size,
+                "JSON file → SQLite (--from)",
+                &["--from", json_s, "--database-url", db_s, "--quiet"],
+            )?);
+            runs.extend(ceiling(sh, &seed, size, &db)?);
+            if let Some(url) = &self.postgres_url {
+                cmd!(sh, "{seed} reset-db --database-url {url}")
+                    .quiet()
+                    .ignore_stdout()
+                    .run()?;
+                runs.push(measure(
+                    sh,
+                    &seed,
+                    size,
+                    "generate + PostgreSQL (COPY)",
+                    &[&base[..], &["--no-json", "--database-url", url]].concat(),
+                )?);
+            }
+            eprintln!("bench: {size} users done");
+        }
+        sh.remove_path(&db)?;
+        sh.remove_path(&json)?;
+        let report = render(sh, &runs)?;
+        write_report(sh, &self.out, &report)?;
+        println!("{report}");
+        println!("Wrote {}", self.out.display());
+        Ok(ExitCode::SUCCESS)
     }
+}
+
+fn remove_db(sh: &Shell, db: &Path) -> anyhow::Result<()> {
+    for suffix in ["", "-journal", "-wal", "-shm"] {
+        sh.remove_path(format!("{}{suffix}", db.display()))?;
+    }
+    Ok(())
+}
+
+/// Runs the seed binary once, timing it from the outside and reading its summary.
+fn measure(sh: &Shell, seed: &Path, size: u64, what: &str, args: &[&str]) -> anyhow::Result<Run> {
+    let started = Instant::now();
+    let stdout = cmd!(sh, "{seed} {args...}")
+        .read()
+        .with_context(|| format!("run {what} at {size} users"))?;
+    let wall = started.elapsed();
+    let rows = stdout
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix("Generated ")
+                .or_else(|| line.strip_prefix("Read "))
+        })
+        .map(count_rows)
+        .with_context(|| format!("no row counts in the output of {what}"))?;
+    let peak_rss_mib = stdout
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("peak RSS"))
+        .and_then(|rest| rest.trim().trim_end_matches("MiB").trim().parse().ok());
+    let phases: Vec<String> = stdout
+        .lines()
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            let name = words.next()?;
+            let secs = words.next()?;
+            (["insert", "index", "check"].contains(&name) && words.next() == Some("s"))
+                .then(|| format!("{name} {secs} s"))
+        })
+        .collect();
+    Ok(Run {
+        size,
+        what: what.to_owned(),
+        wall,
+        rows,
+        peak_rss_mib,
+        note: phases.join(", "),
+    })
+}
+
+/// Adds up "N users, M accounts, K transactions".
+fn count_rows(line: &str) -> u64 {
+    line.split(',')
+        .filter_map(|part| part.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
+}
+
+/// SQLite's own fills of the same schema from staging tables inside the database.
+fn ceiling(sh: &Shell, seed: &Path, size: u64, db: &Path) -> anyhow::Result<Vec<Run>> {
+    let out = cmd!(sh, "{seed} sqlite-ceiling --database-url {db}").read()?;
+    out.lines()
+        .filter_map(|line| line.strip_prefix("fill\t"))
+        .map(|line| {
+            let fields: Vec<&str> = line.split('\t').collect();
+            let [name, secs, rows] = fields[..] else {
+                anyhow::bail!("unexpected ceiling line {line:?}")
+            };
+            let secs: f64 = secs.parse()?;
+            let rows: u64 = rows.parse()?;
+            Ok(Run {
+                size,
+                what: format!("SQLite in-database fill: {name}"),
+                wall: Duration::from_secs_f64(secs),
+                rows,
+                peak_rss_mib: None,
+                note: "staging table → tables, no Rust code".into(),
+            })
+        })
+        .collect()
+}
+
+fn machine(sh: &Shell) -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu = cpuinfo
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("model name")
+                .and_then(|r| r.split_once(':'))
+                .map(|(_, v)| v.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let mem_gib = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(0.0, |kib| kib / 1024.0 / 1024.0);
+    let rustc = cmd!(sh, "rustc --version").read().unwrap_or_default();
+    format!("{cpu}, {cores} cores, {mem_gib:.1} GiB RAM; {rustc}")
+}
+
+fn render(sh: &Shell, runs: &[Run]) -> anyhow::Result<String> {
+    let date = cmd!(sh, "date -u +%Y-%m-%d").read().unwrap_or_default();
+    let commit = cmd!(sh, "git rev-parse --short HEAD")
+        .read()
+        .unwrap_or_default();
+    let dirty = !cmd!(sh, "git status --porcelain")
+        .read()
+        .unwrap_or_default()
+        .trim()
+        .is_empty();
+    let mut out = String::new();
+    writeln!(
+        out,
+        "Measured {date} by `cargo xtask bench` at commit {commit}{} on: {}.",
+        if dirty { " (with local changes)" } else { "" },
+        machine(sh)
+    )?;
+    writeln!(
+        out,
+        "Every run uses `--as-of {AS_OF}`, seed 42, a fresh database file, and the release build."
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "| users | what | wall time | rows | rows/s | peak RSS | phases |"
+    )?;
+    writeln!(out, "|---:|---|---:|---:|---:|---:|---|")?;
+    for run in runs {
+        let secs = run.wall.as_secs_f64();
+        let rss = run
+            .peak_rss_mib
+            .map_or_else(|| "–".to_owned(), |m| format!("{m:.0} MiB"));
+        writeln!(
+            out,
+            "| {} | {} | {secs:.2} s | {} | {:.0}k | {rss} | {} |",
+            run.size,
+            run.what,
+            run.rows,
+            run.rows as f64 / secs / 1000.0,
+            run.note
+        )?;
+    }
+    Ok(out)
+}
+
+fn write_report(sh: &Shell, path: &Path, report: &str) -> anyhow::Result<()> {
+    let existing = sh.read_file(path).unwrap_or_default();
+    let generated = format!("{BEGIN}\n{report}{END}");
+    let updated = match (existing.find(BEGIN), existing.find(END)) {
+        (Some(begin), Some(end)) if begin < end => {
+            format!(
+                "{}{generated}{}",
+                &existing[..begin],
+                &existing[end + END.len()..]
+            )
+        }
+        _ => format!("# Benchmarks\n\n{generated}\n"),
+    };
+    sh.write_file(path, updated)?;
+    Ok(())
 }

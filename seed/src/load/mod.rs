@@ -5,6 +5,7 @@
 //! goes away first (an error or an interrupted run upstream), it rolls back and the database
 //! is exactly as before.
 
+pub mod ceiling;
 mod postgres;
 mod sqlite;
 

@@ -27,7 +27,7 @@ const ACCOUNTS_PER_INSERT: usize = 1_000;
 const TRANSACTIONS_PER_INSERT: usize = 1_000;
 
 /// The tables this loader fills, children last.
-const TABLES: [&str; 3] = ["users", "accounts", "transactions"];
+pub(super) const TABLES: [&str; 3] = ["users", "accounts", "transactions"];
 
 /// Page cache for the load, in KiB (negative `cache_size` means KiB): large enough to keep
 /// the tables' growing tails and the index builds' sort runs in memory.
@@ -39,27 +39,83 @@ pub(super) fn load(
     mode: LoadMode,
     progress: &Progress,
 ) -> anyhow::Result<LoadReport> {
-    // Foreign keys are checked in one pass at the end; the pragma only works outside a
-    // transaction. synchronous=OFF skips fsyncs: the rollback journal still makes the load
-    // all-or-nothing if the process dies, and a seed database is rebuilt, not recovered,
-    // after a power cut.
-    conn.batch_execute(&format!(
-        "PRAGMA foreign_keys = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -{CACHE_KIB}; PRAGMA temp_store = FILE;"
-    ))
-    .context("configure the connection")?;
+    configure_for_load(conn)?;
     let result =
         conn.immediate_transaction(|conn| load_in_transaction(conn, &batches, mode, progress));
-    conn.batch_execute("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
-        .context("restore the connection settings")?;
+    restore_settings(conn)?;
     result
 }
 
+/// Connection settings for a bulk load. Foreign keys are checked in one pass at the end; the
+/// pragma only works outside a transaction. synchronous=OFF skips fsyncs: the rollback
+/// journal still makes the load all-or-nothing if the process dies, and a seed database is
+/// rebuilt, not recovered, after a power cut.
+pub(super) fn configure_for_load(conn: &mut SqliteConnection) -> anyhow::Result<()> {
+    conn.batch_execute(&format!(
+        "PRAGMA foreign_keys = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -{CACHE_KIB}; \
+         PRAGMA temp_store = FILE;"
+    ))
+    .context("configure the connection")
+}
+
+/// Undoes [`configure_for_load`].
+pub(super) fn restore_settings(conn: &mut SqliteConnection) -> anyhow::Result<()> {
+    conn.batch_execute("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
+        .context("restore the connection settings")
+}
+
+/// A `CREATE INDEX` statement of a seeded table.
 #[derive(QueryableByName)]
-struct IndexDef {
+pub(super) struct IndexDef {
     #[diesel(sql_type = Text)]
-    name: String,
+    pub(super) name: String,
     #[diesel(sql_type = Text)]
-    sql: String,
+    pub(super) sql: String,
+}
+
+/// The secondary indexes of the seeded tables, in creation order.
+pub(super) fn secondary_indexes(conn: &mut SqliteConnection) -> anyhow::Result<Vec<IndexDef>> {
+    diesel::sql_query(format!(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
+         AND tbl_name IN ({}) ORDER BY rowid",
+        TABLES.map(|t| format!("'{t}'")).join(", ")
+    ))
+    .load(conn)
+    .context("list indexes")
+}
+
+/// Empties the seeded tables, children first. With foreign keys off, a DELETE without WHERE
+/// truncates a table instead of visiting its rows.
+pub(super) fn empty_tables(conn: &mut SqliteConnection) -> anyhow::Result<()> {
+    for table in TABLES.iter().rev() {
+        conn.batch_execute(&format!("DELETE FROM {table}"))
+            .with_context(|| format!("empty {table}"))?;
+    }
+    Ok(())
+}
+
+/// Drops `indexes`, to be rebuilt with [`build_indexes`] once the rows are in.
+pub(super) fn drop_indexes(
+    conn: &mut SqliteConnection,
+    indexes: &[IndexDef],
+) -> anyhow::Result<()> {
+    for index in indexes {
+        conn.batch_execute(&format!("DROP INDEX \"{}\"", index.name))
+            .with_context(|| format!("drop index {}", index.name))?;
+    }
+    Ok(())
+}
+
+/// Re-creates `indexes` from their own SQL; a duplicate key fails here.
+pub(super) fn build_indexes(
+    conn: &mut SqliteConnection,
+    indexes: &[IndexDef],
+) -> anyhow::Result<()> {
+    for index in indexes {
+        conn.batch_execute(&index.sql)
+            .map_err(|e| anyhow::anyhow!("build index {}: {e}", index.name))?;
+    }
+    Ok(())
 }
 
 fn load_in_transaction(
@@ -70,23 +126,10 @@ fn load_in_transaction(
 ) -> anyhow::Result<LoadReport> {
     let started = Instant::now();
     if mode == LoadMode::Replace {
-        // Children first; with foreign keys off, a DELETE without WHERE truncates the table.
-        for table in TABLES.iter().rev() {
-            conn.batch_execute(&format!("DELETE FROM {table}"))
-                .with_context(|| format!("empty {table}"))?;
-        }
+        empty_tables(conn)?;
     }
-    let indexes: Vec<IndexDef> = diesel::sql_query(format!(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
-         AND tbl_name IN ({}) ORDER BY rowid",
-        TABLES.map(|t| format!("'{t}'")).join(", ")
-    ))
-    .load(conn)
-    .context("list indexes")?;
-    for index in &indexes {
-        conn.batch_execute(&format!("DROP INDEX \"{}\"", index.name))
-            .with_context(|| format!("drop index {}", index.name))?;
-    }
+    let indexes = secondary_indexes(conn)?;
+    drop_indexes(conn, &indexes)?;
 
     progress.phase(Phase::Insert);
     let mut pending = Pending::default();
@@ -105,10 +148,7 @@ fn load_in_transaction(
 
     progress.phase(Phase::Index);
     let started = Instant::now();
-    for index in &indexes {
-        conn.batch_execute(&index.sql)
-            .map_err(|e| anyhow::anyhow!("build index {}: {e}", index.name))?;
-    }
+    build_indexes(conn, &indexes)?;
     let index = started.elapsed();
 
     progress.phase(Phase::Check);
@@ -205,7 +245,7 @@ struct Reference {
 }
 
 /// Fails with the first row whose parent is missing, naming both ids.
-fn check_foreign_keys(conn: &mut SqliteConnection) -> anyhow::Result<()> {
+pub(super) fn check_foreign_keys(conn: &mut SqliteConnection) -> anyhow::Result<()> {
     let violations: Vec<ForeignKeyViolation> = diesel::sql_query("PRAGMA foreign_key_check")
         .load(conn)
         .context("check foreign keys")?;
