@@ -24,7 +24,7 @@ use crate::progress::{INTERRUPTED, Progress};
 
 /// Users generated per chunk: large enough to keep both cores busy, small enough that a
 /// few chunks in flight stay within a few tens of MiB.
-pub const CHUNK_USERS: u64 = 256;
+pub const CHUNK_USERS: u64 = 128;
 
 /// Chunks that may wait in each channel.
 const QUEUE: usize = 2;

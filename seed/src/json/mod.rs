@@ -5,6 +5,7 @@
 //! [`Dataset`](crate::dataset::Dataset), plus a final newline. Neither side ever holds the
 //! whole dataset.
 
+mod encode;
 mod format;
 mod read;
 mod write;

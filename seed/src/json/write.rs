@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
+use super::encode::Record;
 use super::format::write_nested;
 use crate::dataset::{Meta, RowCounts, UserBundle};
 
@@ -30,22 +31,15 @@ impl EncodedRows {
     }
 }
 
-const ELEMENT_PREFIX: &[u8] = b",\n    ";
-
 /// Encodes one user's records, as pretty JSON array elements two levels deep.
 pub fn encode_bundle(bundle: &UserBundle, out: &mut EncodedRows) {
-    encode_element(&mut out.users, &bundle.user);
+    bundle.user.encode(&mut out.users);
     for account in &bundle.accounts {
-        encode_element(&mut out.accounts, account);
+        account.encode(&mut out.accounts);
     }
     for transaction in &bundle.transactions {
-        encode_element(&mut out.transactions, transaction);
+        transaction.encode(&mut out.transactions);
     }
-}
-
-fn encode_element<T: serde::Serialize>(out: &mut Vec<u8>, value: &T) {
-    out.extend_from_slice(ELEMENT_PREFIX);
-    write_nested(out, 2, value);
 }
 
 /// A section of the file that is written to its own temp file until the end.

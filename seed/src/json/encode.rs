@@ -1,0 +1,270 @@
+//! Hand-written pretty JSON for the row models: the bytes `serde_json`'s pretty printer
+//! produces, written field by field without the serializer's per-value dispatch.
+//!
+//! Encoding is most of the generator's time, so it is worth the code; a test compares every
+//! record type against `serde_json` on thousands of generated rows, and the golden digest
+//! pins the whole file.
+
+use backend::{Account, Transaction, User};
+use chrono::{Datelike, NaiveDateTime, Timelike};
+
+/// A row that can write itself as a JSON array element two levels deep.
+pub(crate) trait Record: serde::Serialize {
+    /// Appends `,\n    {…}` to `out`.
+    fn encode(&self, out: &mut Vec<u8>);
+}
+
+/// Field writers for an object whose fields are indented six spaces.
+struct Object<'a> {
+    out: &'a mut Vec<u8>,
+    first: bool,
+}
+
+impl<'a> Object<'a> {
+    fn begin(out: &'a mut Vec<u8>) -> Self {
+        out.extend_from_slice(b",\n    {");
+        Object { out, first: true }
+    }
+
+    fn key(&mut self, key: &str) {
+        self.out.extend_from_slice(if self.first {
+            b"\n      \""
+        } else {
+            b",\n      \""
+        });
+        self.first = false;
+        self.out.extend_from_slice(key.as_bytes());
+        self.out.extend_from_slice(b"\": ");
+    }
+
+    fn str(&mut self, key: &str, value: &str) {
+        self.key(key);
+        write_str(self.out, value);
+    }
+
+    fn int(&mut self, key: &str, value: i64) {
+        self.key(key);
+        self.out
+            .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+    }
+
+    fn bool(&mut self, key: &str, value: bool) {
+        self.key(key);
+        self.out
+            .extend_from_slice(if value { b"true" } else { b"false" });
+    }
+
+    fn timestamp(&mut self, key: &str, value: &NaiveDateTime) {
+        self.key(key);
+        write_timestamp(self.out, value);
+    }
+
+    fn opt_int(&mut self, key: &str, value: Option<i64>) {
+        match value {
+            Some(v) => self.int(key, v),
+            None => self.null(key),
+        }
+    }
+
+    fn opt_bool(&mut self, key: &str, value: Option<bool>) {
+        match value {
+            Some(v) => self.bool(key, v),
+            None => self.null(key),
+        }
+    }
+
+    fn opt_f64(&mut self, key: &str, value: Option<f64>) {
+        // Floats are rare (one per card), so serde_json's own float printing is used as is.
+        self.key(key);
+        serde_json::to_writer(&mut *self.out, &value)
+            .expect("serialising a float into memory cannot fail");
+    }
+
+    fn null(&mut self, key: &str) {
+        self.key(key);
+        self.out.extend_from_slice(b"null");
+    }
+
+    fn end(self) {
+        self.out
+            .extend_from_slice(if self.first { b"}" } else { b"\n    }" });
+    }
+}
+
+/// Writes a JSON string the way serde_json does: `"` `\` and control characters escaped,
+/// everything else (including non-ASCII) as is.
+fn write_str(out: &mut Vec<u8>, value: &str) {
+    out.push(b'"');
+    let bytes = value.as_bytes();
+    if !bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.extend_from_slice(bytes);
+    } else {
+        for &b in bytes {
+            match b {
+                b'"' => out.extend_from_slice(b"\\\""),
+                b'\\' => out.extend_from_slice(b"\\\\"),
+                b'\n' => out.extend_from_slice(b"\\n"),
+                b'\r' => out.extend_from_slice(b"\\r"),
+                b'\t' => out.extend_from_slice(b"\\t"),
+                0x08 => out.extend_from_slice(b"\\b"),
+                0x0c => out.extend_from_slice(b"\\f"),
+                0x00..=0x1f => {
+                    const HEX: &[u8; 16] = b"0123456789abcdef";
+                    out.extend_from_slice(b"\\u00");
+                    out.push(HEX[usize::from(b >> 4)]);
+                    out.push(HEX[usize::from(b & 0xf)]);
+                }
+                _ => out.push(b),
+            }
+        }
+    }
+    out.push(b'"');
+}
+
+/// Writes `"YYYY-MM-DDTHH:MM:SS"` as chrono's serializer does for whole seconds in years
+/// 0-9999; anything else goes through chrono itself.
+fn write_timestamp(out: &mut Vec<u8>, value: &NaiveDateTime) {
+    let year = value.year();
+    if value.nanosecond() != 0 || !(0..=9999).contains(&year) {
+        serde_json::to_writer(&mut *out, value)
+            .expect("serialising a timestamp into memory cannot fail");
+        return;
+    }
+    let two = |out: &mut Vec<u8>, n: u32| {
+        out.push(b'0' + (n / 10) as u8);
+        out.push(b'0' + (n % 10) as u8);
+    };
+    let year = year as u32;
+    out.push(b'"');
+    two(out, year / 100);
+    two(out, year % 100);
+    out.push(b'-');
+    two(out, value.month());
+    out.push(b'-');
+    two(out, value.day());
+    out.push(b'T');
+    two(out, value.hour());
+    out.push(b':');
+    two(out, value.minute());
+    out.push(b':');
+    two(out, value.second());
+    out.push(b'"');
+}
+
+impl Record for User {
+    fn encode(&self, out: &mut Vec<u8>) {
+        let mut o = Object::begin(out);
+        o.str("id", &self.id);
+        o.str("name", &self.name);
+        o.str("email", &self.email);
+        o.bool("consent", self.consent);
+        o.timestamp("created_at", &self.created_at);
+        o.end();
+    }
+}
+
+impl Record for Account {
+    fn encode(&self, out: &mut Vec<u8>) {
+        let mut o = Object::begin(out);
+        o.str("id", &self.id);
+        o.str("user_id", &self.user_id);
+        o.str("name", &self.name);
+        o.str("type", &self.account_type);
+        o.str("subtype", &self.subtype);
+        o.str("mask", &self.mask);
+        o.int("balance", self.balance);
+        o.str("currency", &self.currency);
+        o.opt_int("credit_limit", self.credit_limit);
+        o.opt_f64("apr", self.apr);
+        o.opt_int("min_payment", self.min_payment);
+        o.opt_bool("is_overdue", self.is_overdue);
+        o.end();
+    }
+}
+
+impl Record for Transaction {
+    fn encode(&self, out: &mut Vec<u8>) {
+        let mut o = Object::begin(out);
+        o.str("id", &self.id);
+        o.str("account_id", &self.account_id);
+        o.timestamp("date", &self.date);
+        o.int("amount", self.amount);
+        o.str("category", &self.category);
+        o.str("merchant_name", &self.merchant_name);
+        o.bool("pending", self.pending);
+        o.end();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json::format::write_nested;
+
+    fn serde_element<T: serde::Serialize>(value: &T) -> Vec<u8> {
+        let mut out = b",\n    ".to_vec();
+        write_nested(&mut out, 2, value);
+        out
+    }
+
+    fn check<T: Record>(value: &T) {
+        let mut mine = Vec::new();
+        value.encode(&mut mine);
+        assert_eq!(
+            String::from_utf8(mine).unwrap(),
+            String::from_utf8(serde_element(value)).unwrap()
+        );
+    }
+
+    #[test]
+    fn odd_values_encode_as_serde_json_does() {
+        let date = chrono::NaiveDate::from_ymd_opt(2025, 1, 2).unwrap();
+        let user = User {
+            id: "a\"b\\c\n\t\u{1}\u{1f}\u{8}\u{c}\r/é€😀".into(),
+            name: String::new(),
+            email: "x@example.com".into(),
+            consent: true,
+            created_at: date.and_hms_nano_opt(3, 4, 5, 600_000_000).unwrap(),
+        };
+        check(&user);
+        let mut account = Account {
+            id: "1".into(),
+            user_id: "2".into(),
+            name: "n".into(),
+            account_type: "credit".into(),
+            subtype: "credit card".into(),
+            mask: "0001".into(),
+            balance: i64::MIN,
+            currency: "USD".into(),
+            credit_limit: Some(i64::MAX),
+            apr: Some(18.0),
+            min_payment: Some(-1),
+            is_overdue: Some(false),
+        };
+        check(&account);
+        for apr in [
+            Some(12.99),
+            Some(29.99),
+            Some(0.1),
+            Some(1e21),
+            Some(f64::NAN),
+            None,
+        ] {
+            account.apr = apr;
+            check(&account);
+        }
+        let transaction = Transaction {
+            id: "t".into(),
+            account_id: "a".into(),
+            date: chrono::NaiveDate::from_ymd_opt(987, 12, 31)
+                .unwrap()
+                .and_hms_opt(23, 59, 59)
+                .unwrap(),
+            amount: 0,
+            category: "INCOME".into(),
+            merchant_name: "O'Brien & \"Sons\"".into(),
+            pending: false,
+        };
+        check(&transaction);
+    }
+}
