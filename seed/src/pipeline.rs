@@ -176,7 +176,7 @@ fn start_loader(outputs: &Outputs, progress: &Progress) -> anyhow::Result<Option
 
 /// The `meta` object for a run.
 pub fn meta(config: &GenConfig, num_users: u64) -> Meta {
-    Meta { seed: config.seed, as_of: config.as_of, num_users, generator: GENERATOR.to_owned() }
+    Meta { seed: config.seed, as_of: config.as_of, num_users, generator: GENERATOR.to_owned(), shard: None }
 }
 
 /// Opens the database and re-applies every migration, leaving an empty, current schema.

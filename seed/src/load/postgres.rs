@@ -25,15 +25,12 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorInformation, Error as DieselError};
 use diesel::sql_types::Text;
 
-use super::{Batches, LoadMode, LoadReport};
+use super::{Batches, LoadMode, LoadReport, SEEDED_TABLES as TABLES};
 use crate::dataset::{RowBatch, RowCounts};
 use crate::progress::{Phase, Progress};
 
 /// The environment variable that picks how rows travel: `copy` (the default) or `insert`.
 pub(crate) const LOAD_METHOD_ENV: &str = "SEED_PG_LOAD";
-
-/// The tables this loader fills, parents first.
-const TABLES: [&str; 3] = ["users", "accounts", "transactions"];
 
 /// Rows per INSERT statement on the fallback path: the widest table (accounts, 12 columns)
 /// binds 12,000 values, well under PostgreSQL's limit of 65,535 per statement.
