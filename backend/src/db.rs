@@ -125,10 +125,10 @@ impl DatabaseUrl {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return parse_postgres(url).map_err(|reason| invalid(&reason));
         }
-        if let Some((scheme, _)) = url.split_once("://") {
-            if scheme != "sqlite" {
-                return Err(invalid("expected postgres://, postgresql://, sqlite:// or a file path"));
-            }
+        if let Some((scheme, _)) = url.split_once("://")
+            && scheme != "sqlite"
+        {
+            return Err(invalid("expected postgres://, postgresql://, sqlite:// or a file path"));
         }
         let path = url.strip_prefix("sqlite://").unwrap_or(url);
         if path.is_empty() {
@@ -264,10 +264,10 @@ pub fn reset(conn: &mut AnyConnection, target: &DatabaseUrl) -> Result<(), DbErr
 
 fn open_sqlite(path: &Path) -> Result<SqliteConnection, String> {
     let path_str = path.to_str().ok_or("the path is not valid UTF-8")?;
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        if !parent.is_dir() {
-            return Err(format!("directory {} does not exist", parent.display()));
-        }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+        && !parent.is_dir()
+    {
+        return Err(format!("directory {} does not exist", parent.display()));
     }
     let mut conn = SqliteConnection::establish(path_str).map_err(|e| e.to_string())?;
     // A query that reads the file proves it really is a SQLite database, and foreign keys are
@@ -328,15 +328,15 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3])
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3])
                 .ok()
                 .and_then(|hex| u8::from_str_radix(hex, 16).ok())
-            {
-                out.push(b);
-                i += 3;
-                continue;
-            }
+        {
+            out.push(b);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;
