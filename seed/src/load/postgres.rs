@@ -91,7 +91,10 @@ impl Definition {
     fn create(&self, conn: &mut PgConnection) -> anyhow::Result<()> {
         let sql = match self.kind.as_str() {
             "i" => self.definition.clone(),
-            _ => format!("ALTER TABLE {} ADD CONSTRAINT {} {}", self.table_name, self.name, self.definition),
+            _ => format!(
+                "ALTER TABLE {} ADD CONSTRAINT {} {}",
+                self.table_name, self.name, self.definition
+            ),
         };
         conn.batch_execute(&sql).map_err(|e| {
             let what = match self.kind.as_str() {
@@ -100,16 +103,25 @@ impl Definition {
                 "f" => "foreign key",
                 _ => "index",
             };
-            anyhow::anyhow!("build {what} {} on {}: {}", self.name, self.table_name, describe(&e))
+            anyhow::anyhow!(
+                "build {what} {} on {}: {}",
+                self.name,
+                self.table_name,
+                describe(&e)
+            )
         })
     }
 
     fn drop(&self, conn: &mut PgConnection) -> anyhow::Result<()> {
         let sql = match self.kind.as_str() {
             "i" => format!("DROP INDEX {}", self.name),
-            _ => format!("ALTER TABLE {} DROP CONSTRAINT {}", self.table_name, self.name),
+            _ => format!(
+                "ALTER TABLE {} DROP CONSTRAINT {}",
+                self.table_name, self.name
+            ),
         };
-        conn.batch_execute(&sql).with_context(|| format!("drop {} on {}", self.name, self.table_name))
+        conn.batch_execute(&sql)
+            .with_context(|| format!("drop {} on {}", self.name, self.table_name))
     }
 }
 
@@ -146,13 +158,16 @@ fn load_in_transaction(
     progress: &Progress,
 ) -> anyhow::Result<LoadReport> {
     let started = Instant::now();
-    conn.batch_execute(&format!("SET LOCAL maintenance_work_mem = '{MAINTENANCE_WORK_MEM}'"))
-        .context("configure the transaction")?;
+    conn.batch_execute(&format!(
+        "SET LOCAL maintenance_work_mem = '{MAINTENANCE_WORK_MEM}'"
+    ))
+    .context("configure the transaction")?;
     let definitions = match mode {
         LoadMode::Replace => {
             // TRUNCATE takes every table's exclusive lock before the catalog is read, so no
             // concurrent load can change the keys between reading and dropping them.
-            conn.batch_execute(&format!("TRUNCATE {}", TABLES.join(", "))).context("empty the tables")?;
+            conn.batch_execute(&format!("TRUNCATE {}", TABLES.join(", ")))
+                .context("empty the tables")?;
             let definitions = definitions(conn)?;
             // Foreign keys go first: a key cannot be dropped while a foreign key uses it.
             for definition in definitions.iter().rev() {
@@ -190,7 +205,12 @@ fn load_in_transaction(
         definition.create(conn)?;
     }
     let check = started.elapsed();
-    Ok(LoadReport { counts, insert, index, check })
+    Ok(LoadReport {
+        counts,
+        insert,
+        index,
+        check,
+    })
 }
 
 /// Sends one batch with up to three binary COPY statements, parents first.
@@ -230,7 +250,12 @@ fn insert_batch(conn: &mut PgConnection, batch: &RowBatch) -> anyhow::Result<()>
     Ok(())
 }
 
-fn insert_rows<'a, R, T>(conn: &mut PgConnection, table: T, rows: &'a [R], what: &str) -> anyhow::Result<()>
+fn insert_rows<'a, R, T>(
+    conn: &mut PgConnection,
+    table: T,
+    rows: &'a [R],
+    what: &str,
+) -> anyhow::Result<()>
 where
     T: diesel::Table,
     &'a [R]: Insertable<T>,

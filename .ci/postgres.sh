@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs the whole test suite including the PostgreSQL tests against the local cluster:
+# starts the cluster if it is down, turns on TLS, and points the tests at the server.
+# Each test creates and drops its own throwaway database.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+version="$(ls /etc/postgresql | sort -V | tail -n 1)"
+if ! pg_ctlcluster --skip-systemctl-redirect "$version" main status >/dev/null 2>&1; then
+    pg_ctlcluster --skip-systemctl-redirect "$version" main start
+fi
+for _ in $(seq 50); do
+    pg_isready -q -h 127.0.0.1 -p 5432 && break
+    sleep 0.2
+done
+pg_isready -h 127.0.0.1 -p 5432
+
+.ci/postgres-tls.sh
+
+export SEED_TEST_POSTGRES_URL="${SEED_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
+cargo test --workspace -- --include-ignored
