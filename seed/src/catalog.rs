@@ -15,13 +15,48 @@ pub struct Category {
 
 /// Every category, with weights summing to 100.
 pub const CATEGORIES: [Category; 7] = [
-    Category { name: "FOOD_AND_DRINK", weight_percent: 25, min_cents: 500, max_cents: 25_000 },
-    Category { name: "GENERAL_MERCHANDISE", weight_percent: 20, min_cents: 500, max_cents: 25_000 },
-    Category { name: "TRANSPORTATION", weight_percent: 15, min_cents: 500, max_cents: 25_000 },
-    Category { name: "ENTERTAINMENT", weight_percent: 10, min_cents: 500, max_cents: 25_000 },
-    Category { name: "UTILITIES", weight_percent: 10, min_cents: 500, max_cents: 25_000 },
-    Category { name: "HEALTHCARE", weight_percent: 5, min_cents: 500, max_cents: 25_000 },
-    Category { name: "INCOME", weight_percent: 15, min_cents: -600_000, max_cents: -200_000 },
+    Category {
+        name: "FOOD_AND_DRINK",
+        weight_percent: 25,
+        min_cents: 500,
+        max_cents: 25_000,
+    },
+    Category {
+        name: "GENERAL_MERCHANDISE",
+        weight_percent: 20,
+        min_cents: 500,
+        max_cents: 25_000,
+    },
+    Category {
+        name: "TRANSPORTATION",
+        weight_percent: 15,
+        min_cents: 500,
+        max_cents: 25_000,
+    },
+    Category {
+        name: "ENTERTAINMENT",
+        weight_percent: 10,
+        min_cents: 500,
+        max_cents: 25_000,
+    },
+    Category {
+        name: "UTILITIES",
+        weight_percent: 10,
+        min_cents: 500,
+        max_cents: 25_000,
+    },
+    Category {
+        name: "HEALTHCARE",
+        weight_percent: 5,
+        min_cents: 500,
+        max_cents: 25_000,
+    },
+    Category {
+        name: "INCOME",
+        weight_percent: 15,
+        min_cents: -600_000,
+        max_cents: -200_000,
+    },
 ];
 
 /// The category of paychecks and other money in.
@@ -88,7 +123,9 @@ impl AccountKind {
         match self {
             AccountKind::Checking => &["Everyday Checking", "Total Checking", "Smart Checking"],
             AccountKind::Savings => &["High-Yield Savings", "Online Savings", "Goal Savings"],
-            AccountKind::CreditCard => &["Cash Rewards Card", "Travel Rewards Card", "Platinum Card"],
+            AccountKind::CreditCard => {
+                &["Cash Rewards Card", "Travel Rewards Card", "Platinum Card"]
+            }
         }
     }
 

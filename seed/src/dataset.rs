@@ -121,7 +121,9 @@ impl Shard {
     /// Shard `index` of `count`; fails unless 1 ≤ index ≤ count.
     pub fn new(index: u64, count: u64) -> Result<Shard, String> {
         if count == 0 || index == 0 || index > count {
-            return Err(format!("shard {index}/{count} does not exist (expected K/N with 1 <= K <= N)"));
+            return Err(format!(
+                "shard {index}/{count} does not exist (expected K/N with 1 <= K <= N)"
+            ));
         }
         Ok(Shard { index, count })
     }
@@ -140,7 +142,8 @@ impl Shard {
     /// `[floor((K-1)·num_users/N), floor(K·num_users/N))`. Consecutive shards meet exactly,
     /// and their sizes differ by at most one.
     pub fn users(&self, num_users: u64) -> Range<u64> {
-        let bound = |k: u64| (u128::from(k) * u128::from(num_users) / u128::from(self.count)) as u64;
+        let bound =
+            |k: u64| (u128::from(k) * u128::from(num_users) / u128::from(self.count)) as u64;
         bound(self.index - 1)..bound(self.index)
     }
 }
@@ -155,8 +158,14 @@ impl FromStr for Shard {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Shard, String> {
-        let (index, count) = s.split_once('/').ok_or_else(|| format!("{s:?} is not K/N"))?;
-        let number = |n: &str| n.trim().parse::<u64>().map_err(|_| format!("{s:?} is not K/N"));
+        let (index, count) = s
+            .split_once('/')
+            .ok_or_else(|| format!("{s:?} is not K/N"))?;
+        let number = |n: &str| {
+            n.trim()
+                .parse::<u64>()
+                .map_err(|_| format!("{s:?} is not K/N"))
+        };
         Shard::new(number(index)?, number(count)?)
     }
 }
@@ -197,7 +206,12 @@ impl Dataset {
         for bundle in bundles {
             rows.push_bundle(bundle);
         }
-        Dataset { meta, users: rows.users, accounts: rows.accounts, transactions: rows.transactions }
+        Dataset {
+            meta,
+            users: rows.users,
+            accounts: rows.accounts,
+            transactions: rows.transactions,
+        }
     }
 }
 

@@ -51,7 +51,11 @@ pub fn generate_user(config: &GenConfig, index: u64) -> UserBundle {
     let domain = catalog::EMAIL_DOMAINS[rng.random_range(0..catalog::EMAIL_DOMAINS.len())];
     let user = User {
         id: uuid_v4(rng),
-        email: format!("{}.{}.{index}@{domain}", email_part(&first), email_part(&last)),
+        email: format!(
+            "{}.{}.{index}@{domain}",
+            email_part(&first),
+            email_part(&last)
+        ),
         name: format!("{first} {last}"),
         consent: false,
         created_at: seconds_before(rng, midnight, catalog::SIGNUP_DAYS),
@@ -62,9 +66,16 @@ pub fn generate_user(config: &GenConfig, index: u64) -> UserBundle {
         1 => &[AccountKind::Checking],
         2 if rng.random_bool(0.5) => &[AccountKind::Checking, AccountKind::Savings],
         2 => &[AccountKind::Checking, AccountKind::CreditCard],
-        _ => &[AccountKind::Checking, AccountKind::Savings, AccountKind::CreditCard],
+        _ => &[
+            AccountKind::Checking,
+            AccountKind::Savings,
+            AccountKind::CreditCard,
+        ],
     };
-    let accounts: Vec<Account> = kinds.iter().map(|&kind| generate_account(rng, &user, kind)).collect();
+    let accounts: Vec<Account> = kinds
+        .iter()
+        .map(|&kind| generate_account(rng, &user, kind))
+        .collect();
 
     let mut transactions = Vec::new();
     for account in &accounts {
@@ -77,7 +88,11 @@ pub fn generate_user(config: &GenConfig, index: u64) -> UserBundle {
         transactions[start..].sort_by_key(|t: &Transaction| t.date);
     }
 
-    UserBundle { user, accounts, transactions }
+    UserBundle {
+        user,
+        accounts,
+        transactions,
+    }
 }
 
 fn generate_account(rng: &mut Pcg64, user: &User, kind: AccountKind) -> Account {
@@ -114,7 +129,11 @@ fn generate_account(rng: &mut Pcg64, user: &User, kind: AccountKind) -> Account 
     account
 }
 
-fn generate_transaction(rng: &mut Pcg64, account: &Account, midnight: NaiveDateTime) -> Transaction {
+fn generate_transaction(
+    rng: &mut Pcg64,
+    account: &Account,
+    midnight: NaiveDateTime,
+) -> Transaction {
     let category = pick_category(rng);
     let merchant_name: String = if category.name == catalog::INCOME {
         fake::faker::company::en::CompanyName().fake_with_rng(rng)
@@ -156,14 +175,24 @@ fn seconds_before(rng: &mut Pcg64, midnight: NaiveDateTime, days: i64) -> NaiveD
 fn uuid_v4(rng: &mut Pcg64) -> String {
     let mut bytes = [0u8; 16];
     rng.fill_bytes(&mut bytes);
-    uuid::Builder::from_random_bytes(bytes).into_uuid().hyphenated().to_string()
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .hyphenated()
+        .to_string()
 }
 
 /// Lower-case ASCII letters and digits of a name, for an email's local part.
 fn email_part(name: &str) -> String {
-    let part: String =
-        name.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect();
-    if part.is_empty() { "user".to_owned() } else { part }
+    let part: String = name
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    if part.is_empty() {
+        "user".to_owned()
+    } else {
+        part
+    }
 }
 
 fn splitmix64(mut x: u64) -> u64 {

@@ -76,7 +76,8 @@ struct SeedArgs {
 }
 
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| format!("{e} (expected YYYY-MM-DD, a real date)"))
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|e| format!("{e} (expected YYYY-MM-DD, a real date)"))
 }
 
 fn main() -> ExitCode {
@@ -85,7 +86,13 @@ fn main() -> ExitCode {
         Err(e) if e.use_stderr() => {
             // clap's message is several lines; its first line says everything.
             let rendered = e.render().to_string();
-            eprintln!("{}", rendered.lines().next().unwrap_or("error: invalid arguments"));
+            eprintln!(
+                "{}",
+                rendered
+                    .lines()
+                    .next()
+                    .unwrap_or("error: invalid arguments")
+            );
             return ExitCode::from(2);
         }
         Err(e) => {
@@ -108,7 +115,10 @@ fn one_line(message: &str) -> String {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Some(Command::ResetDb { database_url, allow_remote }) => {
+        Some(Command::ResetDb {
+            database_url,
+            allow_remote,
+        }) => {
             let url = DatabaseUrl::from_arg_or_env(database_url.as_deref())?;
             refuse_remote(&url, Destructive::Reset, allow_remote)?;
             pipeline::reset_db(&url)?;
@@ -132,7 +142,11 @@ fn seed(args: SeedArgs) -> anyhow::Result<()> {
     } else {
         let url = DatabaseUrl::from_arg_or_env(args.database_url.as_deref())?;
         // A shard adds its own users and deletes nothing, so it needs no --allow-remote.
-        let mode = if args.shard.is_some() { LoadMode::Append } else { LoadMode::Replace };
+        let mode = if args.shard.is_some() {
+            LoadMode::Append
+        } else {
+            LoadMode::Replace
+        };
         if mode == LoadMode::Replace {
             refuse_remote(&url, Destructive::Replace, args.allow_remote)?;
         }
@@ -148,7 +162,10 @@ fn seed(args: SeedArgs) -> anyhow::Result<()> {
     }
 
     let as_of = args.as_of.unwrap_or_else(|| Utc::now().date_naive());
-    let config = GenConfig { seed: args.seed, as_of };
+    let config = GenConfig {
+        seed: args.seed,
+        as_of,
+    };
     let mut meta = pipeline::meta(&config, args.num_users);
     let users = match args.shard {
         Some(shard) => {
@@ -159,14 +176,20 @@ fn seed(args: SeedArgs) -> anyhow::Result<()> {
         }
         None => 0..args.num_users,
     };
-    let outputs = Outputs { json: (!args.no_json).then(|| args.out.clone()), database: database.clone() };
+    let outputs = Outputs {
+        json: (!args.no_json).then(|| args.out.clone()),
+        database: database.clone(),
+    };
     let report = pipeline::generate(&config, &meta, users.clone(), &outputs, &progress)?;
     match args.shard {
         Some(shard) => println!(
             "Generated {} (seed {}, as of {}, shard {shard}: users {}..{} of {})",
             report.counts, config.seed, config.as_of, users.start, users.end, args.num_users
         ),
-        None => println!("Generated {} (seed {}, as of {})", report.counts, config.seed, config.as_of),
+        None => println!(
+            "Generated {} (seed {}, as of {})",
+            report.counts, config.seed, config.as_of
+        ),
     }
     if let Some(path) = &outputs.json {
         println!("Wrote {}", path.display());

@@ -128,11 +128,21 @@ pub fn generate(
     if let Some(prepared) = prepared {
         prepared.persist()?;
     }
-    Ok(RunReport { counts, produce, json_bytes, load, total: started.elapsed() })
+    Ok(RunReport {
+        counts,
+        produce,
+        json_bytes,
+        load,
+        total: started.elapsed(),
+    })
 }
 
 /// Generates users `range` in parallel; returns their rows and, if asked, their JSON.
-pub fn generate_chunk(config: &GenConfig, range: Range<u64>, encode: bool) -> (RowBatch, EncodedRows) {
+pub fn generate_chunk(
+    config: &GenConfig,
+    range: Range<u64>,
+    encode: bool,
+) -> (RowBatch, EncodedRows) {
     let parts: Vec<_> = range
         .into_par_iter()
         .map(|index| {
@@ -154,15 +164,28 @@ pub fn generate_chunk(config: &GenConfig, range: Range<u64>, encode: bool) -> (R
 }
 
 /// Loads an existing `users.json` into the database, streaming.
-pub fn load_file(path: &Path, database: (DatabaseUrl, LoadMode), progress: &Progress) -> anyhow::Result<RunReport> {
+pub fn load_file(
+    path: &Path,
+    database: (DatabaseUrl, LoadMode),
+    progress: &Progress,
+) -> anyhow::Result<RunReport> {
     let started = Instant::now();
-    let outputs = Outputs { json: None, database: Some(database) };
+    let outputs = Outputs {
+        json: None,
+        database: Some(database),
+    };
     let mut loader = start_loader(&outputs, progress)?.expect("a database was given");
     let source = read_json(path, READ_BATCH_ROWS, &mut |batch| loader.send(batch))?;
     let produce = started.elapsed();
     let load = loader.commit()?;
     let _ = source.meta;
-    Ok(RunReport { counts: source.counts, produce, json_bytes: None, load: Some(load), total: started.elapsed() })
+    Ok(RunReport {
+        counts: source.counts,
+        produce,
+        json_bytes: None,
+        load: Some(load),
+        total: started.elapsed(),
+    })
 }
 
 fn start_loader(outputs: &Outputs, progress: &Progress) -> anyhow::Result<Option<Loader>> {
@@ -171,12 +194,24 @@ fn start_loader(outputs: &Outputs, progress: &Progress) -> anyhow::Result<Option
     };
     url.create_if_missing()?;
     let conn = url.open()?;
-    Ok(Some(Loader::start(conn, url.clone(), *mode, progress.clone(), QUEUE)))
+    Ok(Some(Loader::start(
+        conn,
+        url.clone(),
+        *mode,
+        progress.clone(),
+        QUEUE,
+    )))
 }
 
 /// The `meta` object for a run.
 pub fn meta(config: &GenConfig, num_users: u64) -> Meta {
-    Meta { seed: config.seed, as_of: config.as_of, num_users, generator: GENERATOR.to_owned(), shard: None }
+    Meta {
+        seed: config.seed,
+        as_of: config.as_of,
+        num_users,
+        generator: GENERATOR.to_owned(),
+        shard: None,
+    }
 }
 
 /// Opens the database and re-applies every migration, leaving an empty, current schema.

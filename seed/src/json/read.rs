@@ -32,11 +32,18 @@ pub fn read_json(
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let reader = BufReader::with_capacity(1 << 20, file);
     let mut de = serde_json::Deserializer::from_reader(reader);
-    let mut state = ReadState { sink, batch_rows: batch_rows.max(1), sink_error: None, counts: RowCounts::default() };
-    let result = (&mut de).deserialize_map(TopVisitor { state: &mut state }).and_then(|meta| {
-        de.end()?;
-        Ok(meta)
-    });
+    let mut state = ReadState {
+        sink,
+        batch_rows: batch_rows.max(1),
+        sink_error: None,
+        counts: RowCounts::default(),
+    };
+    let result = (&mut de)
+        .deserialize_map(TopVisitor { state: &mut state })
+        .and_then(|meta| {
+            de.end()?;
+            Ok(meta)
+        });
     let describe = |e: serde_json::Error| anyhow::anyhow!("{}: {}", path.display(), e);
     match result {
         Ok(meta) => {
@@ -102,7 +109,10 @@ impl<'de> Visitor<'de> for TopVisitor<'_, '_> {
                 "accounts" => 1,
                 "transactions" => 2,
                 other => {
-                    return Err(de::Error::unknown_field(other, &["meta", "users", "accounts", "transactions"]));
+                    return Err(de::Error::unknown_field(
+                        other,
+                        &["meta", "users", "accounts", "transactions"],
+                    ));
                 }
             };
             if std::mem::replace(&mut seen[section], true) {
@@ -131,19 +141,28 @@ trait Row: de::DeserializeOwned {
 
 impl Row for User {
     fn batch(rows: Vec<Self>) -> RowBatch {
-        RowBatch { users: rows, ..RowBatch::default() }
+        RowBatch {
+            users: rows,
+            ..RowBatch::default()
+        }
     }
 }
 
 impl Row for Account {
     fn batch(rows: Vec<Self>) -> RowBatch {
-        RowBatch { accounts: rows, ..RowBatch::default() }
+        RowBatch {
+            accounts: rows,
+            ..RowBatch::default()
+        }
     }
 }
 
 impl Row for Transaction {
     fn batch(rows: Vec<Self>) -> RowBatch {
-        RowBatch { transactions: rows, ..RowBatch::default() }
+        RowBatch {
+            transactions: rows,
+            ..RowBatch::default()
+        }
     }
 }
 
@@ -155,7 +174,11 @@ struct Rows<'s, 'a, T> {
 
 impl<'s, 'a, T> Rows<'s, 'a, T> {
     fn new(state: &'s mut ReadState<'a>, section: String) -> Self {
-        Rows { state, section, row: PhantomData }
+        Rows {
+            state,
+            section,
+            row: PhantomData,
+        }
     }
 }
 

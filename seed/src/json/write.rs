@@ -57,8 +57,16 @@ struct Section {
 
 impl Section {
     fn create(path: PathBuf) -> io::Result<Section> {
-        let file = OpenOptions::new().read(true).write(true).create_new(true).open(&path)?;
-        Ok(Section { path, file: BufWriter::with_capacity(1 << 20, file), empty: true })
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)?;
+        Ok(Section {
+            path,
+            file: BufWriter::with_capacity(1 << 20, file),
+            empty: true,
+        })
     }
 
     fn write(&mut self, encoded: &[u8]) -> io::Result<()> {
@@ -71,7 +79,8 @@ impl Section {
     }
 
     fn close(&mut self) -> io::Result<()> {
-        self.file.write_all(if self.empty { b"]" } else { b"\n  ]" })
+        self.file
+            .write_all(if self.empty { b"]" } else { b"\n  ]" })
     }
 }
 
@@ -94,7 +103,11 @@ impl JsonWriter {
             _ => Path::new("."),
         };
         if !dir.is_dir() {
-            anyhow::bail!("cannot write {}: directory {} does not exist", destination.display(), dir.display());
+            anyhow::bail!(
+                "cannot write {}: directory {} does not exist",
+                destination.display(),
+                dir.display()
+            );
         }
         let name = destination
             .file_name()
@@ -116,17 +129,26 @@ impl JsonWriter {
         let mut header = b"{\n  \"meta\": ".to_vec();
         write_nested(&mut header, 1, meta);
         header.extend_from_slice(b",\n  \"users\": [");
-        writer.users.file.write_all(&header).context("write json header")?;
+        writer
+            .users
+            .file
+            .write_all(&header)
+            .context("write json header")?;
         Ok(writer)
     }
 
     /// Appends encoded records and counts them.
     pub fn write(&mut self, encoded: &EncodedRows, counts: RowCounts) -> anyhow::Result<()> {
         self.users.write(&encoded.users).context("write users")?;
-        self.accounts.write(&encoded.accounts).context("write accounts")?;
-        self.transactions.write(&encoded.transactions).context("write transactions")?;
+        self.accounts
+            .write(&encoded.accounts)
+            .context("write accounts")?;
+        self.transactions
+            .write(&encoded.transactions)
+            .context("write transactions")?;
         self.counts.add(counts);
-        self.bytes += (encoded.users.len() + encoded.accounts.len() + encoded.transactions.len()) as u64;
+        self.bytes +=
+            (encoded.users.len() + encoded.accounts.len() + encoded.transactions.len()) as u64;
         Ok(())
     }
 
@@ -137,7 +159,8 @@ impl JsonWriter {
 
     /// Assembles the complete file next to the destination and syncs it to disk.
     pub fn finish(mut self) -> anyhow::Result<PreparedJson> {
-        self.assemble().with_context(|| format!("write {}", self.destination.display()))?;
+        self.assemble()
+            .with_context(|| format!("write {}", self.destination.display()))?;
         let prepared = PreparedJson {
             temp: self.users.path.clone(),
             destination: self.destination.clone(),
@@ -151,7 +174,10 @@ impl JsonWriter {
 
     fn assemble(&mut self) -> io::Result<()> {
         self.users.close()?;
-        for (key, section) in [("accounts", &mut self.accounts), ("transactions", &mut self.transactions)] {
+        for (key, section) in [
+            ("accounts", &mut self.accounts),
+            ("transactions", &mut self.transactions),
+        ] {
             section.close()?;
             section.file.flush()?;
             let main = &mut self.users.file;
@@ -198,7 +224,11 @@ impl PreparedJson {
         fs::rename(&self.temp, &self.destination)
             .with_context(|| format!("rename into {}", self.destination.display()))?;
         self.persisted = true;
-        if let Some(dir) = self.destination.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Some(dir) = self
+            .destination
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
             // Make the rename itself durable; failure to sync a directory is not fatal.
             let _ = File::open(dir).and_then(|d| d.sync_all());
         }

@@ -43,7 +43,11 @@ pub enum Destructive {
 /// [`DatabaseUrl::is_local`]) unless `allow_remote` is set, saying what it would drop. It
 /// runs before any connection is made. Appending loads (shards) delete nothing and need no
 /// permission.
-pub fn refuse_remote(target: &DatabaseUrl, action: Destructive, allow_remote: bool) -> anyhow::Result<()> {
+pub fn refuse_remote(
+    target: &DatabaseUrl,
+    action: Destructive,
+    allow_remote: bool,
+) -> anyhow::Result<()> {
     if allow_remote || target.is_local() {
         return Ok(());
     }
@@ -96,13 +100,20 @@ impl Loader {
             .spawn(move || {
                 let batches = Batches { receiver };
                 match conn {
-                    AnyConnection::Sqlite(mut conn) => sqlite::load(&mut conn, batches, mode, &progress),
-                    AnyConnection::Postgresql(mut conn) => postgres::load(&mut conn, batches, mode, &progress),
+                    AnyConnection::Sqlite(mut conn) => {
+                        sqlite::load(&mut conn, batches, mode, &progress)
+                    }
+                    AnyConnection::Postgresql(mut conn) => {
+                        postgres::load(&mut conn, batches, mode, &progress)
+                    }
                 }
                 .with_context(|| format!("load into {target}"))
             })
             .expect("spawn the loader thread");
-        Loader { sender: Some(sender), thread: Some(thread) }
+        Loader {
+            sender: Some(sender),
+            thread: Some(thread),
+        }
     }
 
     /// Hands rows to the loader. Fails with the loader's own error if it has stopped.
@@ -179,18 +190,29 @@ mod tests {
     #[test]
     fn refuses_destructive_commands_on_remote_hosts() {
         let remote = DatabaseUrl::parse("postgres://u:secret@db.example.com/app").unwrap();
-        let error = refuse_remote(&remote, Destructive::Replace, false).unwrap_err().to_string();
+        let error = refuse_remote(&remote, Destructive::Replace, false)
+            .unwrap_err()
+            .to_string();
         assert_eq!(
             error,
             "refusing to replace users, accounts, transactions in PostgreSQL database \"app\" \
              on db.example.com:5432: the host is not local; pass --allow-remote"
         );
-        let error = refuse_remote(&remote, Destructive::Reset, false).unwrap_err().to_string();
-        assert!(error.starts_with("refusing to drop and re-create users, accounts, transactions in"), "{error}");
+        let error = refuse_remote(&remote, Destructive::Reset, false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("refusing to drop and re-create users, accounts, transactions in"),
+            "{error}"
+        );
         assert!(!error.contains("secret"));
         assert!(refuse_remote(&remote, Destructive::Replace, true).is_ok());
         assert!(refuse_remote(&remote, Destructive::Reset, true).is_ok());
-        for local in ["postgres://127.0.0.1/app", "postgres://localhost/app", "data/x.db"] {
+        for local in [
+            "postgres://127.0.0.1/app",
+            "postgres://localhost/app",
+            "data/x.db",
+        ] {
             let local = DatabaseUrl::parse(local).unwrap();
             assert!(refuse_remote(&local, Destructive::Replace, false).is_ok());
             assert!(refuse_remote(&local, Destructive::Reset, false).is_ok());

@@ -47,7 +47,8 @@ pub(super) fn load(
         "PRAGMA foreign_keys = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -{CACHE_KIB}; PRAGMA temp_store = FILE;"
     ))
     .context("configure the connection")?;
-    let result = conn.immediate_transaction(|conn| load_in_transaction(conn, &batches, mode, progress));
+    let result =
+        conn.immediate_transaction(|conn| load_in_transaction(conn, &batches, mode, progress));
     conn.batch_execute("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
         .context("restore the connection settings")?;
     result
@@ -71,7 +72,8 @@ fn load_in_transaction(
     if mode == LoadMode::Replace {
         // Children first; with foreign keys off, a DELETE without WHERE truncates the table.
         for table in TABLES.iter().rev() {
-            conn.batch_execute(&format!("DELETE FROM {table}")).with_context(|| format!("empty {table}"))?;
+            conn.batch_execute(&format!("DELETE FROM {table}"))
+                .with_context(|| format!("empty {table}"))?;
         }
     }
     let indexes: Vec<IndexDef> = diesel::sql_query(format!(
@@ -104,7 +106,8 @@ fn load_in_transaction(
     progress.phase(Phase::Index);
     let started = Instant::now();
     for index in &indexes {
-        conn.batch_execute(&index.sql).map_err(|e| anyhow::anyhow!("build index {}: {e}", index.name))?;
+        conn.batch_execute(&index.sql)
+            .map_err(|e| anyhow::anyhow!("build index {}: {e}", index.name))?;
     }
     let index = started.elapsed();
 
@@ -112,7 +115,12 @@ fn load_in_transaction(
     let started = Instant::now();
     check_foreign_keys(conn)?;
     let check = started.elapsed();
-    Ok(LoadReport { counts, insert, index, check })
+    Ok(LoadReport {
+        counts,
+        insert,
+        index,
+        check,
+    })
 }
 
 #[derive(Default)]
@@ -130,11 +138,17 @@ macro_rules! insert_batches {
         let mut batches = rows.chunks_exact($size);
         for batch in &mut batches {
             let batch: &[_; $size] = batch.try_into().expect("chunks_exact yields full batches");
-            diesel::insert_into($table).values(batch).execute($conn).context(concat!("insert ", $what))?;
+            diesel::insert_into($table)
+                .values(batch)
+                .execute($conn)
+                .context(concat!("insert ", $what))?;
         }
         let done = rows.len() - batches.remainder().len();
         if $all && done < rows.len() {
-            diesel::insert_into($table).values(&rows[done..]).execute($conn).context(concat!("insert ", $what))?;
+            diesel::insert_into($table)
+                .values(&rows[done..])
+                .execute($conn)
+                .context(concat!("insert ", $what))?;
             rows.clear();
         } else {
             rows.drain(..done);
@@ -144,9 +158,30 @@ macro_rules! insert_batches {
 
 impl Pending {
     fn insert(&mut self, conn: &mut SqliteConnection, all: bool) -> anyhow::Result<()> {
-        insert_batches!(conn, users::table, self.users, USERS_PER_INSERT, all, "users");
-        insert_batches!(conn, accounts::table, self.accounts, ACCOUNTS_PER_INSERT, all, "accounts");
-        insert_batches!(conn, transactions::table, self.transactions, TRANSACTIONS_PER_INSERT, all, "transactions");
+        insert_batches!(
+            conn,
+            users::table,
+            self.users,
+            USERS_PER_INSERT,
+            all,
+            "users"
+        );
+        insert_batches!(
+            conn,
+            accounts::table,
+            self.accounts,
+            ACCOUNTS_PER_INSERT,
+            all,
+            "accounts"
+        );
+        insert_batches!(
+            conn,
+            transactions::table,
+            self.transactions,
+            TRANSACTIONS_PER_INSERT,
+            all,
+            "transactions"
+        );
         Ok(())
     }
 }
@@ -171,8 +206,9 @@ struct Reference {
 
 /// Fails with the first row whose parent is missing, naming both ids.
 fn check_foreign_keys(conn: &mut SqliteConnection) -> anyhow::Result<()> {
-    let violations: Vec<ForeignKeyViolation> =
-        diesel::sql_query("PRAGMA foreign_key_check").load(conn).context("check foreign keys")?;
+    let violations: Vec<ForeignKeyViolation> = diesel::sql_query("PRAGMA foreign_key_check")
+        .load(conn)
+        .context("check foreign keys")?;
     let Some(first) = violations.first() else {
         return Ok(());
     };
@@ -198,7 +234,11 @@ fn check_foreign_keys(conn: &mut SqliteConnection) -> anyhow::Result<()> {
             singular(&first.parent),
             row.parent_id
         ),
-        None => format!("a row of {} references a missing {}", first.table, singular(&first.parent)),
+        None => format!(
+            "a row of {} references a missing {}",
+            first.table,
+            singular(&first.parent)
+        ),
     };
     let more = violations.len() - 1;
     if more > 0 {
