@@ -135,11 +135,8 @@ fn generate_transaction(
     midnight: NaiveDateTime,
 ) -> Transaction {
     let category = pick_category(rng);
-    let merchant_name: String = if category.name == catalog::INCOME {
-        fake::faker::company::en::CompanyName().fake_with_rng(rng)
-    } else {
-        fake::faker::company::en::CompanyName().fake_with_rng(rng)
-    };
+    // Payers and merchants alike are company names.
+    let merchant_name: String = fake::faker::company::en::CompanyName().fake_with_rng(rng);
     Transaction {
         id: uuid_v4(rng),
         account_id: account.id.clone(),
