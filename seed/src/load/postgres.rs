@@ -23,7 +23,7 @@ use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorInformation, Error as DieselError};
-use diesel::sql_types::Text;
+use diesel::sql_types::{Nullable, Text};
 
 use super::{Batches, LoadMode, LoadReport, SEEDED_TABLES as TABLES};
 use crate::dataset::{RowBatch, RowCounts};
@@ -85,6 +85,14 @@ struct Definition {
     /// `pg_get_constraintdef` or `pg_get_indexdef`.
     #[diesel(sql_type = Text)]
     definition: String,
+    /// For a single-column foreign key: the referencing column, the referenced table and
+    /// column, each quoted; used to name a row whose parent is missing.
+    #[diesel(sql_type = Nullable<Text>)]
+    child_column: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    parent_table: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    parent_column: Option<String>,
 }
 
 impl Definition {
@@ -96,6 +104,20 @@ impl Definition {
                 self.table_name, self.name, self.definition
             ),
         };
+        if self.kind == "f" {
+            // In a savepoint, so that after a failure the transaction can still look for the
+            // row that broke the key before it rolls back.
+            let added = conn.transaction(|conn| conn.batch_execute(&sql));
+            return added.map_err(|e| match self.missing_parent(conn) {
+                Some(orphan) => anyhow::anyhow!("{orphan} (foreign key {})", self.name),
+                None => anyhow::anyhow!(
+                    "build foreign key {} on {}: {}",
+                    self.name,
+                    self.table_name,
+                    describe(&e)
+                ),
+            });
+        }
         conn.batch_execute(&sql).map_err(|e| {
             let what = match self.kind.as_str() {
                 "p" => "primary key",
@@ -112,6 +134,34 @@ impl Definition {
         })
     }
 
+    /// Describes one row that references a missing parent, such as `transaction … references
+    /// missing account …`, if the key is a single column and the table has an `id` column.
+    fn missing_parent(&self, conn: &mut PgConnection) -> Option<String> {
+        let (Some(column), Some(parent), Some(parent_column)) =
+            (&self.child_column, &self.parent_table, &self.parent_column)
+        else {
+            return None;
+        };
+        let orphan: Orphan = diesel::sql_query(format!(
+            "SELECT c.id::text AS id, c.{column}::text AS parent_id FROM {table} c \
+             WHERE NOT EXISTS (SELECT 1 FROM {parent} p WHERE p.{parent_column} = c.{column}) LIMIT 1",
+            table = self.table_name
+        ))
+        .get_result(conn)
+        .ok()?;
+        let singular = |table: &str| {
+            let table = table.trim_matches('"');
+            table.strip_suffix('s').unwrap_or(table).to_owned()
+        };
+        Some(format!(
+            "{} {} references missing {} {}",
+            singular(&self.table_name),
+            orphan.id,
+            singular(parent),
+            orphan.parent_id
+        ))
+    }
+
     fn drop(&self, conn: &mut PgConnection) -> anyhow::Result<()> {
         let sql = match self.kind.as_str() {
             "i" => format!("DROP INDEX {}", self.name),
@@ -125,6 +175,14 @@ impl Definition {
     }
 }
 
+#[derive(QueryableByName)]
+struct Orphan {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = Text)]
+    parent_id: String,
+}
+
 /// Every key and index of the seeded tables, plus foreign keys of other tables that point
 /// at them (a primary key cannot be dropped while one references it). Ordered to be
 /// re-created: indexes, then primary keys, then unique constraints, then foreign keys.
@@ -133,13 +191,20 @@ fn definitions(conn: &mut PgConnection) -> anyhow::Result<Vec<Definition>> {
     diesel::sql_query(format!(
         "SELECT c.conrelid::regclass::text AS table_name, quote_ident(c.conname) AS name, \
                 c.contype::text AS kind, pg_get_constraintdef(c.oid) AS definition, \
+                CASE WHEN c.contype = 'f' AND cardinality(c.conkey) = 1 THEN \
+                  (SELECT quote_ident(attname) FROM pg_attribute \
+                   WHERE attrelid = c.conrelid AND attnum = c.conkey[1]) END AS child_column, \
+                CASE WHEN c.contype = 'f' THEN c.confrelid::regclass::text END AS parent_table, \
+                CASE WHEN c.contype = 'f' AND cardinality(c.confkey) = 1 THEN \
+                  (SELECT quote_ident(attname) FROM pg_attribute \
+                   WHERE attrelid = c.confrelid AND attnum = c.confkey[1]) END AS parent_column, \
                 CASE c.contype WHEN 'p' THEN 1 WHEN 'u' THEN 2 ELSE 3 END AS step, c.oid::bigint AS ord \
          FROM pg_constraint c \
          WHERE c.contype IN ('p', 'u', 'f') \
            AND (c.conrelid IN ({tables}) OR (c.contype = 'f' AND c.confrelid IN ({tables}))) \
          UNION ALL \
          SELECT i.indrelid::regclass::text, i.indexrelid::regclass::text, 'i', \
-                pg_get_indexdef(i.indexrelid), 0, i.indexrelid::bigint \
+                pg_get_indexdef(i.indexrelid), NULL, NULL, NULL, 0, i.indexrelid::bigint \
          FROM pg_index i \
          WHERE i.indrelid IN ({tables}) \
            AND NOT EXISTS (SELECT 1 FROM pg_constraint c \

@@ -162,6 +162,30 @@ fn postgres_shard_union_equals_a_single_run() {
     let sharded = TestDb::create("sharded");
     assert_shard_union_equals_single_run(&single.url(), &sharded.url());
     assert_eq!(keys(&sharded.url()), keys(&single.url()));
+
+    // Loading a shard twice breaks the keys: refused, and nothing changes.
+    let before = read_rows(&sharded.url());
+    let again = seed(
+        &[
+            "--num-users",
+            "30",
+            "--seed",
+            "7",
+            "--as-of",
+            AS_OF,
+            "--no-json",
+            "--shard",
+            "2/3",
+            "--database-url",
+            &sharded.url(),
+        ],
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert_eq!(again.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("already exists"), "{stderr}");
+    assert_eq!(read_rows(&sharded.url()), before);
 }
 
 #[test]
@@ -242,7 +266,9 @@ fn a_bad_file_rolls_back_and_keeps_the_old_rows() {
     let duplicated = dataset.users[0].id.clone();
     std::fs::write(&dup, serde_json::to_vec(&dataset).unwrap()).unwrap();
 
-    for (file, offender) in [(&bad, &missing), (&dup, &duplicated)] {
+    let orphan = format!("references missing account {missing}");
+    let duplicate = format!("Key (id)=({duplicated}) is duplicated");
+    for (file, offender) in [(&bad, &orphan), (&dup, &duplicate)] {
         for method in ["copy", "insert"] {
             let output = seed(
                 &[
