@@ -3,6 +3,11 @@
 //! Each struct is at once the JSON record the seeder writes to `data/users.json` and the
 //! Diesel row it inserts and reads back: one definition, so the fixture file and the database
 //! cannot disagree about a field.
+//!
+//! Every model is inserted with `treat_none_as_default_value = false`: `None` becomes NULL,
+//! never DEFAULT (no column has a default), which is what lets the same structs feed
+//! PostgreSQL's binary COPY (`diesel::copy_from(..).from_insertable(..)`), where a row has no
+//! way to say DEFAULT.
 
 use chrono::NaiveDateTime;
 use diesel::pg::Pg;
@@ -17,6 +22,7 @@ use crate::schema::{accounts, transactions, users};
     Debug, Clone, PartialEq, Queryable, Selectable, Insertable, Identifiable, Serialize, Deserialize,
 )]
 #[diesel(table_name = users, check_for_backend(Sqlite, Pg))]
+#[diesel(treat_none_as_default_value = false)]
 #[serde(deny_unknown_fields)]
 pub struct User {
     /// UUID v4, lower-case hyphenated.
@@ -48,6 +54,7 @@ pub struct User {
     Deserialize,
 )]
 #[diesel(table_name = accounts, belongs_to(User), check_for_backend(Sqlite, Pg))]
+#[diesel(treat_none_as_default_value = false)]
 #[serde(deny_unknown_fields)]
 pub struct Account {
     /// UUID v4, lower-case hyphenated.
@@ -94,6 +101,7 @@ pub struct Account {
     Deserialize,
 )]
 #[diesel(table_name = transactions, belongs_to(Account), check_for_backend(Sqlite, Pg))]
+#[diesel(treat_none_as_default_value = false)]
 #[serde(deny_unknown_fields)]
 pub struct Transaction {
     /// UUID v4, lower-case hyphenated.

@@ -1,5 +1,9 @@
 //! The shapes that flow through the seeder: one user's rows, batches of rows, the file's meta.
 
+use std::fmt;
+use std::ops::Range;
+use std::str::FromStr;
+
 use backend::{Account, Transaction, User};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -98,6 +102,86 @@ pub struct Meta {
     pub num_users: u64,
     /// The generator's name and version; output changes only with this string.
     pub generator: String,
+    /// Which share of a larger run the file holds; absent for a whole run, so the bytes of
+    /// an unsharded file do not change.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub shard: Option<Shard>,
+}
+
+/// Shard `index` of `count` (1-based): a contiguous slice of a run's user indexes, so that
+/// `count` processes, each generating one shard, produce exactly the rows of one run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Shard {
+    index: u64,
+    count: u64,
+}
+
+impl Shard {
+    /// Shard `index` of `count`; fails unless 1 ≤ index ≤ count.
+    pub fn new(index: u64, count: u64) -> Result<Shard, String> {
+        if count == 0 || index == 0 || index > count {
+            return Err(format!(
+                "shard {index}/{count} does not exist (expected K/N with 1 <= K <= N)"
+            ));
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// This shard's 1-based number.
+    pub fn index(&self) -> u64 {
+        self.index
+    }
+
+    /// How many shards the run is split into.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// The global user indexes of this shard in a run of `num_users`:
+    /// `[floor((K-1)·num_users/N), floor(K·num_users/N))`. Consecutive shards meet exactly,
+    /// and their sizes differ by at most one.
+    pub fn users(&self, num_users: u64) -> Range<u64> {
+        let bound =
+            |k: u64| (u128::from(k) * u128::from(num_users) / u128::from(self.count)) as u64;
+        bound(self.index - 1)..bound(self.index)
+    }
+}
+
+impl fmt::Display for Shard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl FromStr for Shard {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Shard, String> {
+        let (index, count) = s
+            .split_once('/')
+            .ok_or_else(|| format!("{s:?} is not K/N"))?;
+        let number = |n: &str| {
+            n.trim()
+                .parse::<u64>()
+                .map_err(|_| format!("{s:?} is not K/N"))
+        };
+        Shard::new(number(index)?, number(count)?)
+    }
+}
+
+impl TryFrom<String> for Shard {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Shard, String> {
+        s.parse()
+    }
+}
+
+impl From<Shard> for String {
+    fn from(shard: Shard) -> String {
+        shard.to_string()
+    }
 }
 
 /// A whole dataset in memory: the same JSON shape as `users.json`. The seeder itself streams
@@ -128,5 +212,54 @@ impl Dataset {
             accounts: rows.accounts,
             transactions: rows.transactions,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_cover_every_user_exactly_once() {
+        for num_users in [0, 1, 2, 7, 30, 100, 1_001] {
+            for count in 1..=7 {
+                let mut next = 0;
+                for index in 1..=count {
+                    let range = Shard::new(index, count).unwrap().users(num_users);
+                    assert_eq!(range.start, next, "{index}/{count} of {num_users}");
+                    assert!(range.end - range.start <= num_users / count + 1);
+                    next = range.end;
+                }
+                assert_eq!(next, num_users);
+            }
+        }
+    }
+
+    #[test]
+    fn parses_and_prints_shards() {
+        assert_eq!("2/3".parse::<Shard>().unwrap().users(30), 10..20);
+        assert_eq!("3/3".parse::<Shard>().unwrap().to_string(), "3/3");
+        for bad in ["0/3", "4/3", "1/0", "3", "a/b", "-1/2", ""] {
+            assert!(bad.parse::<Shard>().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn shard_is_absent_from_unsharded_meta() {
+        let mut meta = Meta {
+            seed: 1,
+            as_of: NaiveDate::from_ymd_opt(2026, 1, 2).unwrap(),
+            num_users: 3,
+            generator: "g".into(),
+            shard: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&meta).unwrap(),
+            r#"{"seed":1,"as_of":"2026-01-02","num_users":3,"generator":"g"}"#
+        );
+        meta.shard = Some(Shard::new(2, 5).unwrap());
+        let json = serde_json::to_string(&meta).unwrap();
+        assert!(json.ends_with(r#""shard":"2/5"}"#), "{json}");
+        assert_eq!(serde_json::from_str::<Meta>(&json).unwrap(), meta);
     }
 }

@@ -7,9 +7,10 @@ use anyhow::Context;
 use backend::DatabaseUrl;
 use chrono::{NaiveDate, Utc};
 use clap::{Parser, Subcommand};
+use seed::dataset::Shard;
 use seed::fixtures;
 use seed::generate::GenConfig;
-use seed::load::LoadMode;
+use seed::load::{Destructive, LoadMode, refuse_remote};
 use seed::pipeline::{self, Outputs, RunReport};
 use seed::progress::{Display, DisplayMode, INTERRUPTED, Plan, Progress};
 use std::sync::atomic::Ordering;
@@ -36,6 +37,9 @@ enum Command {
         /// Database to reset [default: $DATABASE_URL, else data/spendsense.db].
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
+        /// Allow resetting a database whose host is not this machine.
+        #[arg(long)]
+        allow_remote: bool,
     },
     /// Time SQLite's own fills of a loaded database's tables (for `cargo xtask bench`).
     #[command(hide = true)]
@@ -84,6 +88,14 @@ struct SeedArgs {
     /// Load this existing JSON file instead of generating.
     #[arg(long, value_name = "PATH", conflicts_with_all = ["num_users", "seed", "as_of", "out"])]
     from: Option<PathBuf>,
+    /// Generate only shard K of N (1-based) of the --num-users users and append them to the
+    /// database instead of replacing its rows: `reset-db` once, then N shard runs, in any
+    /// order or in parallel, give the rows of one unsharded run.
+    #[arg(long, value_name = "K/N", conflicts_with = "from")]
+    shard: Option<Shard>,
+    /// Allow replacing the rows of a database whose host is not this machine.
+    #[arg(long)]
+    allow_remote: bool,
     /// Threads for generation [default: one per core]; the output does not depend on it.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     threads: Option<u16>,
@@ -132,8 +144,12 @@ fn one_line(message: &str) -> String {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Some(Command::ResetDb { database_url }) => {
+        Some(Command::ResetDb {
+            database_url,
+            allow_remote,
+        }) => {
             let url = DatabaseUrl::from_arg_or_env(database_url.as_deref())?;
+            refuse_remote(&url, Destructive::Reset, allow_remote)?;
             pipeline::reset_db(&url)?;
             println!("Reset {url}: every migration re-applied, tables empty");
             Ok(())
@@ -179,10 +195,17 @@ fn seed(args: SeedArgs) -> anyhow::Result<()> {
     let database = if args.no_db {
         None
     } else {
-        Some((
-            DatabaseUrl::from_arg_or_env(args.database_url.as_deref())?,
-            LoadMode::Replace,
-        ))
+        let url = DatabaseUrl::from_arg_or_env(args.database_url.as_deref())?;
+        // A shard adds its own users and deletes nothing, so it needs no --allow-remote.
+        let mode = if args.shard.is_some() {
+            LoadMode::Append
+        } else {
+            LoadMode::Replace
+        };
+        if mode == LoadMode::Replace {
+            refuse_remote(&url, Destructive::Replace, args.allow_remote)?;
+        }
+        Some((url, mode))
     };
     if let Some(path) = &args.from {
         let database = database.expect("--from conflicts with --no-db");
@@ -209,23 +232,38 @@ fn seed(args: SeedArgs) -> anyhow::Result<()> {
         seed: args.seed,
         as_of,
     };
-    let meta = pipeline::meta(&config, args.num_users);
+    let mut meta = pipeline::meta(&config, args.num_users);
+    let users = match args.shard {
+        Some(shard) => {
+            let users = shard.users(args.num_users);
+            meta.num_users = users.end - users.start;
+            meta.shard = Some(shard);
+            users
+        }
+        None => 0..args.num_users,
+    };
     let outputs = Outputs {
         json: (!args.no_json).then(|| args.out.clone()),
         database: database.clone(),
     };
     let plan = Plan {
-        total_users: Some(args.num_users),
+        total_users: Some(users.end - users.start),
         loads: database.is_some(),
     };
     let display = Display::start(&progress, plan, display_mode);
-    let report = pipeline::generate(&config, &meta, 0..args.num_users, &outputs, &progress);
+    let report = pipeline::generate(&config, &meta, users.clone(), &outputs, &progress);
     display.finish();
     let report = report?;
-    println!(
-        "Generated {} (seed {}, as of {})",
-        report.counts, config.seed, config.as_of
-    );
+    match args.shard {
+        Some(shard) => println!(
+            "Generated {} (seed {}, as of {}, shard {shard}: users {}..{} of {})",
+            report.counts, config.seed, config.as_of, users.start, users.end, args.num_users
+        ),
+        None => println!(
+            "Generated {} (seed {}, as of {})",
+            report.counts, config.seed, config.as_of
+        ),
+    }
     if let (Some(path), Some(bytes)) = (&outputs.json, report.json_bytes) {
         println!(
             "Wrote {} ({:.1} MiB)",

@@ -220,6 +220,7 @@ pub fn meta(config: &GenConfig, num_users: u64) -> Meta {
         as_of: config.as_of,
         num_users,
         generator: GENERATOR.to_owned(),
+        shard: None,
     }
 }
 

@@ -90,6 +90,22 @@ impl flags::Bench {
                     "generate + PostgreSQL (COPY)",
                     &[&base[..], &["--no-json", "--database-url", url]].concat(),
                 )?);
+                let times =
+                    crate::pg_baseline::psql_copy_baseline(sh, &seed, url, &dir.join("csv"))?;
+                for (what, wall) in [
+                    ("psql \\copy CSV, keys in place", times.with_keys),
+                    ("psql \\copy CSV, keys rebuilt after", times.keys_rebuilt),
+                ] {
+                    runs.push(Run {
+                        size,
+                        what: what.into(),
+                        wall,
+                        rows: times.rows,
+                        peak_rss_mib: None,
+                        note: "same rows, same schema, one transaction".into(),
+                    });
+                }
+                sh.remove_path(dir.join("csv"))?;
             }
             eprintln!("bench: {size} users done");
         }

@@ -56,6 +56,12 @@ pub(crate) struct Seed {
     /// Load this existing JSON file instead of generating.
     #[arg(long, value_name = "PATH")]
     pub(crate) from: Option<PathBuf>,
+    /// Generate only shard K of N (1-based) and append it instead of replacing the rows.
+    #[arg(long, value_name = "K/N")]
+    pub(crate) shard: Option<String>,
+    /// Allow replacing the rows of a database that is not on this machine.
+    #[arg(long)]
+    pub(crate) allow_remote: bool,
     /// Threads for generation [default: one per core]; the output does not depend on it.
     #[arg(long, value_name = "N")]
     pub(crate) threads: Option<String>,
@@ -70,6 +76,9 @@ pub(crate) struct ResetDb {
     /// Database to reset [default: $DATABASE_URL, else data/spendsense.db].
     #[arg(long, value_name = "URL")]
     pub(crate) database_url: Option<String>,
+    /// Allow resetting a database that is not on this machine.
+    #[arg(long)]
+    pub(crate) allow_remote: bool,
 }
 
 /// Flags of `cargo xtask fixtures`.

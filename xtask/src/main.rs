@@ -5,6 +5,7 @@
 
 mod bench;
 mod flags;
+mod pg_baseline;
 mod tasks;
 
 use std::path::{Path, PathBuf};

@@ -50,6 +50,8 @@ impl flags::Seed {
         push_flag(&mut args, "--no-db", self.no_db);
         push_flag(&mut args, "--no-json", self.no_json);
         push_opt(&mut args, "--from", self.from);
+        push_opt(&mut args, "--shard", self.shard);
+        push_flag(&mut args, "--allow-remote", self.allow_remote);
         push_opt(&mut args, "--threads", self.threads);
         push_flag(&mut args, "--quiet", self.quiet);
         run_seed(sh, args)
@@ -60,6 +62,7 @@ impl flags::ResetDb {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<ExitCode> {
         let mut args = vec!["reset-db".into()];
         push_opt(&mut args, "--database-url", self.database_url);
+        push_flag(&mut args, "--allow-remote", self.allow_remote);
         run_seed(sh, args)
     }
 }

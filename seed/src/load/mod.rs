@@ -28,6 +28,38 @@ pub enum LoadMode {
     Append,
 }
 
+/// The tables a load fills, parents first.
+pub const SEEDED_TABLES: [&str; 3] = ["users", "accounts", "transactions"];
+
+/// A command that deletes rows, which must not reach a remote server by accident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Destructive {
+    /// A replacing load: the seeded tables are emptied first.
+    Replace,
+    /// `reset-db`: every migration is reverted and re-applied.
+    Reset,
+}
+
+/// Refuses a destructive command on a database that is not on this machine (see
+/// [`DatabaseUrl::is_local`]) unless `allow_remote` is set, saying what it would drop. It
+/// runs before any connection is made. Appending loads (shards) delete nothing and need no
+/// permission.
+pub fn refuse_remote(
+    target: &DatabaseUrl,
+    action: Destructive,
+    allow_remote: bool,
+) -> anyhow::Result<()> {
+    if allow_remote || target.is_local() {
+        return Ok(());
+    }
+    let tables = SEEDED_TABLES.join(", ");
+    let what = match action {
+        Destructive::Replace => format!("replace {tables} in {target}"),
+        Destructive::Reset => format!("drop and re-create {tables} in {target}"),
+    };
+    anyhow::bail!("refusing to {what}: the host is not local; pass --allow-remote")
+}
+
 /// What a finished load did and how long each step took.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LoadReport {
@@ -148,6 +180,43 @@ impl Batches {
             Ok(LoadMsg::Rows(batch)) => Ok(Some(batch)),
             Ok(LoadMsg::Commit) => Ok(None),
             Err(_) => Err(Abandoned),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_destructive_commands_on_remote_hosts() {
+        let remote = DatabaseUrl::parse("postgres://u:secret@db.example.com/app").unwrap();
+        let error = refuse_remote(&remote, Destructive::Replace, false)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            error,
+            "refusing to replace users, accounts, transactions in PostgreSQL database \"app\" \
+             on db.example.com:5432: the host is not local; pass --allow-remote"
+        );
+        let error = refuse_remote(&remote, Destructive::Reset, false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("refusing to drop and re-create users, accounts, transactions in"),
+            "{error}"
+        );
+        assert!(!error.contains("secret"));
+        assert!(refuse_remote(&remote, Destructive::Replace, true).is_ok());
+        assert!(refuse_remote(&remote, Destructive::Reset, true).is_ok());
+        for local in [
+            "postgres://127.0.0.1/app",
+            "postgres://localhost/app",
+            "data/x.db",
+        ] {
+            let local = DatabaseUrl::parse(local).unwrap();
+            assert!(refuse_remote(&local, Destructive::Replace, false).is_ok());
+            assert!(refuse_remote(&local, Destructive::Reset, false).is_ok());
         }
     }
 }
