@@ -108,7 +108,9 @@ impl DatabaseUrl {
             Some(url) => Self::parse(url),
             None => match std::env::var("DATABASE_URL") {
                 Ok(url) if !url.is_empty() => Self::parse(&url),
-                _ => Ok(Self::Sqlite { path: PathBuf::from(DEFAULT_SQLITE_PATH) }),
+                _ => Ok(Self::Sqlite {
+                    path: PathBuf::from(DEFAULT_SQLITE_PATH),
+                }),
             },
         }
     }
@@ -125,16 +127,20 @@ impl DatabaseUrl {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return parse_postgres(url).map_err(|reason| invalid(&reason));
         }
-        if let Some((scheme, _)) = url.split_once("://") {
-            if scheme != "sqlite" {
-                return Err(invalid("expected postgres://, postgresql://, sqlite:// or a file path"));
-            }
+        if let Some((scheme, _)) = url.split_once("://")
+            && scheme != "sqlite"
+        {
+            return Err(invalid(
+                "expected postgres://, postgresql://, sqlite:// or a file path",
+            ));
         }
         let path = url.strip_prefix("sqlite://").unwrap_or(url);
         if path.is_empty() {
             return Err(invalid("the SQLite path is empty"));
         }
-        Ok(Self::Sqlite { path: PathBuf::from(path) })
+        Ok(Self::Sqlite {
+            path: PathBuf::from(path),
+        })
     }
 
     /// Whether the database is on this machine: a SQLite file, a Unix socket, `localhost`,
@@ -143,7 +149,9 @@ impl DatabaseUrl {
         match self {
             Self::Sqlite { .. } => true,
             Self::Postgres { host: None, .. } => true,
-            Self::Postgres { host: Some(host), .. } => {
+            Self::Postgres {
+                host: Some(host), ..
+            } => {
                 host.starts_with('/')
                     || host.eq_ignore_ascii_case("localhost")
                     || host
@@ -175,8 +183,8 @@ impl DatabaseUrl {
                 Ok(AnyConnection::Sqlite(conn))
             }
             Self::Postgres { url, .. } => {
-                let conn = PgConnection::establish(url)
-                    .map_err(|e| self.connect_error(e.to_string()))?;
+                let conn =
+                    PgConnection::establish(url).map_err(|e| self.connect_error(e.to_string()))?;
                 Ok(AnyConnection::Postgresql(conn))
             }
         }
@@ -192,8 +200,8 @@ impl DatabaseUrl {
             return Ok(());
         }
         let admin_url = replace_database(url, "postgres");
-        let mut admin = PgConnection::establish(&admin_url)
-            .map_err(|e| self.connect_error(e.to_string()))?;
+        let mut admin =
+            PgConnection::establish(&admin_url).map_err(|e| self.connect_error(e.to_string()))?;
         let exists: bool = diesel::select(diesel::dsl::exists(
             pg_database::table.filter(pg_database::datname.eq(database)),
         ))
@@ -209,12 +217,19 @@ impl DatabaseUrl {
     }
 
     pub(crate) fn connect_error(&self, reason: String) -> DbError {
-        DbError::Connect { target: self.to_string(), reason: one_line(&reason) }
+        DbError::Connect {
+            target: self.to_string(),
+            reason: one_line(&reason),
+        }
     }
 
     /// Wraps a query error with this database's name.
     pub fn query_error(&self, context: &'static str, source: diesel::result::Error) -> DbError {
-        DbError::Query { context, target: self.to_string(), source }
+        DbError::Query {
+            context,
+            target: self.to_string(),
+            source,
+        }
     }
 }
 
@@ -235,7 +250,12 @@ impl fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Sqlite { path } => write!(f, "SQLite database {}", path.display()),
-            Self::Postgres { host, port, database, .. } => {
+            Self::Postgres {
+                host,
+                port,
+                database,
+                ..
+            } => {
                 let host = host.as_deref().unwrap_or("the local socket");
                 write!(f, "PostgreSQL database {database:?} on {host}:{port}")
             }
@@ -245,40 +265,49 @@ impl fmt::Display for DatabaseUrl {
 
 /// Applies every pending migration.
 pub fn run_migrations(conn: &mut AnyConnection, target: &DatabaseUrl) -> Result<(), DbError> {
-    conn.run_pending_migrations(MIGRATIONS).map(drop).map_err(|e| DbError::Migration {
-        context: "apply migrations",
-        target: target.to_string(),
-        reason: one_line(&e.to_string()),
-    })
+    conn.run_pending_migrations(MIGRATIONS)
+        .map(drop)
+        .map_err(|e| DbError::Migration {
+            context: "apply migrations",
+            target: target.to_string(),
+            reason: one_line(&e.to_string()),
+        })
 }
 
 /// Reverts every applied migration, then applies them all again: an empty, current schema.
 pub fn reset(conn: &mut AnyConnection, target: &DatabaseUrl) -> Result<(), DbError> {
-    conn.revert_all_migrations(MIGRATIONS).map(drop).map_err(|e| DbError::Migration {
-        context: "revert migrations",
-        target: target.to_string(),
-        reason: one_line(&e.to_string()),
-    })?;
+    conn.revert_all_migrations(MIGRATIONS)
+        .map(drop)
+        .map_err(|e| DbError::Migration {
+            context: "revert migrations",
+            target: target.to_string(),
+            reason: one_line(&e.to_string()),
+        })?;
     run_migrations(conn, target)
 }
 
 fn open_sqlite(path: &Path) -> Result<SqliteConnection, String> {
     let path_str = path.to_str().ok_or("the path is not valid UTF-8")?;
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        if !parent.is_dir() {
-            return Err(format!("directory {} does not exist", parent.display()));
-        }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+        && !parent.is_dir()
+    {
+        return Err(format!("directory {} does not exist", parent.display()));
     }
     let mut conn = SqliteConnection::establish(path_str).map_err(|e| e.to_string())?;
     // A query that reads the file proves it really is a SQLite database, and foreign keys are
     // off by default in SQLite.
-    conn.batch_execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; SELECT count(*) FROM sqlite_master;")
-        .map_err(|e| e.to_string())?;
+    conn.batch_execute(
+        "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; SELECT count(*) FROM sqlite_master;",
+    )
+    .map_err(|e| e.to_string())?;
     Ok(conn)
 }
 
 fn parse_postgres(url: &str) -> Result<DatabaseUrl, String> {
-    let rest = url.split_once("://").map(|(_, rest)| rest).unwrap_or_default();
+    let rest = url
+        .split_once("://")
+        .map(|(_, rest)| rest)
+        .unwrap_or_default();
     let (before_query, query) = rest.split_once('?').unwrap_or((rest, ""));
     let (authority, path) = before_query.split_once('/').unwrap_or((before_query, ""));
     let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
@@ -299,9 +328,16 @@ fn parse_postgres(url: &str) -> Result<DatabaseUrl, String> {
     });
     if database.is_empty() {
         // libpq's default database is the user name.
-        database = user.filter(|u| !u.is_empty()).unwrap_or_else(|| "postgres".to_owned());
+        database = user
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| "postgres".to_owned());
     }
-    Ok(DatabaseUrl::Postgres { url: url.to_owned(), host, port, database })
+    Ok(DatabaseUrl::Postgres {
+        url: url.to_owned(),
+        host,
+        port,
+        database,
+    })
 }
 
 fn split_host_port(host_port: &str) -> Result<(Option<String>, u16), String> {
@@ -328,15 +364,15 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3])
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3])
                 .ok()
                 .and_then(|hex| u8::from_str_radix(hex, 16).ok())
-            {
-                out.push(b);
-                i += 3;
-                continue;
-            }
+        {
+            out.push(b);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;
@@ -351,7 +387,9 @@ fn replace_database(url: &str, database: &str) -> String {
         Some((b, q)) => (b, Some(q)),
         None => (rest, None),
     };
-    let authority = before_query.split_once('/').map_or(before_query, |(a, _)| a);
+    let authority = before_query
+        .split_once('/')
+        .map_or(before_query, |(a, _)| a);
     let query: Vec<&str> = query
         .map(|q| q.split('&').filter(|p| !p.starts_with("dbname=")).collect())
         .unwrap_or_default();
@@ -391,11 +429,15 @@ mod tests {
     fn parses_sqlite_paths_and_urls() {
         assert_eq!(
             DatabaseUrl::parse("data/x.db").unwrap(),
-            DatabaseUrl::Sqlite { path: "data/x.db".into() }
+            DatabaseUrl::Sqlite {
+                path: "data/x.db".into()
+            }
         );
         assert_eq!(
             DatabaseUrl::parse("sqlite:///tmp/x.db").unwrap(),
-            DatabaseUrl::Sqlite { path: "/tmp/x.db".into() }
+            DatabaseUrl::Sqlite {
+                path: "/tmp/x.db".into()
+            }
         );
         assert!(DatabaseUrl::parse("mysql://root@localhost/db").is_err());
         assert!(DatabaseUrl::parse("").is_err());
@@ -403,24 +445,42 @@ mod tests {
 
     #[test]
     fn parses_postgres_urls() {
-        let DatabaseUrl::Postgres { host, port, database, .. } =
-            DatabaseUrl::parse("postgres://u:p%40ss@db.example.com:6543/app?sslmode=require").unwrap()
+        let DatabaseUrl::Postgres {
+            host,
+            port,
+            database,
+            ..
+        } = DatabaseUrl::parse("postgres://u:p%40ss@db.example.com:6543/app?sslmode=require")
+            .unwrap()
         else {
             panic!("not postgres")
         };
-        assert_eq!((host.as_deref(), port, database.as_str()), (Some("db.example.com"), 6543, "app"));
-        let DatabaseUrl::Postgres { host, port, database, .. } =
-            DatabaseUrl::parse("postgresql://[::1]/x").unwrap()
+        assert_eq!(
+            (host.as_deref(), port, database.as_str()),
+            (Some("db.example.com"), 6543, "app")
+        );
+        let DatabaseUrl::Postgres {
+            host,
+            port,
+            database,
+            ..
+        } = DatabaseUrl::parse("postgresql://[::1]/x").unwrap()
         else {
             panic!("not postgres")
         };
-        assert_eq!((host.as_deref(), port, database.as_str()), (Some("::1"), 5432, "x"));
+        assert_eq!(
+            (host.as_deref(), port, database.as_str()),
+            (Some("::1"), 5432, "x")
+        );
         let DatabaseUrl::Postgres { host, database, .. } =
             DatabaseUrl::parse("postgres://bob@/?host=/var/run/postgresql").unwrap()
         else {
             panic!("not postgres")
         };
-        assert_eq!((host.as_deref(), database.as_str()), (Some("/var/run/postgresql"), "bob"));
+        assert_eq!(
+            (host.as_deref(), database.as_str()),
+            (Some("/var/run/postgresql"), "bob")
+        );
         assert!(DatabaseUrl::parse("postgres://h:notaport/db").is_err());
     }
 
@@ -436,7 +496,10 @@ mod tests {
             "postgres://u@/db?host=/run/postgresql",
         ];
         for url in local {
-            assert!(DatabaseUrl::parse(url).unwrap().is_local(), "{url} should be local");
+            assert!(
+                DatabaseUrl::parse(url).unwrap().is_local(),
+                "{url} should be local"
+            );
         }
         let remote = [
             "postgres://10.0.0.5/db",
@@ -445,15 +508,23 @@ mod tests {
             "postgres://127.0.0.1/db?host=db.example.com",
         ];
         for url in remote {
-            assert!(!DatabaseUrl::parse(url).unwrap().is_local(), "{url} should be remote");
+            assert!(
+                !DatabaseUrl::parse(url).unwrap().is_local(),
+                "{url} should be remote"
+            );
         }
     }
 
     #[test]
     fn masks_passwords() {
-        assert_eq!(mask_password("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(
+            mask_password("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
         assert_eq!(mask_password("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(replace_database("postgres://u@h:1/app?sslmode=require", "postgres"),
-            "postgres://u@h:1/postgres?sslmode=require");
+        assert_eq!(
+            replace_database("postgres://u@h:1/app?sslmode=require", "postgres"),
+            "postgres://u@h:1/postgres?sslmode=require"
+        );
     }
 }
