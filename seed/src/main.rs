@@ -10,7 +10,9 @@ use clap::{Parser, Subcommand};
 use seed::generate::GenConfig;
 use seed::load::LoadMode;
 use seed::pipeline::{self, Outputs, RunReport};
+use seed::profile::Profile;
 use seed::progress::Progress;
+use seed::stats;
 
 /// Deterministic synthetic SpendSense users, accounts and transactions.
 #[derive(Debug, Parser)]
@@ -29,6 +31,15 @@ enum Command {
         /// Database to reset [default: $DATABASE_URL, else data/spendsense.db].
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
+    },
+    /// Measure a users.json: rows, category shares, pending rate, accounts, persona signals.
+    Stats {
+        /// The file to measure.
+        #[arg(value_name = "PATH", default_value = "data/users.json")]
+        path: PathBuf,
+        /// Profile the data was generated with, for the configured shares [default: built in].
+        #[arg(long, value_name = "PATH")]
+        config: Option<PathBuf>,
     },
 }
 
@@ -58,13 +69,18 @@ struct SeedArgs {
     /// Load this existing JSON file instead of generating.
     #[arg(long, value_name = "PATH", conflicts_with_all = ["num_users", "seed", "as_of", "out"])]
     from: Option<PathBuf>,
+    /// Profile (TOML) with the distributions to draw from [default: seed/profiles/default.toml,
+    /// built in].
+    #[arg(long, value_name = "PATH", conflicts_with = "from")]
+    config: Option<PathBuf>,
     /// Threads for generation [default: one per core]; the output does not depend on it.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     threads: Option<u16>,
 }
 
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| format!("{e} (expected YYYY-MM-DD, a real date)"))
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|e| format!("{e} (expected YYYY-MM-DD, a real date)"))
 }
 
 fn main() -> ExitCode {
@@ -73,7 +89,13 @@ fn main() -> ExitCode {
         Err(e) if e.use_stderr() => {
             // clap's message is several lines; its first line says everything.
             let rendered = e.render().to_string();
-            eprintln!("{}", rendered.lines().next().unwrap_or("error: invalid arguments"));
+            eprintln!(
+                "{}",
+                rendered
+                    .lines()
+                    .next()
+                    .unwrap_or("error: invalid arguments")
+            );
             return ExitCode::from(2);
         }
         Err(e) => {
@@ -102,6 +124,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("Reset {url}: every migration re-applied, tables empty");
             Ok(())
         }
+        Some(Command::Stats { path, config }) => {
+            let profile = load_profile(config.as_deref())?;
+            let stats = stats::stats_of_file(&path, profile.window_days)?;
+            print!("{}", stats::render(&stats, &profile));
+            Ok(())
+        }
         None => seed(cli.seed),
     }
 }
@@ -117,7 +145,10 @@ fn seed(args: SeedArgs) -> anyhow::Result<()> {
     let database = if args.no_db {
         None
     } else {
-        Some((DatabaseUrl::from_arg_or_env(args.database_url.as_deref())?, LoadMode::Replace))
+        Some((
+            DatabaseUrl::from_arg_or_env(args.database_url.as_deref())?,
+            LoadMode::Replace,
+        ))
     };
     if let Some(path) = &args.from {
         let database = database.expect("--from conflicts with --no-db");
@@ -129,18 +160,39 @@ fn seed(args: SeedArgs) -> anyhow::Result<()> {
     }
 
     let as_of = args.as_of.unwrap_or_else(|| Utc::now().date_naive());
-    let config = GenConfig { seed: args.seed, as_of };
+    let profile = load_profile(args.config.as_deref())?;
+    let config = GenConfig {
+        seed: args.seed,
+        as_of,
+        profile,
+    };
     let meta = pipeline::meta(&config, args.num_users);
-    let outputs = Outputs { json: (!args.no_json).then(|| args.out.clone()), database: database.clone() };
+    let outputs = Outputs {
+        json: (!args.no_json).then(|| args.out.clone()),
+        database: database.clone(),
+    };
     let report = pipeline::generate(&config, &meta, 0..args.num_users, &outputs, &progress)?;
-    println!("Generated {} (seed {}, as of {})", report.counts, config.seed, config.as_of);
+    println!(
+        "Generated {} (seed {}, as of {})",
+        report.counts, config.seed, config.as_of
+    );
     if let Some(path) = &outputs.json {
         println!("Wrote {}", path.display());
     }
     if let Some((target, _)) = &database {
         print_loaded(&report, target);
     }
+    if let Some(stats) = &report.stats {
+        print!("{}", stats::render(stats, &config.profile));
+    }
     Ok(())
+}
+
+fn load_profile(path: Option<&std::path::Path>) -> anyhow::Result<std::sync::Arc<Profile>> {
+    Ok(match path {
+        Some(path) => std::sync::Arc::new(Profile::load(path)?),
+        None => Profile::default_profile(),
+    })
 }
 
 fn print_loaded(report: &RunReport, target: &DatabaseUrl) {

@@ -20,6 +20,7 @@ use crate::generate::{GENERATOR, GenConfig, generate_user};
 use crate::json::{EncodedRows, JsonWriter, PreparedJson, encode_bundle, read_json};
 use crate::load::{LoadMode, LoadReport, Loader};
 use crate::progress::Progress;
+use crate::stats::{Collector, Stats};
 
 /// Users generated per chunk: large enough to keep both cores busy, small enough that a
 /// few chunks in flight stay within a few tens of MiB.
@@ -53,6 +54,8 @@ pub struct RunReport {
     pub load: Option<LoadReport>,
     /// Wall time of the whole run.
     pub total: Duration,
+    /// The dataset's measured shape, when a JSON file was written.
+    pub stats: Option<Stats>,
 }
 
 /// Generates users `range` (global indexes) and sends them to `outputs`. Nothing is visible
@@ -90,6 +93,8 @@ pub fn generate(
 
     let mut counts = RowCounts::default();
     let want_json = writer_thread.is_some();
+    // Measured from the same rows the file receives, so the report needs no second read.
+    let mut collector = want_json.then(|| Collector::new(config.profile.window_days));
     let mut send_result = Ok(());
     let mut start = range.start;
     while start < range.end {
@@ -98,6 +103,9 @@ pub fn generate(
         let chunk_counts = rows.counts();
         counts.add(chunk_counts);
         progress.add_generated(end - start);
+        if let Some(collector) = collector.as_mut() {
+            collector.add(&rows)?;
+        }
         if want_json && to_writer.send((encoded, chunk_counts)).is_err() {
             break; // The writer failed; its error is collected below.
         }
@@ -128,11 +136,23 @@ pub fn generate(
     if let Some(prepared) = prepared {
         prepared.persist()?;
     }
-    Ok(RunReport { counts, produce, json_bytes, load, total: started.elapsed() })
+    let stats = collector.map(Collector::finish);
+    Ok(RunReport {
+        counts,
+        produce,
+        json_bytes,
+        load,
+        total: started.elapsed(),
+        stats,
+    })
 }
 
 /// Generates users `range` in parallel; returns their rows and, if asked, their JSON.
-pub fn generate_chunk(config: &GenConfig, range: Range<u64>, encode: bool) -> (RowBatch, EncodedRows) {
+pub fn generate_chunk(
+    config: &GenConfig,
+    range: Range<u64>,
+    encode: bool,
+) -> (RowBatch, EncodedRows) {
     let parts: Vec<_> = range
         .into_par_iter()
         .map(|index| {
@@ -154,15 +174,29 @@ pub fn generate_chunk(config: &GenConfig, range: Range<u64>, encode: bool) -> (R
 }
 
 /// Loads an existing `users.json` into the database, streaming.
-pub fn load_file(path: &Path, database: (DatabaseUrl, LoadMode), progress: &Progress) -> anyhow::Result<RunReport> {
+pub fn load_file(
+    path: &Path,
+    database: (DatabaseUrl, LoadMode),
+    progress: &Progress,
+) -> anyhow::Result<RunReport> {
     let started = Instant::now();
-    let outputs = Outputs { json: None, database: Some(database) };
+    let outputs = Outputs {
+        json: None,
+        database: Some(database),
+    };
     let mut loader = start_loader(&outputs, progress)?.expect("a database was given");
     let source = read_json(path, READ_BATCH_ROWS, &mut |batch| loader.send(batch))?;
     let produce = started.elapsed();
     let load = loader.commit()?;
     let _ = source.meta;
-    Ok(RunReport { counts: source.counts, produce, json_bytes: None, load: Some(load), total: started.elapsed() })
+    Ok(RunReport {
+        counts: source.counts,
+        produce,
+        json_bytes: None,
+        load: Some(load),
+        total: started.elapsed(),
+        stats: None,
+    })
 }
 
 fn start_loader(outputs: &Outputs, progress: &Progress) -> anyhow::Result<Option<Loader>> {
@@ -171,12 +205,23 @@ fn start_loader(outputs: &Outputs, progress: &Progress) -> anyhow::Result<Option
     };
     url.create_if_missing()?;
     let conn = url.open()?;
-    Ok(Some(Loader::start(conn, url.clone(), *mode, progress.clone(), QUEUE)))
+    Ok(Some(Loader::start(
+        conn,
+        url.clone(),
+        *mode,
+        progress.clone(),
+        QUEUE,
+    )))
 }
 
 /// The `meta` object for a run.
 pub fn meta(config: &GenConfig, num_users: u64) -> Meta {
-    Meta { seed: config.seed, as_of: config.as_of, num_users, generator: GENERATOR.to_owned() }
+    Meta {
+        seed: config.seed,
+        as_of: config.as_of,
+        num_users,
+        generator: GENERATOR.to_owned(),
+    }
 }
 
 /// Opens the database and re-applies every migration, leaving an empty, current schema.

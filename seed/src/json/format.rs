@@ -12,7 +12,10 @@ pub(super) struct NestedPretty {
 
 impl NestedPretty {
     pub(super) fn at_depth(depth: usize) -> Self {
-        NestedPretty { depth, has_value: false }
+        NestedPretty {
+            depth,
+            has_value: false,
+        }
     }
 }
 
@@ -43,7 +46,11 @@ impl Formatter for NestedPretty {
         writer.write_all(b"]")
     }
 
-    fn begin_array_value<W: ?Sized + Write>(&mut self, writer: &mut W, first: bool) -> io::Result<()> {
+    fn begin_array_value<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
         writer.write_all(if first { b"\n" } else { b",\n" })?;
         indent(writer, self.depth)
     }
@@ -68,7 +75,11 @@ impl Formatter for NestedPretty {
         writer.write_all(b"}")
     }
 
-    fn begin_object_key<W: ?Sized + Write>(&mut self, writer: &mut W, first: bool) -> io::Result<()> {
+    fn begin_object_key<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
         writer.write_all(if first { b"\n" } else { b",\n" })?;
         indent(writer, self.depth)
     }
@@ -86,5 +97,7 @@ impl Formatter for NestedPretty {
 /// Appends `value` pretty-printed as if it stood `depth` levels deep in a document.
 pub(super) fn write_nested<T: serde::Serialize>(out: &mut Vec<u8>, depth: usize, value: &T) {
     let mut ser = serde_json::Serializer::with_formatter(&mut *out, NestedPretty::at_depth(depth));
-    value.serialize(&mut ser).expect("serialising a model into memory cannot fail");
+    value
+        .serialize(&mut ser)
+        .expect("serialising a model into memory cannot fail");
 }

@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 use std::path::Path;
 
 use anyhow::Context;
-use backend::{Account, Transaction, User};
+use backend::{Account, PersonaLabel, Transaction, User};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::dataset::{Meta, RowBatch, RowCounts};
@@ -32,11 +32,18 @@ pub fn read_json(
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let reader = BufReader::with_capacity(1 << 20, file);
     let mut de = serde_json::Deserializer::from_reader(reader);
-    let mut state = ReadState { sink, batch_rows: batch_rows.max(1), sink_error: None, counts: RowCounts::default() };
-    let result = (&mut de).deserialize_map(TopVisitor { state: &mut state }).and_then(|meta| {
-        de.end()?;
-        Ok(meta)
-    });
+    let mut state = ReadState {
+        sink,
+        batch_rows: batch_rows.max(1),
+        sink_error: None,
+        counts: RowCounts::default(),
+    };
+    let result = (&mut de)
+        .deserialize_map(TopVisitor { state: &mut state })
+        .and_then(|meta| {
+            de.end()?;
+            Ok(meta)
+        });
     let describe = |e: serde_json::Error| anyhow::anyhow!("{}: {}", path.display(), e);
     match result {
         Ok(meta) => {
@@ -75,6 +82,14 @@ impl ReadState<'_> {
     }
 }
 
+const SECTIONS: &[&str] = &[
+    "meta",
+    "users",
+    "accounts",
+    "transactions",
+    "persona_labels",
+];
+
 struct TopVisitor<'s, 'a> {
     state: &'s mut ReadState<'a>,
 }
@@ -83,12 +98,12 @@ impl<'de> Visitor<'de> for TopVisitor<'_, '_> {
     type Value = Meta;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object with meta, users, accounts and transactions")
+        f.write_str("an object with meta, users, accounts, transactions and persona_labels")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Meta, A::Error> {
         let mut meta = None;
-        let mut seen = [false; 3];
+        let mut seen = [false; 4];
         while let Some(key) = map.next_key::<String>()? {
             let section = match key.as_str() {
                 "meta" => {
@@ -101,8 +116,9 @@ impl<'de> Visitor<'de> for TopVisitor<'_, '_> {
                 "users" => 0,
                 "accounts" => 1,
                 "transactions" => 2,
+                "persona_labels" => 3,
                 other => {
-                    return Err(de::Error::unknown_field(other, &["meta", "users", "accounts", "transactions"]));
+                    return Err(de::Error::unknown_field(other, SECTIONS));
                 }
             };
             if std::mem::replace(&mut seen[section], true) {
@@ -112,9 +128,11 @@ impl<'de> Visitor<'de> for TopVisitor<'_, '_> {
             match section {
                 0 => map.next_value_seed(Rows::<User>::new(state, key))?,
                 1 => map.next_value_seed(Rows::<Account>::new(state, key))?,
-                _ => map.next_value_seed(Rows::<Transaction>::new(state, key))?,
+                2 => map.next_value_seed(Rows::<Transaction>::new(state, key))?,
+                _ => map.next_value_seed(Rows::<PersonaLabel>::new(state, key))?,
             }
         }
+        // persona_labels may be missing: files written before personas existed lack it.
         for (name, seen) in ["users", "accounts", "transactions"].iter().zip(seen) {
             if !seen {
                 return Err(de::Error::missing_field(name));
@@ -131,19 +149,37 @@ trait Row: de::DeserializeOwned {
 
 impl Row for User {
     fn batch(rows: Vec<Self>) -> RowBatch {
-        RowBatch { users: rows, ..RowBatch::default() }
+        RowBatch {
+            users: rows,
+            ..RowBatch::default()
+        }
     }
 }
 
 impl Row for Account {
     fn batch(rows: Vec<Self>) -> RowBatch {
-        RowBatch { accounts: rows, ..RowBatch::default() }
+        RowBatch {
+            accounts: rows,
+            ..RowBatch::default()
+        }
+    }
+}
+
+impl Row for PersonaLabel {
+    fn batch(rows: Vec<Self>) -> RowBatch {
+        RowBatch {
+            persona_labels: rows,
+            ..RowBatch::default()
+        }
     }
 }
 
 impl Row for Transaction {
     fn batch(rows: Vec<Self>) -> RowBatch {
-        RowBatch { transactions: rows, ..RowBatch::default() }
+        RowBatch {
+            transactions: rows,
+            ..RowBatch::default()
+        }
     }
 }
 
@@ -155,7 +191,11 @@ struct Rows<'s, 'a, T> {
 
 impl<'s, 'a, T> Rows<'s, 'a, T> {
     fn new(state: &'s mut ReadState<'a>, section: String) -> Self {
-        Rows { state, section, row: PhantomData }
+        Rows {
+            state,
+            section,
+            row: PhantomData,
+        }
     }
 }
 

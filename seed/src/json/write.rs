@@ -19,6 +19,8 @@ pub struct EncodedRows {
     pub accounts: Vec<u8>,
     /// Encoded `transactions` elements.
     pub transactions: Vec<u8>,
+    /// Encoded `persona_labels` elements.
+    pub persona_labels: Vec<u8>,
 }
 
 impl EncodedRows {
@@ -27,6 +29,7 @@ impl EncodedRows {
         self.users.extend_from_slice(&other.users);
         self.accounts.extend_from_slice(&other.accounts);
         self.transactions.extend_from_slice(&other.transactions);
+        self.persona_labels.extend_from_slice(&other.persona_labels);
     }
 }
 
@@ -41,6 +44,7 @@ pub fn encode_bundle(bundle: &UserBundle, out: &mut EncodedRows) {
     for transaction in &bundle.transactions {
         encode_element(&mut out.transactions, transaction);
     }
+    encode_element(&mut out.persona_labels, &bundle.persona_label);
 }
 
 fn encode_element<T: serde::Serialize>(out: &mut Vec<u8>, value: &T) {
@@ -57,8 +61,16 @@ struct Section {
 
 impl Section {
     fn create(path: PathBuf) -> io::Result<Section> {
-        let file = OpenOptions::new().read(true).write(true).create_new(true).open(&path)?;
-        Ok(Section { path, file: BufWriter::with_capacity(1 << 20, file), empty: true })
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)?;
+        Ok(Section {
+            path,
+            file: BufWriter::with_capacity(1 << 20, file),
+            empty: true,
+        })
     }
 
     fn write(&mut self, encoded: &[u8]) -> io::Result<()> {
@@ -71,7 +83,8 @@ impl Section {
     }
 
     fn close(&mut self) -> io::Result<()> {
-        self.file.write_all(if self.empty { b"]" } else { b"\n  ]" })
+        self.file
+            .write_all(if self.empty { b"]" } else { b"\n  ]" })
     }
 }
 
@@ -82,6 +95,7 @@ pub struct JsonWriter {
     users: Section,
     accounts: Section,
     transactions: Section,
+    persona_labels: Section,
     counts: RowCounts,
     bytes: u64,
 }
@@ -94,7 +108,11 @@ impl JsonWriter {
             _ => Path::new("."),
         };
         if !dir.is_dir() {
-            anyhow::bail!("cannot write {}: directory {} does not exist", destination.display(), dir.display());
+            anyhow::bail!(
+                "cannot write {}: directory {} does not exist",
+                destination.display(),
+                dir.display()
+            );
         }
         let name = destination
             .file_name()
@@ -110,23 +128,38 @@ impl JsonWriter {
             users: create("main")?,
             accounts: create("accounts")?,
             transactions: create("transactions")?,
+            persona_labels: create("persona_labels")?,
             counts: RowCounts::default(),
             bytes: 0,
         };
         let mut header = b"{\n  \"meta\": ".to_vec();
         write_nested(&mut header, 1, meta);
         header.extend_from_slice(b",\n  \"users\": [");
-        writer.users.file.write_all(&header).context("write json header")?;
+        writer
+            .users
+            .file
+            .write_all(&header)
+            .context("write json header")?;
         Ok(writer)
     }
 
     /// Appends encoded records and counts them.
     pub fn write(&mut self, encoded: &EncodedRows, counts: RowCounts) -> anyhow::Result<()> {
         self.users.write(&encoded.users).context("write users")?;
-        self.accounts.write(&encoded.accounts).context("write accounts")?;
-        self.transactions.write(&encoded.transactions).context("write transactions")?;
+        self.accounts
+            .write(&encoded.accounts)
+            .context("write accounts")?;
+        self.transactions
+            .write(&encoded.transactions)
+            .context("write transactions")?;
+        self.persona_labels
+            .write(&encoded.persona_labels)
+            .context("write persona labels")?;
         self.counts.add(counts);
-        self.bytes += (encoded.users.len() + encoded.accounts.len() + encoded.transactions.len()) as u64;
+        self.bytes += (encoded.users.len()
+            + encoded.accounts.len()
+            + encoded.transactions.len()
+            + encoded.persona_labels.len()) as u64;
         Ok(())
     }
 
@@ -137,7 +170,8 @@ impl JsonWriter {
 
     /// Assembles the complete file next to the destination and syncs it to disk.
     pub fn finish(mut self) -> anyhow::Result<PreparedJson> {
-        self.assemble().with_context(|| format!("write {}", self.destination.display()))?;
+        self.assemble()
+            .with_context(|| format!("write {}", self.destination.display()))?;
         let prepared = PreparedJson {
             temp: self.users.path.clone(),
             destination: self.destination.clone(),
@@ -151,7 +185,11 @@ impl JsonWriter {
 
     fn assemble(&mut self) -> io::Result<()> {
         self.users.close()?;
-        for (key, section) in [("accounts", &mut self.accounts), ("transactions", &mut self.transactions)] {
+        for (key, section) in [
+            ("accounts", &mut self.accounts),
+            ("transactions", &mut self.transactions),
+            ("persona_labels", &mut self.persona_labels),
+        ] {
             section.close()?;
             section.file.flush()?;
             let main = &mut self.users.file;
@@ -171,7 +209,12 @@ impl JsonWriter {
 
 impl Drop for JsonWriter {
     fn drop(&mut self) {
-        for section in [&self.users, &self.accounts, &self.transactions] {
+        for section in [
+            &self.users,
+            &self.accounts,
+            &self.transactions,
+            &self.persona_labels,
+        ] {
             if !section.path.as_os_str().is_empty() {
                 let _ = fs::remove_file(&section.path);
             }
@@ -198,7 +241,11 @@ impl PreparedJson {
         fs::rename(&self.temp, &self.destination)
             .with_context(|| format!("rename into {}", self.destination.display()))?;
         self.persisted = true;
-        if let Some(dir) = self.destination.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Some(dir) = self
+            .destination
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
             // Make the rename itself durable; failure to sync a directory is not fatal.
             let _ = File::open(dir).and_then(|d| d.sync_all());
         }

@@ -68,13 +68,20 @@ impl Loader {
             .spawn(move || {
                 let batches = Batches { receiver };
                 match conn {
-                    AnyConnection::Sqlite(mut conn) => sqlite::load(&mut conn, batches, mode, &progress),
-                    AnyConnection::Postgresql(mut conn) => postgres::load(&mut conn, batches, mode, &progress),
+                    AnyConnection::Sqlite(mut conn) => {
+                        sqlite::load(&mut conn, batches, mode, &progress)
+                    }
+                    AnyConnection::Postgresql(mut conn) => {
+                        postgres::load(&mut conn, batches, mode, &progress)
+                    }
                 }
                 .with_context(|| format!("load into {target}"))
             })
             .expect("spawn the loader thread");
-        Loader { sender: Some(sender), thread: Some(thread) }
+        Loader {
+            sender: Some(sender),
+            thread: Some(thread),
+        }
     }
 
     /// Hands rows to the loader. Fails with the loader's own error if it has stopped.

@@ -9,8 +9,8 @@
 use std::time::Instant;
 
 use anyhow::Context;
-use backend::schema::{accounts, transactions, users};
-use backend::{Account, Transaction, User};
+use backend::schema::{accounts, persona_labels, transactions, users};
+use backend::{Account, PersonaLabel, Transaction, User};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
@@ -25,9 +25,11 @@ use crate::progress::{Phase, Progress};
 const USERS_PER_INSERT: usize = 1_000;
 const ACCOUNTS_PER_INSERT: usize = 1_000;
 const TRANSACTIONS_PER_INSERT: usize = 1_000;
+const PERSONA_LABELS_PER_INSERT: usize = 1_000;
 
-/// The tables this loader fills, children last.
-const TABLES: [&str; 3] = ["users", "accounts", "transactions"];
+/// The tables this loader fills, children after their parents; Replace empties them in
+/// reverse, so persona_labels goes before the users it references.
+const TABLES: [&str; 4] = ["users", "accounts", "transactions", "persona_labels"];
 
 /// Page cache for the load, in KiB (negative `cache_size` means KiB): large enough to keep
 /// the tables' growing tails and the index builds' sort runs in memory.
@@ -47,7 +49,8 @@ pub(super) fn load(
         "PRAGMA foreign_keys = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -{CACHE_KIB}; PRAGMA temp_store = FILE;"
     ))
     .context("configure the connection")?;
-    let result = conn.immediate_transaction(|conn| load_in_transaction(conn, &batches, mode, progress));
+    let result =
+        conn.immediate_transaction(|conn| load_in_transaction(conn, &batches, mode, progress));
     conn.batch_execute("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
         .context("restore the connection settings")?;
     result
@@ -71,7 +74,8 @@ fn load_in_transaction(
     if mode == LoadMode::Replace {
         // Children first; with foreign keys off, a DELETE without WHERE truncates the table.
         for table in TABLES.iter().rev() {
-            conn.batch_execute(&format!("DELETE FROM {table}")).with_context(|| format!("empty {table}"))?;
+            conn.batch_execute(&format!("DELETE FROM {table}"))
+                .with_context(|| format!("empty {table}"))?;
         }
     }
     let indexes: Vec<IndexDef> = diesel::sql_query(format!(
@@ -94,6 +98,7 @@ fn load_in_transaction(
         pending.users.extend(batch.users);
         pending.accounts.extend(batch.accounts);
         pending.transactions.extend(batch.transactions);
+        pending.persona_labels.extend(batch.persona_labels);
         pending.insert(conn, false)?;
         counts.add(batch_counts);
         progress.add_loaded(batch_counts.total());
@@ -104,7 +109,8 @@ fn load_in_transaction(
     progress.phase(Phase::Index);
     let started = Instant::now();
     for index in &indexes {
-        conn.batch_execute(&index.sql).map_err(|e| anyhow::anyhow!("build index {}: {e}", index.name))?;
+        conn.batch_execute(&index.sql)
+            .map_err(|e| anyhow::anyhow!("build index {}: {e}", index.name))?;
     }
     let index = started.elapsed();
 
@@ -112,7 +118,12 @@ fn load_in_transaction(
     let started = Instant::now();
     check_foreign_keys(conn)?;
     let check = started.elapsed();
-    Ok(LoadReport { counts, insert, index, check })
+    Ok(LoadReport {
+        counts,
+        insert,
+        index,
+        check,
+    })
 }
 
 #[derive(Default)]
@@ -120,6 +131,7 @@ struct Pending {
     users: Vec<User>,
     accounts: Vec<Account>,
     transactions: Vec<Transaction>,
+    persona_labels: Vec<PersonaLabel>,
 }
 
 /// Inserts every full batch of `rows` with one cached statement, and the rest as well when
@@ -130,11 +142,17 @@ macro_rules! insert_batches {
         let mut batches = rows.chunks_exact($size);
         for batch in &mut batches {
             let batch: &[_; $size] = batch.try_into().expect("chunks_exact yields full batches");
-            diesel::insert_into($table).values(batch).execute($conn).context(concat!("insert ", $what))?;
+            diesel::insert_into($table)
+                .values(batch)
+                .execute($conn)
+                .context(concat!("insert ", $what))?;
         }
         let done = rows.len() - batches.remainder().len();
         if $all && done < rows.len() {
-            diesel::insert_into($table).values(&rows[done..]).execute($conn).context(concat!("insert ", $what))?;
+            diesel::insert_into($table)
+                .values(&rows[done..])
+                .execute($conn)
+                .context(concat!("insert ", $what))?;
             rows.clear();
         } else {
             rows.drain(..done);
@@ -144,9 +162,38 @@ macro_rules! insert_batches {
 
 impl Pending {
     fn insert(&mut self, conn: &mut SqliteConnection, all: bool) -> anyhow::Result<()> {
-        insert_batches!(conn, users::table, self.users, USERS_PER_INSERT, all, "users");
-        insert_batches!(conn, accounts::table, self.accounts, ACCOUNTS_PER_INSERT, all, "accounts");
-        insert_batches!(conn, transactions::table, self.transactions, TRANSACTIONS_PER_INSERT, all, "transactions");
+        insert_batches!(
+            conn,
+            users::table,
+            self.users,
+            USERS_PER_INSERT,
+            all,
+            "users"
+        );
+        insert_batches!(
+            conn,
+            accounts::table,
+            self.accounts,
+            ACCOUNTS_PER_INSERT,
+            all,
+            "accounts"
+        );
+        insert_batches!(
+            conn,
+            transactions::table,
+            self.transactions,
+            TRANSACTIONS_PER_INSERT,
+            all,
+            "transactions"
+        );
+        insert_batches!(
+            conn,
+            persona_labels::table,
+            self.persona_labels,
+            PERSONA_LABELS_PER_INSERT,
+            all,
+            "persona labels"
+        );
         Ok(())
     }
 }
@@ -171,18 +218,21 @@ struct Reference {
 
 /// Fails with the first row whose parent is missing, naming both ids.
 fn check_foreign_keys(conn: &mut SqliteConnection) -> anyhow::Result<()> {
-    let violations: Vec<ForeignKeyViolation> =
-        diesel::sql_query("PRAGMA foreign_key_check").load(conn).context("check foreign keys")?;
+    let violations: Vec<ForeignKeyViolation> = diesel::sql_query("PRAGMA foreign_key_check")
+        .load(conn)
+        .context("check foreign keys")?;
     let Some(first) = violations.first() else {
         return Ok(());
     };
-    let column = match first.table.as_str() {
-        "accounts" => "user_id",
-        "transactions" => "account_id",
-        _ => "NULL",
+    // A persona label's own key is its user_id.
+    let (id, column) = match first.table.as_str() {
+        "accounts" => ("id", "user_id"),
+        "transactions" => ("id", "account_id"),
+        "persona_labels" => ("user_id", "user_id"),
+        _ => ("id", "NULL"),
     };
     let row: Option<Reference> = diesel::sql_query(format!(
-        "SELECT id, {column} AS parent_id FROM \"{}\" WHERE rowid = ?",
+        "SELECT {id} AS id, {column} AS parent_id FROM \"{}\" WHERE rowid = ?",
         first.table
     ))
     .bind::<BigInt, _>(first.rowid.unwrap_or(-1))
@@ -198,7 +248,11 @@ fn check_foreign_keys(conn: &mut SqliteConnection) -> anyhow::Result<()> {
             singular(&first.parent),
             row.parent_id
         ),
-        None => format!("a row of {} references a missing {}", first.table, singular(&first.parent)),
+        None => format!(
+            "a row of {} references a missing {}",
+            first.table,
+            singular(&first.parent)
+        ),
     };
     let more = violations.len() - 1;
     if more > 0 {
