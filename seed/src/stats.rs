@@ -105,8 +105,17 @@ struct AccountInfo {
     kind: Option<AccountKind>,
 }
 
-/// One purchase as recurring-merchant detection needs it: (seconds, cents, merchant).
-type Spend = (i64, i64, String);
+/// One purchase as recurring-merchant detection needs it: (seconds, cents, merchant), the
+/// merchant as an index into the run's few distinct names.
+type Spend = (i64, i64, u32);
+
+/// The transactions of one account being read.
+struct Run {
+    account_id: String,
+    account: u32,
+    spends: Vec<Spend>,
+    merchants: Vec<String>,
+}
 
 /// Accumulates [`Stats`] from batches of rows in file order.
 pub struct Collector {
@@ -116,9 +125,8 @@ pub struct Collector {
     users: Vec<UserAcc>,
     account_index: HashMap<String, u32>,
     accounts: Vec<AccountInfo>,
-    /// The run of transactions of one account being read: (account, rows as (seconds, amount,
-    /// merchant)).
-    run: Option<(u32, Vec<Spend>)>,
+    /// The run of transactions of one account being read.
+    run: Option<Run>,
     labels: Vec<(u32, Persona)>,
 }
 
@@ -196,16 +204,36 @@ impl Collector {
     }
 
     fn add_transaction(&mut self, t: &Transaction) -> anyhow::Result<()> {
-        *self.stats.categories.entry(t.category.clone()).or_default() += 1;
+        match self.stats.categories.get_mut(&t.category) {
+            Some(count) => *count += 1,
+            None => {
+                self.stats.categories.insert(t.category.clone(), 1);
+            }
+        }
         self.stats.pending += u64::from(t.pending);
-        let account = *self.account_index.get(&t.account_id).ok_or_else(|| {
-            anyhow::anyhow!(
-                "transaction {} references missing account {}",
-                t.id,
-                t.account_id
-            )
-        })?;
-        let info = &self.accounts[account as usize];
+        // Transactions of one account are contiguous: look the account up once per run.
+        if self
+            .run
+            .as_ref()
+            .is_none_or(|run| run.account_id != t.account_id)
+        {
+            self.end_run();
+            let account = *self.account_index.get(&t.account_id).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "transaction {} references missing account {}",
+                    t.id,
+                    t.account_id
+                )
+            })?;
+            self.run = Some(Run {
+                account_id: t.account_id.clone(),
+                account,
+                spends: Vec::with_capacity(128),
+                merchants: Vec::new(),
+            });
+        }
+        let run = self.run.as_mut().expect("a run is open");
+        let info = &self.accounts[run.account as usize];
         let acc = &mut self.users[info.user as usize];
         let seconds = t.date.and_utc().timestamp();
         if t.category == INCOME {
@@ -215,29 +243,31 @@ impl Collector {
             }
         } else if t.amount > 0 {
             acc.spending += t.amount;
+            // A user shops at a few merchants: a linear search beats hashing here.
+            let merchant = match run.merchants.iter().position(|m| *m == t.merchant_name) {
+                Some(m) => m,
+                None => {
+                    run.merchants.push(t.merchant_name.clone());
+                    run.merchants.len() - 1
+                }
+            };
+            run.spends.push((seconds, t.amount, merchant as u32));
         }
         if info.kind == Some(AccountKind::Savings) {
             *acc.savings_flow.get_or_insert(0) -= t.amount;
-        }
-        if self.run.as_ref().is_none_or(|(a, _)| *a != account) {
-            self.end_run();
-            self.run = Some((account, Vec::with_capacity(128)));
-        }
-        if t.amount > 0 && t.category != INCOME {
-            let (_, rows) = self.run.as_mut().expect("a run is open");
-            rows.push((seconds, t.amount, t.merchant_name.clone()));
         }
         Ok(())
     }
 
     /// Finds the recurring merchants of the account whose run just ended.
     fn end_run(&mut self) {
-        let Some((account, mut rows)) = self.run.take() else {
+        let Some(mut run) = self.run.take() else {
             return;
         };
-        rows.sort_unstable_by(|a, b| (&a.2, a.1, a.0).cmp(&(&b.2, b.1, b.0)));
-        let acc = &mut self.users[self.accounts[account as usize].user as usize];
-        for group in rows.chunk_by(|a, b| a.2 == b.2 && a.1 == b.1) {
+        run.spends
+            .sort_unstable_by_key(|&(at, amount, merchant)| (merchant, amount, at));
+        let acc = &mut self.users[self.accounts[run.account as usize].user as usize];
+        for group in run.spends.chunk_by(|a, b| a.2 == b.2 && a.1 == b.1) {
             if group.len() < 3 {
                 continue;
             }
