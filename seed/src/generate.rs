@@ -628,14 +628,21 @@ fn hour_in(rng: &mut Pcg64, (from, to): (u32, u32)) -> i64 {
     rng.random_range(i64::from(from) * 3_600..i64::from(to) * 3_600)
 }
 
-/// An amount in cents: log-normal around the median, clipped to the range. Cents are kept,
-/// so amounts are not whole dollars.
+/// An amount in cents: log-normal around the median, redrawn when outside the range (a
+/// clip would pile amounts up on the bounds, and identical amounts read as recurring
+/// charges). Cents are kept, so amounts are not whole dollars.
 fn draw_amount(rng: &mut Pcg64, dist: &AmountDist) -> i64 {
-    // Box-Muller: one standard normal from two uniforms.
-    let u1: f64 = 1.0 - rng.random::<f64>();
-    let u2: f64 = rng.random::<f64>();
-    let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
-    let cents = (dist.median_cents as f64 * (dist.spread * z).exp()).round() as i64;
+    let mut cents = dist.median_cents;
+    for _ in 0..8 {
+        // Box-Muller: one standard normal from two uniforms.
+        let u1: f64 = 1.0 - rng.random::<f64>();
+        let u2: f64 = rng.random::<f64>();
+        let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+        cents = (dist.median_cents as f64 * (dist.spread * z).exp()).round() as i64;
+        if (dist.min_cents..=dist.max_cents).contains(&cents) {
+            return cents;
+        }
+    }
     cents.clamp(dist.min_cents, dist.max_cents)
 }
 

@@ -127,7 +127,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Stats { path, config }) => {
             let profile = load_profile(config.as_deref())?;
             let stats = stats::stats_of_file(&path, profile.window_days)?;
-            print!("{}", stats::render(&stats, &profile));
+            print_report(&stats::render(&stats, &profile));
             Ok(())
         }
         None => seed(cli.seed),
@@ -183,9 +183,16 @@ fn seed(args: SeedArgs) -> anyhow::Result<()> {
         print_loaded(&report, target);
     }
     if let Some(stats) = &report.stats {
-        print!("{}", stats::render(stats, &config.profile));
+        print_report(&stats::render(stats, &config.profile));
     }
     Ok(())
+}
+
+/// Prints the stats report; a closed stdout (`| head`) is not an error once the data is
+/// written.
+fn print_report(report: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(report.as_bytes());
 }
 
 fn load_profile(path: Option<&std::path::Path>) -> anyhow::Result<std::sync::Arc<Profile>> {

@@ -94,7 +94,9 @@ pub fn generate(
     let mut counts = RowCounts::default();
     let want_json = writer_thread.is_some();
     // Measured from the same rows the file receives, so the report needs no second read.
-    let mut collector = want_json.then(|| Collector::new(config.profile.window_days));
+    // Each chunk holds whole users, so it is measured on its own and only its per-user
+    // signals are kept, not its ids.
+    let mut stats = want_json.then(Stats::default);
     let mut send_result = Ok(());
     let mut start = range.start;
     while start < range.end {
@@ -103,8 +105,10 @@ pub fn generate(
         let chunk_counts = rows.counts();
         counts.add(chunk_counts);
         progress.add_generated(end - start);
-        if let Some(collector) = collector.as_mut() {
+        if let Some(stats) = stats.as_mut() {
+            let mut collector = Collector::new(config.profile.window_days);
             collector.add(&rows)?;
+            stats.merge(collector.finish());
         }
         if want_json && to_writer.send((encoded, chunk_counts)).is_err() {
             break; // The writer failed; its error is collected below.
@@ -136,7 +140,6 @@ pub fn generate(
     if let Some(prepared) = prepared {
         prepared.persist()?;
     }
-    let stats = collector.map(Collector::finish);
     Ok(RunReport {
         counts,
         produce,

@@ -88,6 +88,22 @@ pub struct Stats {
     pub users: Vec<UserSignals>,
 }
 
+impl Stats {
+    /// Adds the statistics of other, later users.
+    pub fn merge(&mut self, other: Stats) {
+        self.counts.add(other.counts);
+        for (category, count) in other.categories {
+            *self.categories.entry(category).or_default() += count;
+        }
+        self.pending += other.pending;
+        for (mine, theirs) in self.accounts_by_kind.iter_mut().zip(other.accounts_by_kind) {
+            *mine += theirs;
+        }
+        self.income_on_credit += other.income_on_credit;
+        self.users.extend(other.users);
+    }
+}
+
 #[derive(Default)]
 struct UserAcc {
     pay_times: Vec<i64>,
