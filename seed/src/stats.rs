@@ -406,7 +406,9 @@ pub fn render(stats: &Stats, profile: &Profile) -> String {
     let [checking, savings, cards] = stats.accounts_by_kind;
     let _ = writeln!(
         out,
-        "Accounts: {checking} checking, {savings} savings, {cards} credit card"
+        "Accounts: {checking} checking, {savings} savings, {cards} credit card; \
+         INCOME rows on cards: {}",
+        stats.income_on_credit
     );
     let _ = writeln!(
         out,
