@@ -22,7 +22,7 @@ use rand_pcg::Pcg64;
 
 use crate::catalog::{self, AccountKind};
 use crate::dataset::UserBundle;
-use crate::profile::{AmountDist, MerchantGroup, Payroll, Persona, PersonaProfile, Profile};
+use crate::profile::{AmountDist, MerchantGroup, Payroll, PersonaProfile, Profile};
 
 /// Names the generator in `meta.generator`. Bump the version whenever output changes.
 pub const GENERATOR: &str = concat!("spendsense-seed ", env!("CARGO_PKG_VERSION"));
@@ -297,7 +297,7 @@ pub fn generate_user(config: &GenConfig, index: u64) -> UserBundle {
         rng,
         profile,
         params,
-        persona,
+        kinds,
         &mut accounts,
         &events,
         window_secs,
@@ -354,7 +354,7 @@ fn set_balances(
     rng: &mut Pcg64,
     profile: &Profile,
     params: &PersonaProfile,
-    persona: Persona,
+    kinds: &[AccountKind],
     accounts: &mut [Account],
     events: &[Event<'_>],
     window_secs: i64,
@@ -366,10 +366,10 @@ fn set_balances(
         .map(|e| e.amount)
         .sum();
     let b = &profile.balances;
-    for (a, account) in accounts.iter_mut().enumerate() {
+    for (a, (account, kind)) in accounts.iter_mut().zip(kinds).enumerate() {
         let mine = events.iter().filter(|e| e.account as usize == a);
-        match account.subtype.as_str() {
-            "credit card" => {
+        match kind {
+            AccountKind::CreditCard => {
                 let recent: i64 = mine
                     .filter(|e| e.at >= window_secs - 30 * DAY)
                     .map(|e| e.amount)
@@ -399,17 +399,15 @@ fn set_balances(
                 account.min_payment = Some(min_payment(balance, b.min_payment_percent));
                 account.is_overdue = Some(overdue);
             }
-            "savings" => {
+            AccountKind::Savings => {
+                // A cushion drawn from the range, plus whatever net deposits came in over the
+                // window: the balance before the window is never negative.
                 let (min, max) = b.savings_cents;
-                let opening = rng.random_range(min..=max);
+                let cushion = rng.random_range(min..=max);
                 let inflow: i64 = -mine.map(|e| e.amount).sum::<i64>();
-                account.balance = if persona == Persona::SavingsBuilder {
-                    opening + inflow.max(0)
-                } else {
-                    opening
-                };
+                account.balance = cushion + inflow.max(0);
             }
-            _ => {
+            AccountKind::Checking => {
                 account.balance = match params.checking_cover_percent {
                     Some((lo, hi)) => {
                         let monthly = spending as f64 / months;
