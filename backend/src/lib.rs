@@ -9,4 +9,4 @@ pub mod models;
 pub mod schema;
 
 pub use db::{AnyConnection, DatabaseUrl, DbError};
-pub use models::{Account, Transaction, User};
+pub use models::{Account, PersonaLabel, Transaction, User};

@@ -1,4 +1,4 @@
-//! Row models for `users`, `accounts` and `transactions`.
+//! Row models for `users`, `accounts`, `transactions` and `persona_labels`.
 //!
 //! Each struct is at once the JSON record the seeder writes to `data/users.json` and the
 //! Diesel row it inserts and reads back: one definition, so the fixture file and the database
@@ -15,7 +15,7 @@ use diesel::prelude::*;
 use diesel::sqlite::Sqlite;
 use serde::{Deserialize, Serialize};
 
-use crate::schema::{accounts, transactions, users};
+use crate::schema::{accounts, persona_labels, transactions, users};
 
 /// A person using SpendSense. Serves as JSON record and as Diesel row.
 #[derive(
@@ -118,4 +118,28 @@ pub struct Transaction {
     pub merchant_name: String,
     /// Whether the transaction has not posted yet.
     pub pending: bool,
+}
+
+/// The persona a generated user was meant to show: the seed data's ground truth, kept apart
+/// from anything the app derives. Serves as JSON record and as Diesel row.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Queryable,
+    Selectable,
+    Insertable,
+    Identifiable,
+    Associations,
+    Serialize,
+    Deserialize,
+)]
+#[diesel(table_name = persona_labels, primary_key(user_id), belongs_to(User))]
+#[diesel(check_for_backend(Sqlite, Pg), treat_none_as_default_value = false)]
+#[serde(deny_unknown_fields)]
+pub struct PersonaLabel {
+    /// The labelled user, a `users.id`.
+    pub user_id: String,
+    /// The persona's name, such as `high_utilization`.
+    pub persona: String,
 }

@@ -19,6 +19,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    persona_labels (user_id) {
+        user_id -> Text,
+        persona -> Text,
+    }
+}
+
+diesel::table! {
     transactions (id) {
         id -> Text,
         account_id -> Text,
@@ -41,6 +48,7 @@ diesel::table! {
 }
 
 diesel::joinable!(accounts -> users (user_id));
+diesel::joinable!(persona_labels -> users (user_id));
 diesel::joinable!(transactions -> accounts (account_id));
 
-diesel::allow_tables_to_appear_in_same_query!(accounts, transactions, users,);
+diesel::allow_tables_to_appear_in_same_query!(accounts, persona_labels, transactions, users,);

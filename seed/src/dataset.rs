@@ -4,7 +4,7 @@ use std::fmt;
 use std::ops::Range;
 use std::str::FromStr;
 
-use backend::{Account, Transaction, User};
+use backend::{Account, PersonaLabel, Transaction, User};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +18,8 @@ pub struct UserBundle {
     /// The transactions of every account, grouped by account in account order, each group
     /// sorted by date, oldest first.
     pub transactions: Vec<Transaction>,
+    /// The persona the user was generated as: ground truth, not app data.
+    pub persona_label: PersonaLabel,
 }
 
 /// Rows on their way to a database, in any mix of tables. A batch from the generator holds
@@ -30,6 +32,8 @@ pub struct RowBatch {
     pub accounts: Vec<Account>,
     /// Rows for `transactions`.
     pub transactions: Vec<Transaction>,
+    /// Rows for `persona_labels`.
+    pub persona_labels: Vec<PersonaLabel>,
 }
 
 impl RowBatch {
@@ -38,6 +42,7 @@ impl RowBatch {
         self.users.push(bundle.user);
         self.accounts.extend(bundle.accounts);
         self.transactions.extend(bundle.transactions);
+        self.persona_labels.push(bundle.persona_label);
     }
 
     /// Row counts per table.
@@ -46,12 +51,16 @@ impl RowBatch {
             users: self.users.len() as u64,
             accounts: self.accounts.len() as u64,
             transactions: self.transactions.len() as u64,
+            persona_labels: self.persona_labels.len() as u64,
         }
     }
 
     /// Whether the batch holds no rows at all.
     pub fn is_empty(&self) -> bool {
-        self.users.is_empty() && self.accounts.is_empty() && self.transactions.is_empty()
+        self.users.is_empty()
+            && self.accounts.is_empty()
+            && self.transactions.is_empty()
+            && self.persona_labels.is_empty()
     }
 }
 
@@ -64,6 +73,8 @@ pub struct RowCounts {
     pub accounts: u64,
     /// Transactions.
     pub transactions: u64,
+    /// Persona labels.
+    pub persona_labels: u64,
 }
 
 impl RowCounts {
@@ -72,11 +83,12 @@ impl RowCounts {
         self.users += other.users;
         self.accounts += other.accounts;
         self.transactions += other.transactions;
+        self.persona_labels += other.persona_labels;
     }
 
     /// All rows together.
     pub fn total(&self) -> u64 {
-        self.users + self.accounts + self.transactions
+        self.users + self.accounts + self.transactions + self.persona_labels
     }
 }
 
@@ -197,6 +209,10 @@ pub struct Dataset {
     pub accounts: Vec<Account>,
     /// Every transaction.
     pub transactions: Vec<Transaction>,
+    /// Every user's generated persona. Files written before personas existed lack the
+    /// section; they read as having no labels.
+    #[serde(default)]
+    pub persona_labels: Vec<PersonaLabel>,
 }
 
 impl Dataset {
@@ -211,6 +227,7 @@ impl Dataset {
             users: rows.users,
             accounts: rows.accounts,
             transactions: rows.transactions,
+            persona_labels: rows.persona_labels,
         }
     }
 }

@@ -19,8 +19,8 @@ pub const DATABASE_PATH: &str = "target/fixtures/spendsense.db";
 
 /// The generator settings of the fixture dataset.
 pub fn config() -> GenConfig {
-    GenConfig {
-        seed: SEED,
-        as_of: NaiveDate::from_ymd_opt(2025, 1, 1).expect("a real date"),
-    }
+    GenConfig::new(
+        SEED,
+        NaiveDate::from_ymd_opt(2025, 1, 1).expect("a real date"),
+    )
 }

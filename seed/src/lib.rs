@@ -1,8 +1,8 @@
 //! The SpendSense seeder: deterministic synthetic users, accounts and transactions.
 //!
-//! Generation ([`generate`]) is pure; [`json`] writes and reads `users.json`; [`load`] puts
+//! Generation ([`generate`]) is pure and draws from a [`profile`]; [`json`] writes and reads `users.json`; [`load`] puts
 //! rows into a database through the `backend` crate's models; [`pipeline`] streams between
-//! them.
+//! them; [`stats`] measures a dataset's shape and each persona's signal.
 
 pub mod catalog;
 pub mod dataset;
@@ -11,4 +11,6 @@ pub mod generate;
 pub mod json;
 pub mod load;
 pub mod pipeline;
+pub mod profile;
 pub mod progress;
+pub mod stats;

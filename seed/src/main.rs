@@ -12,7 +12,9 @@ use seed::fixtures;
 use seed::generate::GenConfig;
 use seed::load::{Destructive, LoadMode, refuse_remote};
 use seed::pipeline::{self, Outputs, RunReport};
+use seed::profile::Profile;
 use seed::progress::{Display, DisplayMode, INTERRUPTED, Plan, Progress};
+use seed::stats;
 use std::sync::atomic::Ordering;
 
 /// Generation allocates and frees millions of small strings across threads; mimalloc keeps
@@ -55,6 +57,15 @@ enum Command {
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
     },
+    /// Measure a users.json: rows, category shares, pending rate, accounts, persona signals.
+    Stats {
+        /// The file to measure.
+        #[arg(value_name = "PATH", default_value = "data/users.json")]
+        path: PathBuf,
+        /// Profile the data was generated with, for the configured shares [default: built in].
+        #[arg(long, value_name = "PATH")]
+        config: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -96,6 +107,10 @@ struct SeedArgs {
     /// Allow replacing the rows of a database whose host is not this machine.
     #[arg(long)]
     allow_remote: bool,
+    /// Profile (TOML) with the distributions to draw from [default: seed/profiles/default.toml,
+    /// built in].
+    #[arg(long, value_name = "PATH", conflicts_with = "from")]
+    config: Option<PathBuf>,
     /// Threads for generation [default: one per core]; the output does not depend on it.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     threads: Option<u16>,
@@ -163,6 +178,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Some(Command::Stats { path, config }) => {
+            let profile = load_profile(config.as_deref())?;
+            let stats = stats::stats_of_file(&path, profile.window_days)?;
+            print_report(&stats::render(&stats, &profile));
+            Ok(())
+        }
         None => seed(cli.seed),
     }
 }
@@ -228,9 +249,11 @@ fn seed(args: SeedArgs) -> anyhow::Result<()> {
     }
 
     let as_of = args.as_of.unwrap_or_else(|| Utc::now().date_naive());
+    let profile = load_profile(args.config.as_deref())?;
     let config = GenConfig {
         seed: args.seed,
         as_of,
+        profile,
     };
     let mut meta = pipeline::meta(&config, args.num_users);
     let users = match args.shard {
@@ -282,6 +305,9 @@ fn seed(args: SeedArgs) -> anyhow::Result<()> {
             "generate"
         },
     );
+    if let Some(stats) = &report.stats {
+        print_report(&stats::render(stats, &config.profile));
+    }
     Ok(())
 }
 
@@ -327,6 +353,20 @@ fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Prints the stats report; a closed stdout (`| head`) is not an error once the data is
+/// written.
+fn print_report(report: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(report.as_bytes());
+}
+
+fn load_profile(path: Option<&std::path::Path>) -> anyhow::Result<std::sync::Arc<Profile>> {
+    Ok(match path {
+        Some(path) => std::sync::Arc::new(Profile::load(path)?),
+        None => Profile::default_profile(),
+    })
 }
 
 fn print_loaded(report: &RunReport, target: &DatabaseUrl) {

@@ -21,6 +21,7 @@ use crate::generate::{GENERATOR, GenConfig, generate_user};
 use crate::json::{EncodedRows, JsonWriter, PreparedJson, encode_bundle, read_json};
 use crate::load::{LoadMode, LoadReport, Loader};
 use crate::progress::{INTERRUPTED, Progress};
+use crate::stats::{Collector, Stats};
 
 /// Users generated per chunk: large enough to keep both cores busy, small enough that a
 /// few chunks in flight stay within a few tens of MiB.
@@ -54,6 +55,8 @@ pub struct RunReport {
     pub load: Option<LoadReport>,
     /// Wall time of the whole run.
     pub total: Duration,
+    /// The dataset's measured shape, when a JSON file was written.
+    pub stats: Option<Stats>,
 }
 
 /// Generates users `range` (global indexes) and sends them to `outputs`. Nothing is visible
@@ -91,6 +94,10 @@ pub fn generate(
 
     let mut counts = RowCounts::default();
     let want_json = writer_thread.is_some();
+    // Measured from the same rows the file receives, so the report needs no second read.
+    // Each chunk holds whole users, so it is measured on its own and only its per-user
+    // signals are kept, not its ids.
+    let mut stats = want_json.then(Stats::default);
     let mut send_result = Ok(());
     let mut start = range.start;
     while start < range.end {
@@ -102,6 +109,11 @@ pub fn generate(
         if INTERRUPTED.load(Ordering::Relaxed) {
             send_result = Err(anyhow::anyhow!("interrupted; nothing was changed"));
             break;
+        }
+        if let Some(stats) = stats.as_mut() {
+            let mut collector = Collector::new(config.profile.window_days);
+            collector.add(&rows)?;
+            stats.merge(collector.finish());
         }
         if want_json && to_writer.send((encoded, chunk_counts)).is_err() {
             break; // The writer failed; its error is collected below.
@@ -137,6 +149,7 @@ pub fn generate(
         json_bytes,
         load,
         total: started.elapsed(),
+        stats,
     })
 }
 
@@ -195,6 +208,7 @@ pub fn load_file(
         json_bytes: None,
         load: Some(load),
         total: started.elapsed(),
+        stats: None,
     })
 }
 

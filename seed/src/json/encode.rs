@@ -5,7 +5,7 @@
 //! record type against `serde_json` on thousands of generated rows, and the golden digest
 //! pins the whole file.
 
-use backend::{Account, Transaction, User};
+use backend::{Account, PersonaLabel, Transaction, User};
 use chrono::{Datelike, NaiveDateTime, Timelike};
 
 /// A row that can write itself as a JSON array element two levels deep.
@@ -196,6 +196,15 @@ impl Record for Transaction {
     }
 }
 
+impl Record for PersonaLabel {
+    fn encode(&self, out: &mut Vec<u8>) {
+        let mut o = Object::begin(out);
+        o.str("user_id", &self.user_id);
+        o.str("persona", &self.persona);
+        o.end();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,5 +275,9 @@ mod tests {
             pending: false,
         };
         check(&transaction);
+        check(&PersonaLabel {
+            user_id: "u".into(),
+            persona: "steady".into(),
+        });
     }
 }

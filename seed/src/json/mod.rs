@@ -1,6 +1,7 @@
 //! `users.json`: a streaming writer and a streaming reader for the dataset file.
 //!
-//! The file is `{"meta": …, "users": […], "accounts": […], "transactions": […]}` with a
+//! The file is `{"meta": …, "users": […], "accounts": […], "transactions": […],
+//! "persona_labels": […]}` with a
 //! two-space indent, byte for byte what `serde_json::to_string_pretty` prints for a
 //! [`Dataset`](crate::dataset::Dataset), plus a final newline. Neither side ever holds the
 //! whole dataset.

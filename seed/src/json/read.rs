@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 use std::path::Path;
 
 use anyhow::Context;
-use backend::{Account, Transaction, User};
+use backend::{Account, PersonaLabel, Transaction, User};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::dataset::{Meta, RowBatch, RowCounts};
@@ -82,6 +82,14 @@ impl ReadState<'_> {
     }
 }
 
+const SECTIONS: &[&str] = &[
+    "meta",
+    "users",
+    "accounts",
+    "transactions",
+    "persona_labels",
+];
+
 struct TopVisitor<'s, 'a> {
     state: &'s mut ReadState<'a>,
 }
@@ -90,12 +98,12 @@ impl<'de> Visitor<'de> for TopVisitor<'_, '_> {
     type Value = Meta;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object with meta, users, accounts and transactions")
+        f.write_str("an object with meta, users, accounts, transactions and persona_labels")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Meta, A::Error> {
         let mut meta = None;
-        let mut seen = [false; 3];
+        let mut seen = [false; 4];
         while let Some(key) = map.next_key::<String>()? {
             let section = match key.as_str() {
                 "meta" => {
@@ -108,11 +116,9 @@ impl<'de> Visitor<'de> for TopVisitor<'_, '_> {
                 "users" => 0,
                 "accounts" => 1,
                 "transactions" => 2,
+                "persona_labels" => 3,
                 other => {
-                    return Err(de::Error::unknown_field(
-                        other,
-                        &["meta", "users", "accounts", "transactions"],
-                    ));
+                    return Err(de::Error::unknown_field(other, SECTIONS));
                 }
             };
             if std::mem::replace(&mut seen[section], true) {
@@ -122,9 +128,11 @@ impl<'de> Visitor<'de> for TopVisitor<'_, '_> {
             match section {
                 0 => map.next_value_seed(Rows::<User>::new(state, key))?,
                 1 => map.next_value_seed(Rows::<Account>::new(state, key))?,
-                _ => map.next_value_seed(Rows::<Transaction>::new(state, key))?,
+                2 => map.next_value_seed(Rows::<Transaction>::new(state, key))?,
+                _ => map.next_value_seed(Rows::<PersonaLabel>::new(state, key))?,
             }
         }
+        // persona_labels may be missing: files written before personas existed lack it.
         for (name, seen) in ["users", "accounts", "transactions"].iter().zip(seen) {
             if !seen {
                 return Err(de::Error::missing_field(name));
@@ -152,6 +160,15 @@ impl Row for Account {
     fn batch(rows: Vec<Self>) -> RowBatch {
         RowBatch {
             accounts: rows,
+            ..RowBatch::default()
+        }
+    }
+}
+
+impl Row for PersonaLabel {
+    fn batch(rows: Vec<Self>) -> RowBatch {
+        RowBatch {
+            persona_labels: rows,
             ..RowBatch::default()
         }
     }

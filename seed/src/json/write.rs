@@ -20,6 +20,8 @@ pub struct EncodedRows {
     pub accounts: Vec<u8>,
     /// Encoded `transactions` elements.
     pub transactions: Vec<u8>,
+    /// Encoded `persona_labels` elements.
+    pub persona_labels: Vec<u8>,
 }
 
 impl EncodedRows {
@@ -28,6 +30,7 @@ impl EncodedRows {
         self.users.extend_from_slice(&other.users);
         self.accounts.extend_from_slice(&other.accounts);
         self.transactions.extend_from_slice(&other.transactions);
+        self.persona_labels.extend_from_slice(&other.persona_labels);
     }
 }
 
@@ -40,6 +43,7 @@ pub fn encode_bundle(bundle: &UserBundle, out: &mut EncodedRows) {
     for transaction in &bundle.transactions {
         transaction.encode(&mut out.transactions);
     }
+    bundle.persona_label.encode(&mut out.persona_labels);
 }
 
 /// A section of the file that is written to its own temp file until the end.
@@ -85,6 +89,7 @@ pub struct JsonWriter {
     users: Section,
     accounts: Section,
     transactions: Section,
+    persona_labels: Section,
     counts: RowCounts,
     bytes: u64,
 }
@@ -117,6 +122,7 @@ impl JsonWriter {
             users: create("main")?,
             accounts: create("accounts")?,
             transactions: create("transactions")?,
+            persona_labels: create("persona_labels")?,
             counts: RowCounts::default(),
             bytes: 0,
         };
@@ -140,9 +146,14 @@ impl JsonWriter {
         self.transactions
             .write(&encoded.transactions)
             .context("write transactions")?;
+        self.persona_labels
+            .write(&encoded.persona_labels)
+            .context("write persona labels")?;
         self.counts.add(counts);
-        self.bytes +=
-            (encoded.users.len() + encoded.accounts.len() + encoded.transactions.len()) as u64;
+        self.bytes += (encoded.users.len()
+            + encoded.accounts.len()
+            + encoded.transactions.len()
+            + encoded.persona_labels.len()) as u64;
         Ok(())
     }
 
@@ -171,6 +182,7 @@ impl JsonWriter {
         for (key, section) in [
             ("accounts", &mut self.accounts),
             ("transactions", &mut self.transactions),
+            ("persona_labels", &mut self.persona_labels),
         ] {
             section.close()?;
             section.file.flush()?;
@@ -191,7 +203,12 @@ impl JsonWriter {
 
 impl Drop for JsonWriter {
     fn drop(&mut self) {
-        for section in [&self.users, &self.accounts, &self.transactions] {
+        for section in [
+            &self.users,
+            &self.accounts,
+            &self.transactions,
+            &self.persona_labels,
+        ] {
             if !section.path.as_os_str().is_empty() {
                 let _ = fs::remove_file(&section.path);
             }

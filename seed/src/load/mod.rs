@@ -29,7 +29,7 @@ pub enum LoadMode {
 }
 
 /// The tables a load fills, parents first.
-pub const SEEDED_TABLES: [&str; 3] = ["users", "accounts", "transactions"];
+pub const SEEDED_TABLES: [&str; 4] = ["users", "accounts", "transactions", "persona_labels"];
 
 /// A command that deletes rows, which must not reach a remote server by accident.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,14 +196,16 @@ mod tests {
             .to_string();
         assert_eq!(
             error,
-            "refusing to replace users, accounts, transactions in PostgreSQL database \"app\" \
+            "refusing to replace users, accounts, transactions, persona_labels in PostgreSQL database \"app\" \
              on db.example.com:5432: the host is not local; pass --allow-remote"
         );
         let error = refuse_remote(&remote, Destructive::Reset, false)
             .unwrap_err()
             .to_string();
         assert!(
-            error.starts_with("refusing to drop and re-create users, accounts, transactions in"),
+            error.starts_with(
+                "refusing to drop and re-create users, accounts, transactions, persona_labels in"
+            ),
             "{error}"
         );
         assert!(!error.contains("secret"));

@@ -17,8 +17,8 @@
 use std::time::Instant;
 
 use anyhow::Context;
-use backend::schema::{accounts, transactions, users};
-use backend::{Account, Transaction, User};
+use backend::schema::{accounts, persona_labels, transactions, users};
+use backend::{Account, PersonaLabel, Transaction, User};
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
@@ -278,7 +278,7 @@ fn load_in_transaction(
     })
 }
 
-/// Sends one batch with up to three binary COPY statements, parents first.
+/// Sends one batch with up to four binary COPY statements, parents first.
 fn copy_batch(conn: &mut PgConnection, batch: &RowBatch) -> anyhow::Result<()> {
     if !batch.users.is_empty() {
         diesel::copy_from(users::table)
@@ -298,6 +298,12 @@ fn copy_batch(conn: &mut PgConnection, batch: &RowBatch) -> anyhow::Result<()> {
             .execute(conn)
             .map_err(|e| anyhow::anyhow!("copy transactions: {}", describe(&e)))?;
     }
+    if !batch.persona_labels.is_empty() {
+        diesel::copy_from(persona_labels::table)
+            .from_insertable(&batch.persona_labels)
+            .execute(conn)
+            .map_err(|e| anyhow::anyhow!("copy persona labels: {}", describe(&e)))?;
+    }
     Ok(())
 }
 
@@ -311,6 +317,9 @@ fn insert_batch(conn: &mut PgConnection, batch: &RowBatch) -> anyhow::Result<()>
     }
     for rows in batch.transactions.chunks(ROWS_PER_INSERT) {
         insert_rows::<Transaction, _>(conn, transactions::table, rows, "transactions")?;
+    }
+    for rows in batch.persona_labels.chunks(ROWS_PER_INSERT) {
+        insert_rows::<PersonaLabel, _>(conn, persona_labels::table, rows, "persona labels")?;
     }
     Ok(())
 }

@@ -9,8 +9,8 @@
 use std::time::Instant;
 
 use anyhow::Context;
-use backend::schema::{accounts, transactions, users};
-use backend::{Account, Transaction, User};
+use backend::schema::{accounts, persona_labels, transactions, users};
+use backend::{Account, PersonaLabel, Transaction, User};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
@@ -25,9 +25,11 @@ use crate::progress::{Phase, Progress};
 const USERS_PER_INSERT: usize = 1_000;
 const ACCOUNTS_PER_INSERT: usize = 1_000;
 const TRANSACTIONS_PER_INSERT: usize = 1_000;
+const PERSONA_LABELS_PER_INSERT: usize = 1_000;
 
-/// The tables this loader fills, children last.
-pub(super) const TABLES: [&str; 3] = ["users", "accounts", "transactions"];
+/// The tables this loader fills, children after their parents; Replace empties them in
+/// reverse, so persona_labels goes before the users it references.
+pub(super) use super::SEEDED_TABLES as TABLES;
 
 /// Page cache for the load, in KiB (negative `cache_size` means KiB): large enough to keep
 /// the tables' growing tails and the index builds' sort runs in memory.
@@ -139,6 +141,7 @@ fn load_in_transaction(
         pending.users.extend(batch.users);
         pending.accounts.extend(batch.accounts);
         pending.transactions.extend(batch.transactions);
+        pending.persona_labels.extend(batch.persona_labels);
         pending.insert(conn, false)?;
         counts.add(batch_counts);
         progress.add_loaded(batch_counts.total());
@@ -168,6 +171,7 @@ struct Pending {
     users: Vec<User>,
     accounts: Vec<Account>,
     transactions: Vec<Transaction>,
+    persona_labels: Vec<PersonaLabel>,
 }
 
 /// Inserts every full batch of `rows` with one cached statement, and the rest as well when
@@ -222,6 +226,14 @@ impl Pending {
             all,
             "transactions"
         );
+        insert_batches!(
+            conn,
+            persona_labels::table,
+            self.persona_labels,
+            PERSONA_LABELS_PER_INSERT,
+            all,
+            "persona labels"
+        );
         Ok(())
     }
 }
@@ -252,13 +264,15 @@ pub(super) fn check_foreign_keys(conn: &mut SqliteConnection) -> anyhow::Result<
     let Some(first) = violations.first() else {
         return Ok(());
     };
-    let column = match first.table.as_str() {
-        "accounts" => "user_id",
-        "transactions" => "account_id",
-        _ => "NULL",
+    // A persona label's own key is its user_id.
+    let (id, column) = match first.table.as_str() {
+        "accounts" => ("id", "user_id"),
+        "transactions" => ("id", "account_id"),
+        "persona_labels" => ("user_id", "user_id"),
+        _ => ("id", "NULL"),
     };
     let row: Option<Reference> = diesel::sql_query(format!(
-        "SELECT id, {column} AS parent_id FROM \"{}\" WHERE rowid = ?",
+        "SELECT {id} AS id, {column} AS parent_id FROM \"{}\" WHERE rowid = ?",
         first.table
     ))
     .bind::<BigInt, _>(first.rowid.unwrap_or(-1))

@@ -17,6 +17,7 @@ fn read_all(path: &Path, batch_rows: usize) -> anyhow::Result<(Dataset, usize)> 
         rows.users.extend(batch.users);
         rows.accounts.extend(batch.accounts);
         rows.transactions.extend(batch.transactions);
+        rows.persona_labels.extend(batch.persona_labels);
         Ok(())
     })?;
     let data = Dataset {
@@ -24,6 +25,7 @@ fn read_all(path: &Path, batch_rows: usize) -> anyhow::Result<(Dataset, usize)> 
         users: rows.users,
         accounts: rows.accounts,
         transactions: rows.transactions,
+        persona_labels: rows.persona_labels,
     };
     Ok((data, batches))
 }
@@ -69,8 +71,11 @@ fn a_malformed_row_fails_naming_the_section_row_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let data = dataset(9, 3);
     let text = String::from_utf8(write_json_bytes(&data.meta, 9, 3, dir.path())).unwrap();
-    let amount = format!("\"amount\": {},", data.transactions[2].amount);
-    let broken = text.replacen(&amount, "\"amount\": \"lots\",", 1);
+    // Break the amount of the third transaction, found after its (unique) id.
+    let at = text.find(&data.transactions[2].id).unwrap();
+    let amount = at + text[at..].find("\"amount\": ").unwrap();
+    let end = amount + text[amount..].find(',').unwrap();
+    let broken = format!("{}\"amount\": \"lots\"{}", &text[..amount], &text[end..]);
     assert_ne!(broken, text);
     let path = dir.path().join("bad.json");
     std::fs::write(&path, broken).unwrap();

@@ -1,9 +1,13 @@
-//! Integration tests of the seeder and its loaders, compiled as one binary.
+//! Integration tests of the seeder and its loaders, compiled as one binary; one module per area.
 
 mod cli;
+mod coherence;
 mod generate;
 mod golden;
 mod json;
+mod labels_db;
+mod personas;
 mod pg_support;
 mod postgres;
+mod profile_file;
 mod support;

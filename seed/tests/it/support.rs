@@ -20,10 +20,7 @@ pub(crate) fn as_of() -> NaiveDate {
 }
 
 pub(crate) fn config(seed: u64) -> GenConfig {
-    GenConfig {
-        seed,
-        as_of: as_of(),
-    }
+    GenConfig::new(seed, as_of())
 }
 
 /// Generates `num_users` users in memory.
@@ -35,22 +32,16 @@ pub(crate) fn dataset(seed: u64, num_users: u64) -> Dataset {
 
 /// The bytes the streaming writer produces for a dataset.
 pub(crate) fn write_json_bytes(meta: &Meta, seed: u64, num_users: u64, dir: &Path) -> Vec<u8> {
-    let config = GenConfig {
-        seed,
-        as_of: meta.as_of,
-    };
+    let config = GenConfig::new(seed, meta.as_of);
     let path = dir.join("users.json");
     let mut writer = JsonWriter::create(&path, meta).unwrap();
     for index in 0..num_users {
         let bundle = generate_user(&config, index);
         let mut encoded = EncodedRows::default();
         encode_bundle(&bundle, &mut encoded);
-        let counts = seed::dataset::RowCounts {
-            users: 1,
-            accounts: bundle.accounts.len() as u64,
-            transactions: bundle.transactions.len() as u64,
-        };
-        writer.write(&encoded, counts).unwrap();
+        let mut rows = seed::dataset::RowBatch::default();
+        rows.push_bundle(bundle);
+        writer.write(&encoded, rows.counts()).unwrap();
     }
     writer.finish().unwrap().persist().unwrap();
     std::fs::read(&path).unwrap()

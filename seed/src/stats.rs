@@ -1,0 +1,450 @@
+//! Measures a dataset from its rows alone: table sizes, category shares, pending rate,
+//! account kinds, and the signal each persona is meant to show.
+//!
+//! Nothing here knows how the rows were generated; it reads them the way SpendSense's
+//! detectors would, so it can check the generator. Rows arrive in `users.json` order (users,
+//! accounts, transactions, persona labels) and memory holds per-user and per-account
+//! summaries only: a transaction is kept just until its account's run of rows ends.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::path::Path;
+
+use backend::Transaction;
+
+use crate::catalog::{AccountKind, INCOME};
+use crate::dataset::{RowBatch, RowCounts};
+use crate::json::read_json;
+use crate::profile::{Persona, Profile};
+
+const DAY: f64 = 86_400.0;
+
+/// What one user's rows show, in the units the persona rules speak of.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UserSignals {
+    /// The labelled persona, if the data carries labels.
+    pub persona: Option<Persona>,
+    /// Median gap between consecutive paychecks, in days; `None` with fewer than two.
+    pub median_pay_gap_days: Option<f64>,
+    /// Highest card balance over its limit; `None` without a card.
+    pub max_card_utilization: Option<f64>,
+    /// Whether any card is overdue.
+    pub overdue: bool,
+    /// Merchants charging the same amount monthly (26-35 days apart) or weekly (6-8 days).
+    pub recurring_merchants: u32,
+    /// What those recurring merchants charge per month, in cents.
+    pub recurring_monthly_cents: i64,
+    /// Spending (positive amounts) per month, in cents.
+    pub monthly_spending_cents: f64,
+    /// Net money into savings accounts per month, in cents; `None` without savings.
+    pub savings_inflow_monthly_cents: Option<f64>,
+    /// Checking balance in months of spending; `None` without checking.
+    pub checking_cover_months: Option<f64>,
+}
+
+impl UserSignals {
+    /// Whether these rows show the signal `persona` is defined by.
+    pub fn shows(&self, persona: Persona) -> bool {
+        match persona {
+            Persona::HighUtilization => self.max_card_utilization.is_some_and(|u| u >= 0.5),
+            Persona::VariableIncome => {
+                self.median_pay_gap_days.is_some_and(|g| g > 45.0)
+                    && self.checking_cover_months.is_some_and(|c| c < 1.0)
+            }
+            Persona::SubscriptionHeavy => {
+                self.recurring_merchants >= 3
+                    && (self.recurring_monthly_cents >= 5_000
+                        || self.recurring_monthly_cents as f64 >= 0.1 * self.monthly_spending_cents)
+            }
+            Persona::SavingsBuilder => {
+                self.savings_inflow_monthly_cents
+                    .is_some_and(|s| s >= 20_000.0)
+                    && self.max_card_utilization.is_none_or(|u| u < 0.3)
+            }
+            // Regular payroll (biweekly or semi-monthly gaps) and none of the strong signals.
+            Persona::Steady => {
+                self.median_pay_gap_days
+                    .is_some_and(|g| (12.0..=18.0).contains(&g))
+                    && Persona::ALL[1..].iter().all(|&p| !self.shows(p))
+            }
+        }
+    }
+}
+
+/// A dataset's measured shape.
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    /// Rows per table.
+    pub counts: RowCounts,
+    /// Transactions per category.
+    pub categories: BTreeMap<String, u64>,
+    /// Pending transactions.
+    pub pending: u64,
+    /// Accounts by kind: checking, savings, credit card.
+    pub accounts_by_kind: [u64; 3],
+    /// INCOME transactions on credit accounts (should be none).
+    pub income_on_credit: u64,
+    /// Every user's signals, in file order.
+    pub users: Vec<UserSignals>,
+}
+
+impl Stats {
+    /// Adds the statistics of other, later users.
+    pub fn merge(&mut self, other: Stats) {
+        self.counts.add(other.counts);
+        for (category, count) in other.categories {
+            *self.categories.entry(category).or_default() += count;
+        }
+        self.pending += other.pending;
+        for (mine, theirs) in self.accounts_by_kind.iter_mut().zip(other.accounts_by_kind) {
+            *mine += theirs;
+        }
+        self.income_on_credit += other.income_on_credit;
+        self.users.extend(other.users);
+    }
+}
+
+#[derive(Default)]
+struct UserAcc {
+    pay_times: Vec<i64>,
+    spending: i64,
+    recurring: u32,
+    recurring_monthly: i64,
+    max_utilization: Option<f64>,
+    overdue: bool,
+    savings_flow: Option<i64>,
+    checking_balance: Option<i64>,
+}
+
+struct AccountInfo {
+    user: u32,
+    kind: Option<AccountKind>,
+}
+
+/// One purchase as recurring-merchant detection needs it: (seconds, cents, merchant), the
+/// merchant as an index into the run's few distinct names.
+type Spend = (i64, i64, u32);
+
+/// The transactions of one account being read.
+struct Run {
+    account_id: String,
+    account: u32,
+    spends: Vec<Spend>,
+    merchants: Vec<String>,
+}
+
+/// Accumulates [`Stats`] from batches of rows in file order.
+pub struct Collector {
+    months: f64,
+    stats: Stats,
+    user_index: HashMap<String, u32>,
+    users: Vec<UserAcc>,
+    account_index: HashMap<String, u32>,
+    accounts: Vec<AccountInfo>,
+    /// The run of transactions of one account being read.
+    run: Option<Run>,
+    labels: Vec<(u32, Persona)>,
+}
+
+impl Collector {
+    /// A collector for data spanning `window_days` (for per-month figures).
+    pub fn new(window_days: i64) -> Self {
+        Collector {
+            months: window_days as f64 / 30.0,
+            stats: Stats::default(),
+            user_index: HashMap::new(),
+            users: Vec::new(),
+            account_index: HashMap::new(),
+            accounts: Vec::new(),
+            run: None,
+            labels: Vec::new(),
+        }
+    }
+
+    /// Takes in a batch of rows; within a batch, users come before accounts, accounts before
+    /// transactions, and transactions before labels, as in the file.
+    pub fn add(&mut self, batch: &RowBatch) -> anyhow::Result<()> {
+        self.stats.counts.add(batch.counts());
+        for user in &batch.users {
+            self.user_index
+                .insert(user.id.clone(), self.users.len() as u32);
+            self.users.push(UserAcc::default());
+        }
+        for account in &batch.accounts {
+            let user = *self.user_index.get(&account.user_id).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "account {} references missing user {}",
+                    account.id,
+                    account.user_id
+                )
+            })?;
+            let kind = AccountKind::from_plaid(&account.account_type, &account.subtype);
+            if let Some(kind) = kind {
+                self.stats.accounts_by_kind[kind.index()] += 1;
+            }
+            let acc = &mut self.users[user as usize];
+            match kind {
+                Some(AccountKind::CreditCard) => {
+                    if let Some(limit) = account.credit_limit.filter(|&l| l > 0) {
+                        let u = account.balance as f64 / limit as f64;
+                        acc.max_utilization =
+                            Some(acc.max_utilization.map_or(u, |m: f64| m.max(u)));
+                    }
+                    acc.overdue |= account.is_overdue == Some(true);
+                }
+                Some(AccountKind::Savings) => {
+                    acc.savings_flow = Some(acc.savings_flow.unwrap_or(0))
+                }
+                Some(AccountKind::Checking) => {
+                    acc.checking_balance =
+                        Some(acc.checking_balance.unwrap_or(0) + account.balance);
+                }
+                None => {}
+            }
+            self.account_index
+                .insert(account.id.clone(), self.accounts.len() as u32);
+            self.accounts.push(AccountInfo { user, kind });
+        }
+        for transaction in &batch.transactions {
+            self.add_transaction(transaction)?;
+        }
+        for label in &batch.persona_labels {
+            let user = *self.user_index.get(&label.user_id).ok_or_else(|| {
+                anyhow::anyhow!("persona label references missing user {}", label.user_id)
+            })?;
+            let persona = Persona::from_name(&label.persona)
+                .ok_or_else(|| anyhow::anyhow!("unknown persona `{}`", label.persona))?;
+            self.labels.push((user, persona));
+        }
+        Ok(())
+    }
+
+    fn add_transaction(&mut self, t: &Transaction) -> anyhow::Result<()> {
+        match self.stats.categories.get_mut(&t.category) {
+            Some(count) => *count += 1,
+            None => {
+                self.stats.categories.insert(t.category.clone(), 1);
+            }
+        }
+        self.stats.pending += u64::from(t.pending);
+        // Transactions of one account are contiguous: look the account up once per run.
+        if self
+            .run
+            .as_ref()
+            .is_none_or(|run| run.account_id != t.account_id)
+        {
+            self.end_run();
+            let account = *self.account_index.get(&t.account_id).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "transaction {} references missing account {}",
+                    t.id,
+                    t.account_id
+                )
+            })?;
+            self.run = Some(Run {
+                account_id: t.account_id.clone(),
+                account,
+                spends: Vec::with_capacity(128),
+                merchants: Vec::new(),
+            });
+        }
+        let run = self.run.as_mut().expect("a run is open");
+        let info = &self.accounts[run.account as usize];
+        let acc = &mut self.users[info.user as usize];
+        let seconds = t.date.and_utc().timestamp();
+        if t.category == INCOME {
+            acc.pay_times.push(seconds);
+            if info.kind == Some(AccountKind::CreditCard) {
+                self.stats.income_on_credit += 1;
+            }
+        } else if t.amount > 0 {
+            acc.spending += t.amount;
+            // A user shops at a few merchants: a linear search beats hashing here.
+            let merchant = match run.merchants.iter().position(|m| *m == t.merchant_name) {
+                Some(m) => m,
+                None => {
+                    run.merchants.push(t.merchant_name.clone());
+                    run.merchants.len() - 1
+                }
+            };
+            run.spends.push((seconds, t.amount, merchant as u32));
+        }
+        if info.kind == Some(AccountKind::Savings) {
+            *acc.savings_flow.get_or_insert(0) -= t.amount;
+        }
+        Ok(())
+    }
+
+    /// Finds the recurring merchants of the account whose run just ended.
+    fn end_run(&mut self) {
+        let Some(mut run) = self.run.take() else {
+            return;
+        };
+        run.spends
+            .sort_unstable_by_key(|&(at, amount, merchant)| (merchant, amount, at));
+        let acc = &mut self.users[self.accounts[run.account as usize].user as usize];
+        for group in run.spends.chunk_by(|a, b| a.2 == b.2 && a.1 == b.1) {
+            if group.len() < 3 {
+                continue;
+            }
+            let gaps = || group.windows(2).map(|w| (w[1].0 - w[0].0) as f64 / DAY);
+            let monthly = gaps().all(|g| (26.0..=35.0).contains(&g));
+            let weekly = gaps().all(|g| (6.0..=8.0).contains(&g));
+            if monthly || weekly {
+                acc.recurring += 1;
+                acc.recurring_monthly += if monthly {
+                    group[0].1
+                } else {
+                    group[0].1 * 52 / 12
+                };
+            }
+        }
+    }
+
+    /// The finished statistics.
+    pub fn finish(mut self) -> Stats {
+        self.end_run();
+        let mut personas = vec![None; self.users.len()];
+        for (user, persona) in self.labels {
+            personas[user as usize] = Some(persona);
+        }
+        let months = self.months;
+        self.stats.users = self
+            .users
+            .into_iter()
+            .zip(personas)
+            .map(|(mut acc, persona)| {
+                acc.pay_times.sort_unstable();
+                let mut gaps: Vec<f64> = acc
+                    .pay_times
+                    .windows(2)
+                    .map(|w| (w[1] - w[0]) as f64 / DAY)
+                    .collect();
+                let monthly_spending = acc.spending as f64 / months;
+                UserSignals {
+                    persona,
+                    median_pay_gap_days: median(&mut gaps),
+                    max_card_utilization: acc.max_utilization,
+                    overdue: acc.overdue,
+                    recurring_merchants: acc.recurring,
+                    recurring_monthly_cents: acc.recurring_monthly,
+                    monthly_spending_cents: monthly_spending,
+                    savings_inflow_monthly_cents: acc.savings_flow.map(|f| f as f64 / months),
+                    checking_cover_months: acc.checking_balance.map(|b| {
+                        if monthly_spending > 0.0 {
+                            b as f64 / monthly_spending
+                        } else {
+                            f64::INFINITY
+                        }
+                    }),
+                }
+            })
+            .collect();
+        self.stats
+    }
+}
+
+/// The median of `values` (reordered), or `None` if empty.
+pub fn median(values: &mut [f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_unstable_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    Some(if values.len() % 2 == 1 {
+        values[mid]
+    } else {
+        (values[mid - 1] + values[mid]) / 2.0
+    })
+}
+
+/// Whole dollars of an amount in cents, sign first: `-$235`.
+fn dollars(cents: f64) -> String {
+    let sign = if cents < 0.0 { "-" } else { "" };
+    format!("{sign}${:.0}", cents.abs() / 100.0)
+}
+
+/// Reads `users.json` as a stream and measures it.
+pub fn stats_of_file(path: &Path, window_days: i64) -> anyhow::Result<Stats> {
+    let mut collector = Collector::new(window_days);
+    read_json(path, 16_384, &mut |batch| collector.add(&batch))?;
+    Ok(collector.finish())
+}
+
+/// The compact report: rows, category shares against the profile, pending rate, account
+/// kinds, and per persona its users, how many show its signal and the medians of each signal.
+pub fn render(stats: &Stats, profile: &Profile) -> String {
+    let c = &stats.counts;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Rows: {} users, {} accounts, {} transactions, {} persona labels",
+        c.users, c.accounts, c.transactions, c.persona_labels
+    );
+    let total = c.transactions.max(1) as f64;
+    let _ = writeln!(
+        out,
+        "{:<22}{:>9}{:>12}",
+        "Category", "observed", "configured"
+    );
+    for category in &profile.categories {
+        let seen = stats.categories.get(&category.name).copied().unwrap_or(0);
+        let _ = writeln!(
+            out,
+            "  {:<20}{:>8.1}%{:>11.1}%",
+            category.name,
+            100.0 * seen as f64 / total,
+            f64::from(category.weight)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "Pending: {:.2}% (configured {:.2}%)",
+        100.0 * stats.pending as f64 / total,
+        profile.pending_percent
+    );
+    let [checking, savings, cards] = stats.accounts_by_kind;
+    let _ = writeln!(
+        out,
+        "Accounts: {checking} checking, {savings} savings, {cards} credit card; \
+         INCOME rows on cards: {}",
+        stats.income_on_credit
+    );
+    let _ = writeln!(
+        out,
+        "{:<20}{:>7}{:>13}{:>9}{:>11}{:>11}{:>12}",
+        "Persona (medians)", "users", "signal", "pay gap", "card util", "recurring", "savings/mo"
+    );
+    for persona in Persona::ALL {
+        let users: Vec<&UserSignals> = stats
+            .users
+            .iter()
+            .filter(|u| u.persona == Some(persona))
+            .collect();
+        let showing = users.iter().filter(|u| u.shows(persona)).count();
+        let med = |f: &dyn Fn(&UserSignals) -> Option<f64>| {
+            let mut values: Vec<f64> = users.iter().filter_map(|u| f(u)).collect();
+            median(&mut values)
+        };
+        let show =
+            |v: Option<f64>, unit: &dyn Fn(f64) -> String| v.map_or_else(|| "-".to_owned(), unit);
+        let _ = writeln!(
+            out,
+            "  {:<18}{:>7}{:>13}{:>9}{:>11}{:>11}{:>12}",
+            persona.name(),
+            users.len(),
+            format!("{showing}/{}", users.len()),
+            show(med(&|u| u.median_pay_gap_days), &|v| format!("{v:.1} d")),
+            show(med(&|u| u.max_card_utilization), &|v| format!(
+                "{:.0}%",
+                v * 100.0
+            )),
+            show(
+                med(&|u| Some(f64::from(u.recurring_merchants))),
+                &|v| format!("{v:.0}")
+            ),
+            show(med(&|u| u.savings_inflow_monthly_cents), &|v| dollars(v)),
+        );
+    }
+    out
+}

@@ -1,0 +1,161 @@
+//! The profile file: the default parses, a bad file is one clear line naming key and line,
+//! and `--config` really swaps the distributions.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use seed::profile::{DEFAULT_PROFILE, Profile};
+
+/// A scratch path unique to this test process.
+fn scratch(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("seed-it-{}-{name}", std::process::id()))
+}
+
+fn line_of(source: &str, needle: &str) -> usize {
+    source
+        .lines()
+        .position(|l| l.contains(needle))
+        .expect("the needle is in the profile")
+        + 1
+}
+
+/// Runs the seed binary; returns (success, stdout, stderr).
+fn run_seed(args: &[&str]) -> (bool, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_seed"))
+        .args(args)
+        .output()
+        .expect("run seed");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_wrong_type_names_the_key_and_the_line() {
+    let source = DEFAULT_PROFILE.replacen("window_days = 180", "window_days = \"half a year\"", 1);
+    let err = Profile::parse(&source, "bad.toml").expect_err("a string is not a day count");
+    assert_eq!(err.line, line_of(&source, "window_days ="));
+    assert_eq!(err.key, "window_days");
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!("bad.toml: line {}: window_days: ", err.line)),
+        "{text}"
+    );
+    assert!(!text.contains('\n'));
+}
+
+#[test]
+fn a_bad_value_in_a_table_array_names_the_key_and_the_line() {
+    let source = DEFAULT_PROFILE.replacen(
+        "weight = 25\n\n[[categories.groups]]",
+        "weight = 26\n\n[[categories.groups]]",
+        1,
+    );
+    let err = Profile::parse(&source, "bad.toml").expect_err("weights sum to 101");
+    assert!(err.key.contains("weight"), "{err}");
+    assert!(err.message.contains("101"), "{err}");
+
+    let source = DEFAULT_PROFILE.replacen("share = 30\npayroll", "share = 31\npayroll", 1);
+    let err = Profile::parse(&source, "bad.toml").expect_err("persona shares sum to 101");
+    assert_eq!(err.line, line_of(&source, "share = 31"), "{err}");
+    assert_eq!(err.key, "personas.share", "{err}");
+
+    let source = DEFAULT_PROFILE.replacen("hours = [6, 11]", "hours = [11, 6]", 1);
+    let err = Profile::parse(&source, "bad.toml").expect_err("hours run backwards");
+    assert_eq!(err.line, line_of(&source, "hours = [11, 6]"), "{err}");
+    assert!(err.key.ends_with("groups[coffee].hours"), "{err}");
+}
+
+#[test]
+fn an_unknown_key_is_named_with_its_line() {
+    let source = DEFAULT_PROFILE.replacen(
+        "pending_percent = 5.0",
+        "pending_percent = 5.0\npending_pecrent = 5.0",
+        1,
+    );
+    let err = Profile::parse(&source, "bad.toml").expect_err("a misspelt key");
+    assert_eq!(err.line, line_of(&source, "pending_pecrent"), "{err}");
+    assert!(err.to_string().contains("pending_pecrent"), "{err}");
+}
+
+#[test]
+fn the_binary_reports_a_bad_profile_on_one_line_and_writes_nothing() {
+    let profile = scratch("bad.toml");
+    let out = scratch("bad.json");
+    let source = DEFAULT_PROFILE.replacen("pending_percent = 5.0", "pending_percent = 150.0", 1);
+    std::fs::write(&profile, &source).expect("write the profile");
+    let (ok, _, stderr) = run_seed(&[
+        "--num-users",
+        "5",
+        "--no-db",
+        "--config",
+        profile.to_str().expect("utf-8"),
+        "--out",
+        out.to_str().expect("utf-8"),
+    ]);
+    let _ = std::fs::remove_file(&profile);
+    assert!(!ok);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let line = line_of(&source, "pending_percent =");
+    assert!(
+        stderr.contains(&format!("line {line}: pending_percent")),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+}
+
+/// A profile with 20% pending instead of 5%: the observed rate follows. 400 users hold about
+/// 32,000 transactions; a binomial rate of 20% has sigma 0.22 points there, so ±1.2 points is
+/// over 5 sigma, and 5% lies 68 sigma away.
+#[test]
+fn config_swaps_the_distributions() {
+    let profile = scratch("pending.toml");
+    let out = scratch("pending.json");
+    let source = DEFAULT_PROFILE.replacen("pending_percent = 5.0", "pending_percent = 20.0", 1);
+    std::fs::write(&profile, &source).expect("write the profile");
+    let (ok, stdout, stderr) = run_seed(&[
+        "--num-users",
+        "400",
+        "--seed",
+        "8",
+        "--as-of",
+        "2026-11-25",
+        "--no-db",
+        "--config",
+        profile.to_str().expect("utf-8"),
+        "--out",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("configured 20.00%"), "{stdout}");
+    let stats = seed::stats::stats_of_file(&out, 180).expect("read the output");
+    let _ = std::fs::remove_file(&profile);
+    let _ = std::fs::remove_file(&out);
+    let rate = 100.0 * stats.pending as f64 / stats.counts.transactions as f64;
+    assert!((rate - 20.0).abs() <= 1.2, "pending {rate:.2}%");
+}
+
+#[test]
+fn stats_subcommand_reads_a_file() {
+    let out = scratch("stats.json");
+    let (ok, _, stderr) = run_seed(&[
+        "--num-users",
+        "50",
+        "--as-of",
+        "2026-11-25",
+        "--no-db",
+        "--out",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert!(ok, "{stderr}");
+    let (ok, stdout, stderr) = run_seed(&["stats", out.to_str().expect("utf-8")]);
+    let _ = std::fs::remove_file(&out);
+    assert!(ok, "{stderr}");
+    assert!(stdout.starts_with("Rows: 50 users, "), "{stdout}");
+    for persona in seed::profile::Persona::ALL {
+        assert!(stdout.contains(persona.name()), "{stdout}");
+    }
+    assert!(stdout.lines().count() <= 22, "{stdout}");
+}
