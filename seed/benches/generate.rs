@@ -9,10 +9,10 @@ use seed::json::{EncodedRows, encode_bundle};
 use seed::pipeline::generate_chunk;
 
 fn config() -> GenConfig {
-    GenConfig {
-        seed: 42,
-        as_of: NaiveDate::from_ymd_opt(2025, 6, 1).expect("a real date"),
-    }
+    GenConfig::new(
+        42,
+        NaiveDate::from_ymd_opt(2025, 6, 1).expect("a real date"),
+    )
 }
 
 fn generator(c: &mut Criterion) {
