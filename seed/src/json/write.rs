@@ -25,6 +25,14 @@ pub struct EncodedRows {
 }
 
 impl EncodedRows {
+    /// Empties the buffers, keeping their memory.
+    pub fn clear(&mut self) {
+        self.users.clear();
+        self.accounts.clear();
+        self.transactions.clear();
+        self.persona_labels.clear();
+    }
+
     /// Appends another chunk's records after these.
     pub fn append(&mut self, other: &EncodedRows) {
         self.users.extend_from_slice(&other.users);
@@ -137,8 +145,8 @@ impl JsonWriter {
         Ok(writer)
     }
 
-    /// Appends encoded records and counts them.
-    pub fn write(&mut self, encoded: &EncodedRows, counts: RowCounts) -> anyhow::Result<()> {
+    /// Appends encoded records.
+    pub fn write(&mut self, encoded: &EncodedRows) -> anyhow::Result<()> {
         self.users.write(&encoded.users).context("write users")?;
         self.accounts
             .write(&encoded.accounts)
@@ -149,12 +157,16 @@ impl JsonWriter {
         self.persona_labels
             .write(&encoded.persona_labels)
             .context("write persona labels")?;
-        self.counts.add(counts);
         self.bytes += (encoded.users.len()
             + encoded.accounts.len()
             + encoded.transactions.len()
             + encoded.persona_labels.len()) as u64;
         Ok(())
+    }
+
+    /// Counts rows written with [`JsonWriter::write`].
+    pub fn count(&mut self, counts: RowCounts) {
+        self.counts.add(counts);
     }
 
     /// Rows written so far.

@@ -41,7 +41,8 @@ pub(crate) fn write_json_bytes(meta: &Meta, seed: u64, num_users: u64, dir: &Pat
         encode_bundle(&bundle, &mut encoded);
         let mut rows = seed::dataset::RowBatch::default();
         rows.push_bundle(bundle);
-        writer.write(&encoded, rows.counts()).unwrap();
+        writer.write(&encoded).unwrap();
+        writer.count(rows.counts());
     }
     writer.finish().unwrap().persist().unwrap();
     std::fs::read(&path).unwrap()
