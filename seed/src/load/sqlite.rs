@@ -314,7 +314,7 @@ pub(super) fn check_foreign_keys(conn: &mut SqliteConnection) -> anyhow::Result<
             let singular = |name: &str| name.strip_suffix('s').unwrap_or(name).replace('_', " ");
             let what = format!(
                 "{} {} references missing {} {}",
-                singular(&table),
+                singular(table),
                 child.id,
                 singular(&parent),
                 first.parent_id
