@@ -165,11 +165,14 @@ fn measure(sh: &Shell, seed: &Path, size: u64, what: &str, args: &[&str]) -> any
     })
 }
 
-/// Adds up "N users, M accounts, K transactions".
+/// Rows of "N users, M accounts, K transactions", plus the one persona label per user that
+/// is loaded and written with them.
 fn count_rows(line: &str) -> u64 {
-    line.split(',')
-        .filter_map(|part| part.split_whitespace().next()?.parse::<u64>().ok())
-        .sum()
+    let counts: Vec<u64> = line
+        .split(',')
+        .filter_map(|part| part.split_whitespace().next()?.parse().ok())
+        .collect();
+    counts.iter().sum::<u64>() + counts.first().copied().unwrap_or(0)
 }
 
 /// SQLite's own fills of the same schema from staging tables inside the database.

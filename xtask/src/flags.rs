@@ -56,6 +56,9 @@ pub(crate) struct Seed {
     /// Load this existing JSON file instead of generating.
     #[arg(long, value_name = "PATH")]
     pub(crate) from: Option<PathBuf>,
+    /// Profile (TOML) with the distributions [default: seed/profiles/default.toml].
+    #[arg(long, value_name = "PATH")]
+    pub(crate) config: Option<PathBuf>,
     /// Generate only shard K of N (1-based) and append it instead of replacing the rows.
     #[arg(long, value_name = "K/N")]
     pub(crate) shard: Option<String>,
@@ -95,6 +98,9 @@ pub(crate) struct Stats {
     /// The dataset to describe [default: data/users.json].
     #[arg(value_name = "PATH")]
     pub(crate) path: Option<PathBuf>,
+    /// Profile the dataset was generated with, for the configured shares [default: built in].
+    #[arg(long, value_name = "PATH")]
+    pub(crate) config: Option<PathBuf>,
 }
 
 /// Flags of `cargo xtask bench`.

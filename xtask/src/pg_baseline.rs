@@ -12,7 +12,7 @@ use anyhow::Context;
 use xshell::{Shell, cmd};
 
 /// The tables, parents first, as the seeder loads them.
-const TABLES: [&str; 3] = ["users", "accounts", "transactions"];
+const TABLES: [&str; 4] = ["users", "accounts", "transactions", "persona_labels"];
 
 /// The keys and indexes of the seeded tables from the catalog, in the order they are
 /// re-created (indexes, primary keys, unique constraints, foreign keys), as the seeder's
@@ -26,12 +26,14 @@ const KEYS_QUERY: &str = "SELECT string_agg(CASE WHEN '{order}' = 'ASC' THEN \
                c.oid::bigint o \
         FROM pg_constraint c \
         WHERE c.contype IN ('p', 'u', 'f') \
-          AND c.conrelid IN ('users'::regclass, 'accounts'::regclass, 'transactions'::regclass) \
+          AND c.conrelid IN ('users'::regclass, 'accounts'::regclass, 'transactions'::regclass, \
+                                'persona_labels'::regclass) \
         UNION ALL \
         SELECT i.indrelid::regclass::text, i.indexrelid::regclass::text, 'i', \
                pg_get_indexdef(i.indexrelid), 0, i.indexrelid::bigint \
         FROM pg_index i \
-        WHERE i.indrelid IN ('users'::regclass, 'accounts'::regclass, 'transactions'::regclass) \
+        WHERE i.indrelid IN ('users'::regclass, 'accounts'::regclass, 'transactions'::regclass, \
+                                'persona_labels'::regclass) \
           AND NOT EXISTS (SELECT 1 FROM pg_constraint c \
                           WHERE c.conrelid = i.indrelid AND c.conindid = i.indexrelid)) keys";
 

@@ -50,6 +50,7 @@ impl flags::Seed {
         push_flag(&mut args, "--no-db", self.no_db);
         push_flag(&mut args, "--no-json", self.no_json);
         push_opt(&mut args, "--from", self.from);
+        push_opt(&mut args, "--config", self.config);
         push_opt(&mut args, "--shard", self.shard);
         push_flag(&mut args, "--allow-remote", self.allow_remote);
         push_opt(&mut args, "--threads", self.threads);
@@ -79,6 +80,7 @@ impl flags::Stats {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<ExitCode> {
         let mut args = vec!["stats".into()];
         args.extend(self.path.map(OsString::from));
+        push_opt(&mut args, "--config", self.config);
         run_seed(sh, args)
     }
 }

@@ -58,7 +58,8 @@ pub fn measure_sqlite_fills(path: &Path) -> anyhow::Result<(u64, Vec<Fill>)> {
             if after {
                 drop_indexes(conn, &indexes)?;
             }
-            let order = if name == FILLS[1] { " ORDER BY id" } else { "" };
+            // Column 1 is each table's key: id, or user_id for persona_labels.
+            let order = if name == FILLS[1] { " ORDER BY 1" } else { "" };
             for table in TABLES {
                 conn.batch_execute(&format!(
                     "INSERT INTO {table} SELECT * FROM staging_{table}{order}"

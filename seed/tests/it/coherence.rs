@@ -7,8 +7,6 @@ use std::collections::{HashMap, HashSet};
 use backend::{Account, Transaction};
 use chrono::{Datelike, Duration, NaiveDate, Timelike, Weekday};
 use seed::dataset::Dataset;
-use seed::generate::{GenConfig, generate_user};
-use seed::pipeline;
 use seed::profile::Profile;
 
 fn as_of() -> NaiveDate {
@@ -16,9 +14,7 @@ fn as_of() -> NaiveDate {
 }
 
 fn dataset(seed: u64, users: u64) -> Dataset {
-    let config = GenConfig::new(seed, as_of());
-    let meta = pipeline::meta(&config, users);
-    Dataset::from_bundles(meta, (0..users).map(|i| generate_user(&config, i)))
+    crate::support::dataset_at(seed, users, as_of())
 }
 
 fn datasets() -> Vec<Dataset> {

@@ -3,8 +3,6 @@
 
 use chrono::NaiveDate;
 use seed::dataset::Dataset;
-use seed::generate::{GenConfig, generate_user};
-use seed::pipeline;
 use seed::profile::{Persona, Profile};
 use seed::stats::{Collector, Stats};
 
@@ -13,9 +11,7 @@ fn as_of() -> NaiveDate {
 }
 
 fn dataset(seed: u64, users: u64) -> Dataset {
-    let config = GenConfig::new(seed, as_of());
-    let meta = pipeline::meta(&config, users);
-    Dataset::from_bundles(meta, (0..users).map(|i| generate_user(&config, i)))
+    crate::support::dataset_at(seed, users, as_of())
 }
 
 /// Measures a dataset the way `seed stats` does: rows in file order.

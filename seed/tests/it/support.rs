@@ -23,11 +23,16 @@ pub(crate) fn config(seed: u64) -> GenConfig {
     GenConfig::new(seed, as_of())
 }
 
-/// Generates `num_users` users in memory.
-pub(crate) fn dataset(seed: u64, num_users: u64) -> Dataset {
-    let config = config(seed);
+/// Generates `num_users` users in memory, as of `as_of`.
+pub(crate) fn dataset_at(seed: u64, num_users: u64, as_of: NaiveDate) -> Dataset {
+    let config = GenConfig::new(seed, as_of);
     let meta = pipeline::meta(&config, num_users);
     Dataset::from_bundles(meta, (0..num_users).map(|i| generate_user(&config, i)))
+}
+
+/// Generates `num_users` users in memory.
+pub(crate) fn dataset(seed: u64, num_users: u64) -> Dataset {
+    dataset_at(seed, num_users, as_of())
 }
 
 /// The bytes the streaming writer produces for a dataset.
