@@ -120,6 +120,7 @@ impl JsonWriter {
             .file_name()
             .with_context(|| format!("{} is not a file path", destination.display()))?
             .to_string_lossy();
+        remove_stale_temp_files(dir, &name);
         let temp = |part: &str| dir.join(format!(".{name}.{part}.tmp-{}", std::process::id()));
         let create = |part: &str| {
             let path = temp(part);
@@ -224,6 +225,33 @@ impl Drop for JsonWriter {
             if !section.path.as_os_str().is_empty() {
                 let _ = fs::remove_file(&section.path);
             }
+        }
+    }
+}
+
+/// Removes temp files that a killed run (SIGKILL, power loss) left next to the destination:
+/// those whose process no longer exists. Only where `/proc` tells which processes live.
+fn remove_stale_temp_files(dir: &Path, name: &str) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!(".{name}.");
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(file_name) = file_name.to_str() else {
+            continue;
+        };
+        let Some(rest) = file_name.strip_prefix(&prefix) else {
+            continue;
+        };
+        let Some((_, pid)) = rest.rsplit_once(".tmp-") else {
+            continue;
+        };
+        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+            let _ = fs::remove_file(entry.path());
         }
     }
 }

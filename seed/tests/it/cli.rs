@@ -264,3 +264,23 @@ fn broken_files_given_to_from_change_nothing() {
     );
     assert!(stderr(&output).contains(" at line "), "{}", stderr(&output));
 }
+
+#[test]
+fn temp_files_of_killed_runs_are_removed_and_live_ones_kept() {
+    let ws = Workspace::new();
+    // No process can have a pid above Linux's maximum (2^22), so this one is dead.
+    let stale = ws.path(".users.json.transactions.tmp-4194305");
+    let live = ws.path(&format!(
+        ".users.json.transactions.tmp-{}",
+        std::process::id()
+    ));
+    let unrelated = ws.path(".other.json.transactions.tmp-4194305");
+    for path in [&stale, &live, &unrelated] {
+        std::fs::write(path, "partial").unwrap();
+    }
+    let output = ws.seed(&["--num-users", "2", "--no-db"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(!stale.exists(), "a dead run's temp file is left");
+    assert!(live.exists(), "a live run's temp file was removed");
+    assert!(unrelated.exists(), "another file's temp file was removed");
+}
