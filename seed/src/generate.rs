@@ -635,8 +635,10 @@ fn draw_amount(rng: &mut Pcg64, dist: &AmountDist) -> i64 {
         // Box-Muller: one standard normal from two uniforms.
         let u1: f64 = 1.0 - rng.random::<f64>();
         let u2: f64 = rng.random::<f64>();
-        let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
-        cents = (dist.median_cents as f64 * (dist.spread * z).exp()).round() as i64;
+        // libm's portable ln, cos and exp, not the platform's: those may differ in the last
+        // bit between C libraries, and the output must be byte-identical on any machine.
+        let z = (-2.0 * libm::log(u1)).sqrt() * libm::cos(std::f64::consts::TAU * u2);
+        cents = (dist.median_cents as f64 * libm::exp(dist.spread * z)).round() as i64;
         if (dist.min_cents..=dist.max_cents).contains(&cents) {
             return cents;
         }

@@ -284,3 +284,27 @@ fn temp_files_of_killed_runs_are_removed_and_live_ones_kept() {
     assert!(live.exists(), "a live run's temp file was removed");
     assert!(unrelated.exists(), "another file's temp file was removed");
 }
+
+#[test]
+fn the_file_is_the_same_for_one_thread_and_many() {
+    let ws = Workspace::new();
+    let run = |threads: &str, out: &str| {
+        let output = ws.seed(&[
+            "--num-users",
+            "300",
+            "--no-db",
+            "--threads",
+            threads,
+            "--out",
+            out,
+        ]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        std::fs::read(ws.path(out)).unwrap()
+    };
+    let one = run("1", "one.json");
+    let many = run("4", "many.json");
+    assert!(
+        one == many,
+        "--threads 1 and --threads 4 wrote different bytes"
+    );
+}
