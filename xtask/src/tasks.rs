@@ -9,12 +9,21 @@ use xshell::{Shell, cmd};
 use crate::flags;
 
 /// Runs the release `seed` binary with `args` through `cargo run`, passing its exit code on.
-/// Cargo's own progress shows only while it compiles; an up-to-date binary starts silently.
+/// Cargo's own output is shown only when there is no binary yet, so the first build (a few
+/// minutes: SQLite, libpq and OpenSSL are compiled from source) shows its progress and
+/// later runs print nothing but the seeder's own lines.
 pub(crate) fn run_seed(sh: &Shell, args: Vec<OsString>) -> anyhow::Result<ExitCode> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| sh.current_dir().join("target"), Into::into);
+    let built = target
+        .join("release")
+        .join(format!("seed{}", std::env::consts::EXE_SUFFIX))
+        .exists();
+    let quiet = built.then_some("--quiet");
     let mut command: std::process::Command = cmd!(
         sh,
-        "{cargo} run --release --quiet --package seed --bin seed --"
+        "{cargo} run --release {quiet...} --package seed --bin seed --"
     )
     .args(args)
     .into();
