@@ -17,6 +17,15 @@ use seed::progress::{Display, DisplayMode, INTERRUPTED, Plan, Progress};
 use seed::stats;
 use std::sync::atomic::Ordering;
 
+/// Prints a line to stdout. A closed stdout (`| head`) is not an error once the data is
+/// written, so a failed write is ignored instead of panicking as `println!` would.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 /// Generation allocates and frees millions of small strings across threads; mimalloc keeps
 /// that off the critical path where glibc's allocator spent a fifth of the run.
 #[global_allocator]
@@ -166,7 +175,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let url = DatabaseUrl::from_arg_or_env(database_url.as_deref())?;
             refuse_remote(&url, Destructive::Reset, allow_remote)?;
             pipeline::reset_db(&url)?;
-            println!("Reset {url}: every migration re-applied, tables empty");
+            say!("Reset {url}: every migration re-applied, tables empty");
             Ok(())
         }
         Some(Command::Fixtures { database_url }) => fixtures(database_url),
@@ -174,7 +183,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let (rows, fills) = seed::load::ceiling::measure_sqlite_fills(&database_url)?;
             for fill in fills {
                 let secs = fill.time.as_secs_f64();
-                println!("fill\t{}\t{secs:.3}\t{rows}", fill.name);
+                say!("fill\t{}\t{secs:.3}\t{rows}", fill.name);
             }
             Ok(())
         }
@@ -242,7 +251,7 @@ fn seed(args: SeedArgs) -> anyhow::Result<()> {
         let report = pipeline::load_file(path, database, &progress);
         display.finish();
         let report = report?;
-        println!("Read {} from {}", report.counts, path.display());
+        say!("Read {} from {}", report.counts, path.display());
         print_loaded(&report, &target);
         print_timings(&report, "read");
         return Ok(());
@@ -278,17 +287,24 @@ fn seed(args: SeedArgs) -> anyhow::Result<()> {
     display.finish();
     let report = report?;
     match args.shard {
-        Some(shard) => println!(
+        Some(shard) => say!(
             "Generated {} (seed {}, as of {}, shard {shard}: users {}..{} of {})",
-            report.counts, config.seed, config.as_of, users.start, users.end, args.num_users
+            report.counts,
+            config.seed,
+            config.as_of,
+            users.start,
+            users.end,
+            args.num_users
         ),
-        None => println!(
+        None => say!(
             "Generated {} (seed {}, as of {})",
-            report.counts, config.seed, config.as_of
+            report.counts,
+            config.seed,
+            config.as_of
         ),
     }
     if let (Some(path), Some(bytes)) = (&outputs.json, report.json_bytes) {
-        println!(
+        say!(
             "Wrote {} ({:.1} MiB)",
             path.display(),
             bytes as f64 / (1024.0 * 1024.0)
@@ -343,7 +359,7 @@ fn fixtures(database_url: Option<String>) -> anyhow::Result<()> {
         &outputs,
         &Progress::default(),
     )?;
-    println!("Wrote fixtures: {} to {}", report.counts, json.display());
+    say!("Wrote fixtures: {} to {}", report.counts, json.display());
     print_loaded(&report, &url);
     Ok(())
 }
@@ -371,7 +387,7 @@ fn load_profile(path: Option<&std::path::Path>) -> anyhow::Result<std::sync::Arc
 
 fn print_loaded(report: &RunReport, target: &DatabaseUrl) {
     if let Some(load) = &report.load {
-        println!("Loaded {} into {target}", load.counts);
+        say!("Loaded {} into {target}", load.counts);
     }
 }
 
@@ -395,13 +411,13 @@ fn print_timings(report: &RunReport, produce: &str) {
     }
     lines.push(("total", report.total, Some(rate(report.total))));
     for (name, time, rate) in lines {
-        println!(
+        say!(
             "  {name:<14} {:>8.2} s  {}",
             time.as_secs_f64(),
             rate.unwrap_or_default()
         );
     }
     if let Some(kib) = peak_rss_kib() {
-        println!("  peak RSS {:>10.1} MiB", kib as f64 / 1024.0);
+        say!("  peak RSS {:>10.1} MiB", kib as f64 / 1024.0);
     }
 }
