@@ -58,7 +58,7 @@ fn keys(url: &str) -> Vec<String> {
 }
 
 #[test]
-#[ignore = "needs PostgreSQL on 127.0.0.1:5432; .ci/run runs them with --include-ignored"]
+#[ignore = "needs PostgreSQL on 127.0.0.1:5432; .ci/run runs them against the local server"]
 fn sqlite_and_postgres_read_back_the_same_rows() {
     let dir = TempDir::create("same");
     let json = dir.join("users.json");
@@ -86,7 +86,7 @@ fn sqlite_and_postgres_read_back_the_same_rows() {
 }
 
 #[test]
-#[ignore = "needs PostgreSQL on 127.0.0.1:5432; .ci/run runs them with --include-ignored"]
+#[ignore = "needs PostgreSQL on 127.0.0.1:5432; .ci/run runs them against the local server"]
 fn copy_and_insert_paths_load_the_same_rows_and_keys() {
     let migrated = TestDb::create("keys");
     seed_ok(&["reset-db", "--database-url", &migrated.url()], &[]);
@@ -156,7 +156,7 @@ fn sqlite_shard_union_equals_a_single_run() {
 }
 
 #[test]
-#[ignore = "needs PostgreSQL on 127.0.0.1:5432; .ci/run runs them with --include-ignored"]
+#[ignore = "needs PostgreSQL on 127.0.0.1:5432; .ci/run runs them against the local server"]
 fn postgres_shard_union_equals_a_single_run() {
     let single = TestDb::create("single");
     let sharded = TestDb::create("sharded");
@@ -249,7 +249,7 @@ fn with_missing_account(json: &std::path::Path, out: &std::path::Path) -> String
 }
 
 #[test]
-#[ignore = "needs PostgreSQL on 127.0.0.1:5432; .ci/run runs them with --include-ignored"]
+#[ignore = "needs PostgreSQL on 127.0.0.1:5432; .ci/run runs them against the local server"]
 fn a_bad_file_rolls_back_and_keeps_the_old_rows() {
     let dir = TempDir::create("rollback");
     let pg = TestDb::create("rollback");
@@ -357,7 +357,7 @@ fn a_server_that_is_down_gives_one_line_and_writes_nothing() {
 }
 
 #[test]
-#[ignore = "needs PostgreSQL on 127.0.0.1:5432; .ci/run runs them with --include-ignored"]
+#[ignore = "needs PostgreSQL on 127.0.0.1:5432; .ci/run runs them against the local server"]
 fn an_unknown_role_gives_one_line() {
     let pg = TestDb::create("role");
     let url = pg.url_as("no_such_role_for_seed");
@@ -376,7 +376,7 @@ fn an_unknown_role_gives_one_line() {
 }
 
 #[test]
-#[ignore = "needs PostgreSQL on 127.0.0.1:5432 with ssl = on (.ci/postgres-tls.sh); .ci/run runs them with --include-ignored"]
+#[ignore = "needs PostgreSQL on 127.0.0.1:5432 with ssl = on (.ci/postgres-tls.sh); .ci/run runs them against the local server"]
 fn sslmode_require_loads_over_an_encrypted_connection() {
     let pg = TestDb::create("tls");
     let url = pg.url_with("sslmode=require");
