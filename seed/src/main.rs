@@ -65,6 +65,9 @@ enum Command {
         /// Database for the fixtures [default: target/fixtures/spendsense.db, created afresh].
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
+        /// Allow resetting a database that is not on this machine.
+        #[arg(long)]
+        allow_remote: bool,
     },
     /// Measure a users.json: rows, category shares, pending rate, accounts, persona signals.
     Stats {
@@ -178,7 +181,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             say!("Reset {url}: every migration re-applied, tables empty");
             Ok(())
         }
-        Some(Command::Fixtures { database_url }) => fixtures(database_url),
+        Some(Command::Fixtures {
+            database_url,
+            allow_remote,
+        }) => fixtures(database_url, allow_remote),
         Some(Command::SqliteCeiling { database_url }) => {
             let (rows, fills) = seed::load::ceiling::measure_sqlite_fills(&database_url)?;
             for fill in fills {
@@ -327,9 +333,14 @@ fn seed(args: SeedArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn fixtures(database_url: Option<String>) -> anyhow::Result<()> {
+fn fixtures(database_url: Option<String>, allow_remote: bool) -> anyhow::Result<()> {
     let url = match database_url {
-        Some(url) => DatabaseUrl::parse(&url)?,
+        Some(url) => {
+            let url = DatabaseUrl::parse(&url)?;
+            // Fixtures start from a reset schema, which must not reach a remote server.
+            refuse_remote(&url, Destructive::Reset, allow_remote)?;
+            url
+        }
         None => {
             let path = PathBuf::from(fixtures::DATABASE_PATH);
             let dir = path.parent().expect("the fixture path has a folder");

@@ -90,6 +90,9 @@ pub(crate) struct Fixtures {
     /// Database for the fixtures [default: target/fixtures/spendsense.db, created afresh].
     #[arg(long, value_name = "URL")]
     pub(crate) database_url: Option<String>,
+    /// Allow resetting a database that is not on this machine.
+    #[arg(long)]
+    pub(crate) allow_remote: bool,
 }
 
 /// Flags of `cargo xtask stats`.

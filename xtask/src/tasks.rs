@@ -81,6 +81,7 @@ impl flags::Fixtures {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<ExitCode> {
         let mut args = vec!["fixtures".into()];
         push_opt(&mut args, "--database-url", self.database_url);
+        push_flag(&mut args, "--allow-remote", self.allow_remote);
         run_seed(sh, args)
     }
 }
