@@ -163,11 +163,6 @@ impl DatabaseUrl {
         }
     }
 
-    /// Whether this is a PostgreSQL database.
-    pub fn is_postgres(&self) -> bool {
-        matches!(self, Self::Postgres { .. })
-    }
-
     /// Opens a connection, enables SQLite's foreign keys, and applies pending migrations.
     pub fn open(&self) -> Result<AnyConnection, DbError> {
         let mut conn = self.connect()?;

@@ -54,14 +54,6 @@ impl RowBatch {
             persona_labels: self.persona_labels.len() as u64,
         }
     }
-
-    /// Whether the batch holds no rows at all.
-    pub fn is_empty(&self) -> bool {
-        self.users.is_empty()
-            && self.accounts.is_empty()
-            && self.transactions.is_empty()
-            && self.persona_labels.is_empty()
-    }
 }
 
 /// How many rows of each table a step produced.

@@ -196,7 +196,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Stats { path, config }) => {
             let profile = load_profile(config.as_deref())?;
             let stats = stats::stats_of_file(&path, profile.window_days)?;
-            print_report(&stats::render(&stats, &profile));
+            say!("{}", stats::render(&stats, &profile).trim_end_matches('\n'));
             Ok(())
         }
         None => seed(cli.seed),
@@ -328,7 +328,10 @@ fn seed(args: SeedArgs) -> anyhow::Result<()> {
         },
     );
     if let Some(stats) = &report.stats {
-        print_report(&stats::render(stats, &config.profile));
+        say!(
+            "{}",
+            stats::render(stats, &config.profile).trim_end_matches('\n')
+        );
     }
     Ok(())
 }
@@ -380,13 +383,6 @@ fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// Prints the stats report; a closed stdout (`| head`) is not an error once the data is
-/// written.
-fn print_report(report: &str) {
-    use std::io::Write;
-    let _ = std::io::stdout().lock().write_all(report.as_bytes());
 }
 
 fn load_profile(path: Option<&std::path::Path>) -> anyhow::Result<std::sync::Arc<Profile>> {

@@ -87,7 +87,6 @@ pub fn generate(
         stats,
         counts: RowCounts::default(),
         pool: Arc::clone(&pool),
-        progress: progress.clone(),
         window_days: config.profile.window_days,
     };
 
@@ -163,7 +162,6 @@ struct Sink {
     stats: Option<Stats>,
     counts: RowCounts,
     pool: Arc<BufferPool>,
-    progress: Progress,
     window_days: i64,
 }
 
@@ -176,8 +174,6 @@ impl Sink {
                 for part in &parts {
                     writer.write(part)?;
                 }
-                writer.count(counts);
-                self.progress.add_written(counts.total());
             }
             self.pool.give(parts);
             if let Some(stats) = self.stats.as_mut() {
@@ -305,7 +301,6 @@ pub fn load_file(
     })?;
     let produce = started.elapsed();
     let load = loader.commit()?;
-    let _ = source.meta;
     Ok(RunReport {
         counts: source.counts,
         produce,

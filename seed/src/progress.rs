@@ -34,7 +34,6 @@ pub struct Progress(Arc<Counters>);
 struct Counters {
     generated_users: AtomicU64,
     generated_rows: AtomicU64,
-    written_rows: AtomicU64,
     loaded_rows: AtomicU64,
     phase: AtomicU8,
 }
@@ -44,11 +43,6 @@ impl Progress {
     pub fn add_generated(&self, users: u64, rows: u64) {
         self.0.generated_users.fetch_add(users, Ordering::Relaxed);
         self.0.generated_rows.fetch_add(rows, Ordering::Relaxed);
-    }
-
-    /// Counts rows written to JSON.
-    pub fn add_written(&self, rows: u64) {
-        self.0.written_rows.fetch_add(rows, Ordering::Relaxed);
     }
 
     /// Counts rows inserted into the database.
@@ -69,11 +63,6 @@ impl Progress {
     /// Rows generated (or read) so far.
     pub fn generated_rows(&self) -> u64 {
         self.0.generated_rows.load(Ordering::Relaxed)
-    }
-
-    /// Rows written so far.
-    pub fn written(&self) -> u64 {
-        self.0.written_rows.load(Ordering::Relaxed)
     }
 
     /// Rows loaded so far.

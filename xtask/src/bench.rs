@@ -46,37 +46,30 @@ impl flags::Bench {
             let json_s = json.to_str().context("bench path is UTF-8")?;
             let db_s = db.to_str().context("bench path is UTF-8")?;
 
-            runs.push(measure(
-                sh,
-                &seed,
-                size,
-                "generate + JSON",
-                &[&base[..], &["--no-db", "--out", json_s]].concat(),
-            )?);
-            remove_db(sh, &db)?;
-            runs.push(measure(
-                sh,
-                &seed,
-                size,
-                "generate + SQLite",
-                &[&base[..], &["--no-json", "--database-url", db_s]].concat(),
-            )?);
-            remove_db(sh, &db)?;
-            runs.push(measure(
-                sh,
-                &seed,
-                size,
-                "generate + JSON + SQLite",
-                &[&base[..], &["--out", json_s, "--database-url", db_s]].concat(),
-            )?);
-            remove_db(sh, &db)?;
-            runs.push(measure(
-                sh,
-                &seed,
-                size,
-                "JSON file → SQLite (--from)",
-                &["--from", json_s, "--database-url", db_s, "--quiet"],
-            )?);
+            // Each phase alone and together, every database load into a fresh file; the JSON
+            // written first is the one the last run reads.
+            let phases: [(&str, Vec<&str>); 4] = [
+                (
+                    "generate + JSON",
+                    [&base[..], &["--no-db", "--out", json_s]].concat(),
+                ),
+                (
+                    "generate + SQLite",
+                    [&base[..], &["--no-json", "--database-url", db_s]].concat(),
+                ),
+                (
+                    "generate + JSON + SQLite",
+                    [&base[..], &["--out", json_s, "--database-url", db_s]].concat(),
+                ),
+                (
+                    "JSON file → SQLite (--from)",
+                    vec!["--from", json_s, "--database-url", db_s, "--quiet"],
+                ),
+            ];
+            for (what, args) in &phases {
+                remove_db(sh, &db)?;
+                runs.push(measure(sh, &seed, size, what, args)?);
+            }
             runs.extend(ceiling(sh, &seed, size, &db)?);
             if let Some(url) = &self.postgres_url {
                 cmd!(sh, "{seed} reset-db --database-url {url}")

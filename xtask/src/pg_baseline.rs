@@ -16,7 +16,8 @@ const TABLES: [&str; 4] = ["users", "accounts", "transactions", "persona_labels"
 
 /// The keys and indexes of the seeded tables from the catalog, in the order they are
 /// re-created (indexes, primary keys, unique constraints, foreign keys), as the seeder's
-/// PostgreSQL loader reads them. `{order}` is `ASC` to create and `DESC` to drop.
+/// PostgreSQL loader reads them. `{order}` is `ASC` to create and `DESC` to drop; `{tables}`
+/// is [`TABLES`] as regclasses.
 const KEYS_QUERY: &str = "SELECT string_agg(CASE WHEN '{order}' = 'ASC' THEN \
       CASE k WHEN 'i' THEN d ELSE 'ALTER TABLE ' || t || ' ADD CONSTRAINT ' || n || ' ' || d END \
     ELSE CASE k WHEN 'i' THEN 'DROP INDEX ' || n ELSE 'ALTER TABLE ' || t || ' DROP CONSTRAINT ' || n END \
@@ -26,14 +27,12 @@ const KEYS_QUERY: &str = "SELECT string_agg(CASE WHEN '{order}' = 'ASC' THEN \
                c.oid::bigint o \
         FROM pg_constraint c \
         WHERE c.contype IN ('p', 'u', 'f') \
-          AND c.conrelid IN ('users'::regclass, 'accounts'::regclass, 'transactions'::regclass, \
-                                'persona_labels'::regclass) \
+          AND c.conrelid IN ({tables}) \
         UNION ALL \
         SELECT i.indrelid::regclass::text, i.indexrelid::regclass::text, 'i', \
                pg_get_indexdef(i.indexrelid), 0, i.indexrelid::bigint \
         FROM pg_index i \
-        WHERE i.indrelid IN ('users'::regclass, 'accounts'::regclass, 'transactions'::regclass, \
-                                'persona_labels'::regclass) \
+        WHERE i.indrelid IN ({tables}) \
           AND NOT EXISTS (SELECT 1 FROM pg_constraint c \
                           WHERE c.conrelid = i.indrelid AND c.conindid = i.indexrelid)) keys";
 
@@ -111,7 +110,10 @@ fn reset(sh: &Shell, seed: &Path, url: &str) -> anyhow::Result<()> {
 }
 
 fn keys_sql(sh: &Shell, url: &str, order: &str) -> anyhow::Result<String> {
-    let query = KEYS_QUERY.replace("{order}", order);
+    let tables = TABLES.map(|t| format!("'{t}'::regclass")).join(", ");
+    let query = KEYS_QUERY
+        .replace("{order}", order)
+        .replace("{tables}", &tables);
     cmd!(
         sh,
         "psql -X -q -t -A -v ON_ERROR_STOP=1 -d {url} -c {query}"

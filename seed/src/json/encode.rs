@@ -8,6 +8,14 @@
 use backend::{Account, PersonaLabel, Transaction, User};
 use chrono::{Datelike, NaiveDateTime, Timelike};
 
+/// `value` as serde_json's pretty printer writes it `depth` levels deep in a document.
+/// serde_json escapes newlines inside strings, so every raw newline starts a new line of
+/// the layout and only needs the deeper indent.
+pub(super) fn nested_pretty<T: serde::Serialize>(value: &T, depth: usize) -> String {
+    let pretty = serde_json::to_string_pretty(value).expect("serialising into memory cannot fail");
+    pretty.replace('\n', &format!("\n{}", "  ".repeat(depth)))
+}
+
 /// A row that can write itself as a JSON array element two levels deep.
 pub(crate) trait Record: serde::Serialize {
     /// Appends `,\n    {…}` to `out`.
@@ -208,12 +216,9 @@ impl Record for PersonaLabel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::json::format::write_nested;
 
     fn serde_element<T: serde::Serialize>(value: &T) -> Vec<u8> {
-        let mut out = b",\n    ".to_vec();
-        write_nested(&mut out, 2, value);
-        out
+        format!(",\n    {}", nested_pretty(value, 2)).into_bytes()
     }
 
     fn check<T: Record>(value: &T) {

@@ -7,7 +7,6 @@
 //! whole dataset.
 
 mod encode;
-mod format;
 mod read;
 mod write;
 

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use super::encode::Record;
-use super::format::write_nested;
-use crate::dataset::{Meta, RowCounts, UserBundle};
+use super::encode::nested_pretty;
+use crate::dataset::{Meta, UserBundle};
 
 /// One or more users' records, already encoded as JSON array elements. Each record starts
 /// with `,\n    `; the writer drops the comma of a section's first record.
@@ -98,7 +98,6 @@ pub struct JsonWriter {
     accounts: Section,
     transactions: Section,
     persona_labels: Section,
-    counts: RowCounts,
     bytes: u64,
 }
 
@@ -132,16 +131,16 @@ impl JsonWriter {
             accounts: create("accounts")?,
             transactions: create("transactions")?,
             persona_labels: create("persona_labels")?,
-            counts: RowCounts::default(),
             bytes: 0,
         };
-        let mut header = b"{\n  \"meta\": ".to_vec();
-        write_nested(&mut header, 1, meta);
-        header.extend_from_slice(b",\n  \"users\": [");
+        let header = format!(
+            "{{\n  \"meta\": {},\n  \"users\": [",
+            nested_pretty(meta, 1)
+        );
         writer
             .users
             .file
-            .write_all(&header)
+            .write_all(header.as_bytes())
             .context("write json header")?;
         Ok(writer)
     }
@@ -163,16 +162,6 @@ impl JsonWriter {
             + encoded.transactions.len()
             + encoded.persona_labels.len()) as u64;
         Ok(())
-    }
-
-    /// Counts rows written with [`JsonWriter::write`].
-    pub fn count(&mut self, counts: RowCounts) {
-        self.counts.add(counts);
-    }
-
-    /// Rows written so far.
-    pub fn counts(&self) -> RowCounts {
-        self.counts
     }
 
     /// Assembles the complete file next to the destination and syncs it to disk.

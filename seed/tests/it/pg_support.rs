@@ -111,25 +111,20 @@ impl Drop for TestDb {
 }
 
 /// A directory under the system's temporary directory, removed with everything in it.
-pub(crate) struct TempDir(PathBuf);
+pub(crate) struct TempDir(tempfile::TempDir);
 
 impl TempDir {
-    /// Creates an empty directory named after `tag`.
+    /// Creates an empty directory whose name starts with `tag`.
     pub(crate) fn create(tag: &str) -> TempDir {
-        let path = std::env::temp_dir().join(unique(tag));
-        std::fs::create_dir_all(&path).expect("create a temporary directory");
-        TempDir(path)
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("seed_it_{tag}_"))
+            .tempdir();
+        TempDir(dir.expect("create a temporary directory"))
     }
 
     /// A path inside the directory.
     pub(crate) fn join(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        self.0.path().join(name)
     }
 }
 

@@ -3,14 +3,14 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use backend::schema::{accounts, transactions, users};
 use backend::{Account, Transaction, User};
 use chrono::NaiveDate;
-use diesel::prelude::*;
 use seed::dataset::{Dataset, Meta};
 use seed::generate::{GenConfig, generate_user};
 use seed::json::{EncodedRows, JsonWriter, encode_bundle};
 use seed::pipeline;
+
+use crate::pg_support::{read_rows, sqlite_url};
 
 /// The as-of date pinned in tests, so results do not depend on the day they run.
 pub(crate) const AS_OF: &str = "2025-06-01";
@@ -44,10 +44,7 @@ pub(crate) fn write_json_bytes(meta: &Meta, seed: u64, num_users: u64, dir: &Pat
         let bundle = generate_user(&config, index);
         let mut encoded = EncodedRows::default();
         encode_bundle(&bundle, &mut encoded);
-        let mut rows = seed::dataset::RowBatch::default();
-        rows.push_bundle(bundle);
         writer.write(&encoded).unwrap();
-        writer.count(rows.counts());
     }
     writer.finish().unwrap().persist().unwrap();
     std::fs::read(&path).unwrap()
@@ -73,23 +70,8 @@ pub(crate) fn stdout(output: &Output) -> String {
 
 /// Every row of a SQLite database, through the backend's models, in a stable order.
 pub(crate) fn read_sqlite(path: &Path) -> (Vec<User>, Vec<Account>, Vec<Transaction>) {
-    let mut conn = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
-    let users = users::table
-        .select(User::as_select())
-        .order(users::id)
-        .load(&mut conn)
-        .unwrap();
-    let accounts = accounts::table
-        .select(Account::as_select())
-        .order(accounts::id)
-        .load(&mut conn)
-        .unwrap();
-    let transactions = transactions::table
-        .select(Transaction::as_select())
-        .order(transactions::id)
-        .load(&mut conn)
-        .unwrap();
-    (users, accounts, transactions)
+    let rows = read_rows(&sqlite_url(path));
+    (rows.users, rows.accounts, rows.transactions)
 }
 
 /// A dataset's rows sorted by id, to compare with [`read_sqlite`].
