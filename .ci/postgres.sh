@@ -22,5 +22,6 @@ pg_isready -h 127.0.0.1 -p 5432
 .ci/postgres-tls.sh
 
 export SEED_TEST_POSTGRES_URL="${SEED_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
-# The tests that need no server ran already in .ci/run; these are the ignored ones.
-cargo test --workspace -- --ignored
+# The tests that need no server ran already in .ci/run; these are the ignored ones, built with
+# TLS so that `sslmode=require` is tested too.
+cargo test --workspace --features seed/tls -- --ignored

@@ -4,7 +4,7 @@
 use diesel::dsl::sql;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Text};
+use diesel::sql_types::Text;
 use seed::dataset::Dataset;
 
 use crate::pg_support::{Rows, TempDir, TestDb, read_rows, seed, seed_ok, sqlite_url};
@@ -376,6 +376,7 @@ fn an_unknown_role_gives_one_line() {
 }
 
 #[test]
+#[cfg(feature = "tls")]
 #[ignore = "needs PostgreSQL on 127.0.0.1:5432 with ssl = on (.ci/postgres-tls.sh); .ci/run runs them against the local server"]
 fn sslmode_require_loads_over_an_encrypted_connection() {
     let pg = TestDb::create("tls");
@@ -383,7 +384,7 @@ fn sslmode_require_loads_over_an_encrypted_connection() {
     generate_into(&url, "5", None, &[]);
     assert_eq!(read_rows(&url).users.len(), 5);
     let conn = &mut PgConnection::establish(&url).unwrap();
-    let encrypted: bool = diesel::select(sql::<Bool>(
+    let encrypted: bool = diesel::select(sql::<diesel::sql_types::Bool>(
         "(SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid())",
     ))
     .get_result(conn)
