@@ -1,84 +1,16 @@
-//! Opening a database by URL, applying the embedded migrations and resetting the schema.
+//! Which database a URL names, and whether it is on this machine.
 //!
 //! A URL starting with `postgres://` or `postgresql://` selects PostgreSQL; anything else is a
 //! SQLite path (an optional `sqlite://` prefix is stripped). The default is `data/spendsense.db`.
 
 use std::fmt;
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use diesel::connection::SimpleConnection;
-use diesel::pg::PgConnection;
-use diesel::prelude::*;
-use diesel::sqlite::SqliteConnection;
-use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-
-/// The migrations under `migrations/`, compiled into the binary.
-pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations");
+use super::error::DbError;
 
 /// The SQLite database used when neither a flag nor `DATABASE_URL` names one.
 pub const DEFAULT_SQLITE_PATH: &str = "data/spendsense.db";
-
-pub use any::AnyConnection;
-
-mod any {
-    // The derive generates public items of its own that carry no docs.
-    #![allow(missing_docs)]
-
-    use diesel::pg::PgConnection;
-    use diesel::sqlite::SqliteConnection;
-
-    /// A connection to either supported database, chosen at run time by URL.
-    #[derive(diesel::MultiConnection)]
-    pub enum AnyConnection {
-        /// An embedded SQLite database file.
-        Sqlite(SqliteConnection),
-        /// A PostgreSQL server (or a compatible cluster).
-        Postgresql(PgConnection),
-    }
-}
-
-/// Errors from opening, migrating or resetting a database. Each renders as one line that
-/// names the database, never its password.
-#[derive(Debug, thiserror::Error)]
-pub enum DbError {
-    /// The URL is not one this crate understands.
-    #[error("invalid database url {url:?}: {reason}")]
-    InvalidUrl {
-        /// The URL as given, with any password masked.
-        url: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// The connection could not be made.
-    #[error("cannot open {target}: {reason}")]
-    Connect {
-        /// The database, as [`DatabaseUrl`] displays it.
-        target: String,
-        /// The driver's message, on one line.
-        reason: String,
-    },
-    /// A query failed.
-    #[error("{context} on {target}: {source}")]
-    Query {
-        /// What was being done.
-        context: &'static str,
-        /// The database, as [`DatabaseUrl`] displays it.
-        target: String,
-        /// The driver's error.
-        source: diesel::result::Error,
-    },
-    /// Applying or reverting migrations failed.
-    #[error("{context} on {target}: {reason}")]
-    Migration {
-        /// What was being done.
-        context: &'static str,
-        /// The database, as [`DatabaseUrl`] displays it.
-        target: String,
-        /// The migration harness's message, on one line.
-        reason: String,
-    },
-}
 
 /// Where the data goes: a SQLite file or a PostgreSQL server, parsed from a URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,84 +94,7 @@ impl DatabaseUrl {
             }
         }
     }
-
-    /// Opens a connection, enables SQLite's foreign keys, and applies pending migrations.
-    pub fn open(&self) -> Result<AnyConnection, DbError> {
-        let mut conn = self.connect()?;
-        run_migrations(&mut conn, self)?;
-        Ok(conn)
-    }
-
-    /// Opens a connection without touching the schema.
-    pub fn connect(&self) -> Result<AnyConnection, DbError> {
-        match self {
-            Self::Sqlite { path } => {
-                let conn = open_sqlite(path).map_err(|reason| self.connect_error(reason))?;
-                Ok(AnyConnection::Sqlite(conn))
-            }
-            Self::Postgres { url, .. } => {
-                let conn =
-                    PgConnection::establish(url).map_err(|e| self.connect_error(e.to_string()))?;
-                Ok(AnyConnection::Postgresql(conn))
-            }
-        }
-    }
-
-    /// Creates the PostgreSQL database if the server does not have it yet, by connecting to
-    /// the server's `postgres` database. Does nothing for SQLite.
-    pub fn create_if_missing(&self) -> Result<(), DbError> {
-        let Self::Postgres { url, database, .. } = self else {
-            return Ok(());
-        };
-        if PgConnection::establish(url).is_ok() {
-            return Ok(());
-        }
-        let admin_url = replace_database(url, "postgres");
-        let mut admin =
-            PgConnection::establish(&admin_url).map_err(|e| self.connect_error(e.to_string()))?;
-        let exists: bool = diesel::select(diesel::dsl::exists(
-            pg_database::table.filter(pg_database::datname.eq(database)),
-        ))
-        .get_result(&mut admin)
-        .map_err(|source| self.query_error("look up the database", source))?;
-        if !exists {
-            let quoted = format!("\"{}\"", database.replace('"', "\"\""));
-            admin
-                .batch_execute(&format!("CREATE DATABASE {quoted}"))
-                .map_err(|source| self.query_error("create the database", source))?;
-        }
-        Ok(())
-    }
-
-    pub(crate) fn connect_error(&self, reason: String) -> DbError {
-        DbError::Connect {
-            target: self.to_string(),
-            reason: one_line(&reason),
-        }
-    }
-
-    /// Wraps a query error with this database's name.
-    pub fn query_error(&self, context: &'static str, source: diesel::result::Error) -> DbError {
-        DbError::Query {
-            context,
-            target: self.to_string(),
-            source,
-        }
-    }
 }
-
-mod pg_catalog {
-    #![allow(missing_docs)]
-
-    diesel::table! {
-        /// PostgreSQL's list of databases.
-        pg_database (datname) {
-            datname -> Text,
-        }
-    }
-}
-
-use pg_catalog::pg_database;
 
 impl fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -256,49 +111,6 @@ impl fmt::Display for DatabaseUrl {
             }
         }
     }
-}
-
-/// Applies every pending migration.
-pub fn run_migrations(conn: &mut AnyConnection, target: &DatabaseUrl) -> Result<(), DbError> {
-    conn.run_pending_migrations(MIGRATIONS)
-        .map(drop)
-        .map_err(|e| DbError::Migration {
-            context: "apply migrations",
-            target: target.to_string(),
-            reason: one_line(&e.to_string()),
-        })
-}
-
-/// Reverts every applied migration, then applies them all again: an empty, current schema.
-pub fn reset(conn: &mut AnyConnection, target: &DatabaseUrl) -> Result<(), DbError> {
-    conn.revert_all_migrations(MIGRATIONS)
-        .map(drop)
-        .map_err(|e| DbError::Migration {
-            context: "revert migrations",
-            target: target.to_string(),
-            reason: one_line(&e.to_string()),
-        })?;
-    run_migrations(conn, target)
-}
-
-fn open_sqlite(path: &Path) -> Result<SqliteConnection, String> {
-    let path_str = path.to_str().ok_or("the path is not valid UTF-8")?;
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
-        && !parent.is_dir()
-    {
-        return Err(format!("directory {} does not exist", parent.display()));
-    }
-    let mut conn = SqliteConnection::establish(path_str).map_err(|e| e.to_string())?;
-    // A query that reads the file proves it really is a SQLite database, and foreign keys are
-    // off by default in SQLite. The page size only takes effect in a new, empty database:
-    // 16 KiB pages made a 7.8M-row load and its index builds about a fifth faster than the
-    // default 4 KiB.
-    conn.batch_execute(
-        "PRAGMA page_size = 16384; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
-         SELECT count(*) FROM sqlite_master;",
-    )
-    .map_err(|e| e.to_string())?;
-    Ok(conn)
 }
 
 fn parse_postgres(url: &str) -> Result<DatabaseUrl, String> {
@@ -379,7 +191,7 @@ fn percent_decode(s: &str) -> String {
 }
 
 /// Returns the URL with its database path replaced by `database`.
-fn replace_database(url: &str, database: &str) -> String {
+pub(crate) fn replace_database(url: &str, database: &str) -> String {
     let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", url));
     let (before_query, query) = match rest.split_once('?') {
         Some((b, q)) => (b, Some(q)),
@@ -413,10 +225,6 @@ pub fn mask_password(url: &str) -> String {
         },
         None => url.to_owned(),
     }
-}
-
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
