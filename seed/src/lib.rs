@@ -10,6 +10,7 @@ pub mod fixtures;
 pub mod generate;
 pub mod json;
 pub mod load;
+pub mod persona;
 pub mod pipeline;
 pub mod profile;
 pub mod progress;

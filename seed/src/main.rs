@@ -265,11 +265,7 @@ fn seed(args: SeedArgs) -> anyhow::Result<()> {
 
     let as_of = args.as_of.unwrap_or_else(|| Utc::now().date_naive());
     let profile = load_profile(args.config.as_deref())?;
-    let config = GenConfig {
-        seed: args.seed,
-        as_of,
-        profile,
-    };
+    let config = GenConfig::with_profile(args.seed, as_of, profile);
     let mut meta = pipeline::meta(&config, args.num_users);
     let users = match args.shard {
         Some(shard) => {

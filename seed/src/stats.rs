@@ -15,7 +15,8 @@ use backend::Transaction;
 use crate::catalog::{AccountKind, INCOME};
 use crate::dataset::{RowBatch, RowCounts};
 use crate::json::read_json;
-use crate::profile::{Persona, Profile};
+use crate::persona::Persona;
+use crate::profile::Profile;
 
 const DAY: f64 = 86_400.0;
 

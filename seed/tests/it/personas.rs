@@ -3,7 +3,9 @@
 
 use chrono::NaiveDate;
 use seed::dataset::Dataset;
-use seed::profile::{Persona, Profile};
+use seed::generate::GenConfig;
+use seed::persona::Persona;
+use seed::profile::Profile;
 use seed::stats::{Collector, Stats};
 
 fn as_of() -> NaiveDate {
@@ -117,9 +119,9 @@ fn signals_meet_the_thresholds_of_the_issue() {
 
 #[test]
 fn every_persona_appears_in_the_first_twenty_users_of_any_seed() {
-    let profile = Profile::default_profile();
     for seed in 0..200 {
-        let mut seen: Vec<Persona> = (0..20).map(|i| profile.persona_of(seed, i)).collect();
+        let config = GenConfig::new(seed, as_of());
+        let mut seen: Vec<Persona> = (0..20).map(|i| config.persona_of(i)).collect();
         seen.sort();
         seen.dedup();
         assert_eq!(seen, Persona::ALL.to_vec(), "seed {seed}");

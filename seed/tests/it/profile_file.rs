@@ -154,7 +154,7 @@ fn stats_subcommand_reads_a_file() {
     let _ = std::fs::remove_file(&out);
     assert!(ok, "{stderr}");
     assert!(stdout.starts_with("Rows: 50 users, "), "{stdout}");
-    for persona in seed::profile::Persona::ALL {
+    for persona in seed::persona::Persona::ALL {
         assert!(stdout.contains(persona.name()), "{stdout}");
     }
     assert!(stdout.lines().count() <= 22, "{stdout}");

@@ -1,0 +1,99 @@
+//! Balances, limits and APRs, set once a user's transactions are known.
+
+use backend::Account;
+use rand::RngExt;
+use rand_pcg::Pcg64;
+
+use super::Event;
+use super::spending::DAY;
+use crate::catalog::AccountKind;
+use crate::profile::{PersonaProfile, Profile};
+
+/// What balances are set from: the user's profile and persona, and their transactions.
+pub(super) struct BalanceInputs<'a> {
+    pub(super) profile: &'a Profile,
+    pub(super) params: &'a PersonaProfile,
+    pub(super) kinds: &'a [AccountKind],
+    pub(super) events: &'a [Event<'a>],
+    /// Length of the window in seconds.
+    pub(super) window_secs: i64,
+}
+
+/// Sets each account's balance. A card owes at least its last 30 days of charges at the
+/// persona's utilisation; savings hold a cushion plus what flowed in; checking is drawn from
+/// the profile's range, or measured in months of the user's own spending for personas that
+/// fix it. These are the story profile's balances: drawn to show each persona's signal, not
+/// derived from a ledger, so they need not equal an opening balance plus the flows.
+pub(super) fn set_balances(rng: &mut Pcg64, inputs: &BalanceInputs<'_>, accounts: &mut [Account]) {
+    let BalanceInputs {
+        profile,
+        params,
+        kinds,
+        events,
+        window_secs,
+    } = inputs;
+    let months = profile.window_days as f64 / 30.0;
+    let spending: i64 = events
+        .iter()
+        .filter(|e| e.amount > 0)
+        .map(|e| e.amount)
+        .sum();
+    let b = &profile.balances;
+    for (a, (account, kind)) in accounts.iter_mut().zip(kinds.iter()).enumerate() {
+        let mine = events.iter().filter(|e| e.account as usize == a);
+        match kind {
+            AccountKind::CreditCard => {
+                let recent: i64 = mine
+                    .filter(|e| e.at >= window_secs - 30 * DAY)
+                    .map(|e| e.amount)
+                    .sum();
+                let overdue = rng.random_range(0..100) < params.overdue_percent;
+                let (lo, hi) = if overdue {
+                    params.overdue_utilization_percent
+                } else {
+                    params.card_utilization_percent
+                };
+                let utilization =
+                    rng.random_range(f64::from(lo.max(1))..=f64::from(hi.max(1))) / 100.0;
+                // Limits are whole hundreds of dollars, as issuers set them; raised when the
+                // month's charges alone would overshoot the persona's utilisation.
+                let (min_limit, max_limit) = b.credit_limit_cents;
+                let drawn = rng.random_range(min_limit / 10_000..=max_limit / 10_000) * 10_000;
+                let needed = ((recent as f64 / utilization) / 10_000.0).ceil() as i64 * 10_000;
+                let limit = drawn.max(needed).min(max_limit / 10_000 * 10_000);
+                let mut balance = ((limit as f64 * utilization).round() as i64).max(recent);
+                if !overdue {
+                    balance = balance.min(limit);
+                }
+                let (min_apr, max_apr) = b.apr_basis_points;
+                account.balance = balance;
+                account.credit_limit = Some(limit);
+                account.apr = Some(rng.random_range(min_apr..=max_apr) as f64 / 100.0);
+                account.min_payment = Some(min_payment(balance, b.min_payment_percent));
+                account.is_overdue = Some(overdue);
+            }
+            AccountKind::Savings => {
+                // A cushion drawn from the range, plus whatever net deposits came in over the
+                // window.
+                let (min, max) = b.savings_cents;
+                let cushion = rng.random_range(min..=max);
+                let inflow: i64 = -mine.map(|e| e.amount).sum::<i64>();
+                account.balance = cushion + inflow.max(0);
+            }
+            AccountKind::Checking => {
+                account.balance = match params.checking_cover_percent {
+                    Some((lo, hi)) => {
+                        let monthly = spending as f64 / months;
+                        (monthly * f64::from(rng.random_range(lo..=hi)) / 100.0).round() as i64
+                    }
+                    None => rng.random_range(b.checking_cents.0..=b.checking_cents.1),
+                };
+            }
+        }
+    }
+}
+
+/// The minimum payment on a card balance, rounded half up to whole cents.
+pub fn min_payment(balance_cents: i64, percent: i64) -> i64 {
+    (balance_cents * percent + 50) / 100
+}

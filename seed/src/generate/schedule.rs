@@ -1,0 +1,91 @@
+//! Calendars: paydays by payroll schedule and the days of monthly charges, as day offsets
+//! from the window's first day.
+
+use chrono::{Datelike, NaiveDate};
+use rand::RngExt;
+use rand_pcg::Pcg64;
+
+use crate::profile::{Payroll, PersonaProfile};
+
+/// Paydays as day offsets from the window start, on business days (Monday to Friday; public
+/// holidays are not modelled).
+pub(super) fn paydays(
+    rng: &mut Pcg64,
+    payroll: Payroll,
+    params: &PersonaProfile,
+    start: NaiveDate,
+    as_of: NaiveDate,
+) -> Vec<i64> {
+    let days = (as_of - start).num_days();
+    let weekday = |d: i64| (i64::from(start.weekday().num_days_from_monday()) + d).rem_euclid(7);
+    let mut out = Vec::with_capacity(16);
+    match payroll {
+        Payroll::Biweekly => {
+            let first_friday = (4 - start.weekday().num_days_from_monday() as i64).rem_euclid(7);
+            let mut d = first_friday + 7 * rng.random_range(0..2);
+            while d < days {
+                out.push(d);
+                d += 14;
+            }
+        }
+        Payroll::Semimonthly => {
+            let mut month =
+                NaiveDate::from_ymd_opt(start.year(), start.month(), 1).expect("first of month");
+            while month < as_of {
+                let next = month
+                    .checked_add_months(chrono::Months::new(1))
+                    .expect("next month");
+                for day in [
+                    month.with_day(15).expect("15th"),
+                    next.pred_opt().expect("last day"),
+                ] {
+                    let mut d = (day - start).num_days();
+                    // Weekend paydays move back to Friday.
+                    d -= match weekday(d) {
+                        5 => 1,
+                        6 => 2,
+                        _ => 0,
+                    };
+                    if (0..days).contains(&d) {
+                        out.push(d);
+                    }
+                }
+                month = next;
+            }
+        }
+        Payroll::Irregular => {
+            let (min_gap, max_gap) = params.pay_gap_days;
+            let mut d = rng.random_range(0..max_gap);
+            loop {
+                // Weekend paydays move forward to Monday, so no gap ends up shorter than drawn.
+                d += match weekday(d) {
+                    5 => 2,
+                    6 => 1,
+                    _ => 0,
+                };
+                if d >= days {
+                    break;
+                }
+                out.push(d);
+                d += rng.random_range(min_gap..=max_gap);
+            }
+        }
+    }
+    out
+}
+
+/// Day offsets from the window start of a monthly charge on `day_of_month` (1-28).
+pub(super) fn billing_days(start: NaiveDate, as_of: NaiveDate, day_of_month: u32) -> Vec<i64> {
+    let mut out = Vec::with_capacity(8);
+    let mut month = NaiveDate::from_ymd_opt(start.year(), start.month(), day_of_month)
+        .expect("day 1-28 exists");
+    while month < as_of {
+        if month >= start {
+            out.push((month - start).num_days());
+        }
+        month = month
+            .checked_add_months(chrono::Months::new(1))
+            .expect("next month");
+    }
+    out
+}

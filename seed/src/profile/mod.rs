@@ -1,0 +1,258 @@
+//! The profile: every distribution the generator draws from, read from a TOML file.
+//!
+//! `seed/profiles/default.toml` is compiled in and used unless `--config PATH` names another
+//! file. Parsing checks every value once, up front, so generation never meets a bad weight;
+//! a bad file fails with one line naming the file, the line and the key.
+
+mod location;
+mod parse;
+
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+
+use backend::db::one_line;
+use serde::Deserialize;
+
+use crate::catalog::AccountKind;
+use crate::persona::Persona;
+use location::{key_at, line_of};
+use parse::RawProfile;
+
+/// The default profile's text, as shipped in `seed/profiles/default.toml`.
+pub const DEFAULT_PROFILE: &str = include_str!("../../profiles/default.toml");
+
+/// A profile file that cannot be used: one line with the file, the line and the key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{origin}: line {line}: {key}: {message}")]
+pub struct ProfileError {
+    /// Where the profile came from (a path, or "default profile").
+    pub origin: String,
+    /// 1-based line of the offending value.
+    pub line: usize,
+    /// Dotted key of the offending value, such as `categories.weight`.
+    pub key: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+/// How a persona's paychecks are scheduled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Payroll {
+    /// Every other Friday.
+    Biweekly,
+    /// The 15th and the last day of the month, moved back to a Friday.
+    Semimonthly,
+    /// Gaps drawn from `pay_gap_days`, moved forward to a Monday.
+    Irregular,
+}
+
+/// An amount distribution: log-normal around the median, clipped to the range.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AmountDist {
+    /// Smallest amount in cents.
+    pub min_cents: i64,
+    /// Median amount in cents.
+    pub median_cents: i64,
+    /// Largest amount in cents.
+    pub max_cents: i64,
+    /// Sigma of the log-normal.
+    pub spread: f64,
+}
+
+/// Merchants of one habit within a category: groceries, coffee, rideshare…
+#[derive(Debug, Clone, PartialEq)]
+pub struct MerchantGroup {
+    /// The group's name.
+    pub name: String,
+    /// Share of its category's transactions.
+    pub share: u32,
+    /// How much a purchase costs.
+    pub amount: AmountDist,
+    /// Hours of the day, `[from, to)`.
+    pub hours: (u32, u32),
+    /// Weekday weights, Monday first.
+    pub days: [u32; 7],
+    /// The catalog.
+    pub merchants: Vec<String>,
+}
+
+/// A category with its weight and its merchant groups.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CategoryProfile {
+    /// The stored category name.
+    pub name: String,
+    /// Dataset-wide share in percent.
+    pub weight: u32,
+    /// Its merchant groups.
+    pub groups: Vec<MerchantGroup>,
+}
+
+/// One set of accounts a user may hold, with its weight.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountSet {
+    /// The kinds, in output order.
+    pub kinds: Vec<AccountKind>,
+    /// Relative weight.
+    pub weight: u32,
+}
+
+/// A recurring merchant: the same amount on the same day each month.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Subscription {
+    /// The merchant's name.
+    pub merchant: String,
+    /// Index into [`Profile::categories`].
+    pub category: usize,
+    /// Monthly amount range in cents, inclusive.
+    pub amount_cents: (i64, i64),
+}
+
+/// Balance, limit and APR ranges, inclusive.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Balances {
+    /// Checking balances in cents.
+    pub checking_cents: (i64, i64),
+    /// Savings balances in cents.
+    pub savings_cents: (i64, i64),
+    /// Card limits in cents (drawn in whole hundreds of dollars).
+    pub credit_limit_cents: (i64, i64),
+    /// Card APRs in hundredths of a percent.
+    pub apr_basis_points: (i64, i64),
+    /// Minimum payment as a percentage of the card balance.
+    pub min_payment_percent: i64,
+}
+
+/// What one persona's data looks like.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonaProfile {
+    /// Share of users in percent.
+    pub share: u32,
+    /// Payroll schedules to choose from.
+    pub payroll: Vec<Payroll>,
+    /// Gaps between irregular paychecks, in days, inclusive.
+    pub pay_gap_days: (i64, i64),
+    /// Recurring merchants, inclusive.
+    pub subscriptions: (u32, u32),
+    /// The least the recurring merchants bill per month, in cents.
+    pub subscriptions_min_monthly_cents: i64,
+    /// Card balance as a percentage of the limit, inclusive.
+    pub card_utilization_percent: (u32, u32),
+    /// Percentage of users whose card is overdue.
+    pub overdue_percent: u32,
+    /// Utilisation of overdue cards, inclusive; may exceed 100.
+    pub overdue_utilization_percent: (u32, u32),
+    /// Checking balance as a percentage of a month of spending, if the persona fixes it.
+    pub checking_cover_percent: Option<(u32, u32)>,
+    /// Percentage of paychecks deposited into savings.
+    pub paychecks_to_savings_percent: u32,
+    /// Account kinds every user of the persona holds.
+    pub requires: Vec<AccountKind>,
+}
+
+/// A validated profile, ready for generation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Profile {
+    /// Transactions fall within this many days before the as-of date.
+    pub window_days: i64,
+    /// Users sign up within this many days before the as-of date.
+    pub signup_days: i64,
+    /// Share of pending transactions, in percent.
+    pub pending_percent: f64,
+    /// Transactions per account, inclusive.
+    pub transactions_per_account: (u32, u32),
+    /// Favourite merchants per group, inclusive.
+    pub favorite_merchants: (u32, u32),
+    /// Billing hours of recurring charges, `[from, to)`.
+    pub billing_hours: (u32, u32),
+    /// Relative share of spending per account kind: checking, savings, credit card.
+    pub spending_weights: [u32; 3],
+    /// Balance ranges.
+    pub balances: Balances,
+    /// Account sets with weights.
+    pub accounts: Vec<AccountSet>,
+    /// Categories, in file order.
+    pub categories: Vec<CategoryProfile>,
+    /// Index of the INCOME category.
+    pub income: usize,
+    /// Recurring merchants.
+    pub subscriptions: Vec<Subscription>,
+    /// Per persona, indexed by [`Persona::index`].
+    pub personas: Vec<PersonaProfile>,
+}
+
+impl Profile {
+    /// The compiled-in default profile.
+    pub fn default_profile() -> Arc<Profile> {
+        static DEFAULT: std::sync::OnceLock<Arc<Profile>> = std::sync::OnceLock::new();
+        DEFAULT
+            .get_or_init(|| {
+                Arc::new(
+                    Profile::parse(DEFAULT_PROFILE, "default profile")
+                        .expect("the default profile is valid"),
+                )
+            })
+            .clone()
+    }
+
+    /// Reads and validates the profile at `path`.
+    pub fn load(path: &Path) -> anyhow::Result<Profile> {
+        let source = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read profile {}: {e}", path.display()))?;
+        Ok(Profile::parse(&source, &path.display().to_string())?)
+    }
+
+    /// Parses and validates profile text; `origin` names it in errors.
+    pub fn parse(source: &str, origin: &str) -> Result<Profile, ProfileError> {
+        let raw: RawProfile = toml::from_str(source).map_err(|e| {
+            let offset = e.span().map_or(0, |s| s.start);
+            ProfileError {
+                origin: origin.to_owned(),
+                line: line_of(source, offset),
+                key: key_at(source, offset),
+                message: one_line(e.message()),
+            }
+        })?;
+        let fail = |span: Range<usize>, key: &str, message: String| ProfileError {
+            origin: origin.to_owned(),
+            line: line_of(source, span.start),
+            key: key.to_owned(),
+            message,
+        };
+        raw.validate(&fail)
+    }
+
+    /// The parameters of `persona`.
+    pub fn persona(&self, persona: Persona) -> &PersonaProfile {
+        &self.personas[persona.index()]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_errors_name_key_and_line() {
+        let source = DEFAULT_PROFILE.replace("pending_percent = 5.0", "pending_percent = \"five\"");
+        let line = source
+            .lines()
+            .position(|l| l.starts_with("pending_percent"))
+            .unwrap()
+            + 1;
+        let err = Profile::parse(&source, "p.toml").unwrap_err();
+        assert_eq!(
+            (err.line, err.key.as_str()),
+            (line, "pending_percent"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn inline_table_errors_name_the_inner_key() {
+        let source = DEFAULT_PROFILE.replacen("median_cents = 6_400", "median_cents = \"x\"", 1);
+        let err = Profile::parse(&source, "p.toml").unwrap_err();
+        assert_eq!(err.key, "categories.groups.amount.median_cents", "{err}");
+    }
+}
