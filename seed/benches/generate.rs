@@ -5,7 +5,7 @@ use std::hint::black_box;
 use chrono::NaiveDate;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use seed::generate::{GenConfig, generate_user};
-use seed::json::{EncodedRows, encode_bundle};
+use seed::json::{EncodedRows, encode_rows};
 use seed::pipeline::generate_chunk;
 
 fn config() -> GenConfig {
@@ -17,20 +17,17 @@ fn config() -> GenConfig {
 
 fn generator(c: &mut Criterion) {
     let config = config();
-    let rows_per_user = {
-        let bundle = generate_user(&config, 0);
-        (1 + bundle.accounts.len() + bundle.transactions.len()) as u64
-    };
+    let rows_per_user = generate_user(&config, 0).counts().total();
     let mut group = c.benchmark_group("user");
     group.throughput(Throughput::Elements(rows_per_user));
     group.bench_function("generate_user", |b| {
         b.iter(|| generate_user(&config, black_box(0)))
     });
-    let bundle = generate_user(&config, 0);
-    group.bench_function("encode_bundle", |b| {
+    let rows = generate_user(&config, 0);
+    group.bench_function("encode_rows", |b| {
         b.iter(|| {
             let mut out = EncodedRows::default();
-            encode_bundle(black_box(&bundle), &mut out);
+            encode_rows(black_box(&rows), &mut out);
             out
         })
     });

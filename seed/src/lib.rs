@@ -15,3 +15,4 @@ pub mod pipeline;
 pub mod profile;
 pub mod progress;
 pub mod stats;
+pub mod tables;

@@ -16,12 +16,13 @@ use anyhow::Context;
 use backend::DatabaseUrl;
 use rayon::prelude::*;
 
-use crate::dataset::{Meta, RowBatch, RowCounts, UserBundle};
+use crate::dataset::Meta;
 use crate::generate::{GENERATOR, GenConfig, generate_user};
-use crate::json::{EncodedRows, JsonWriter, PreparedJson, encode_bundle, read_json};
+use crate::json::{EncodedRows, JsonWriter, PreparedJson, encode_rows, read_json};
 use crate::load::{LoadMode, LoadReport, Loader};
 use crate::progress::{INTERRUPTED, Progress};
 use crate::stats::{Collector, Stats};
+use crate::tables::{RowBatch, RowCounts};
 
 /// Users generated per chunk: large enough to keep both cores busy, small enough that a
 /// few chunks in flight stay within a few tens of MiB.
@@ -218,32 +219,28 @@ fn generate_parts(
         .step_by(USERS_PER_TASK as usize)
         .map(|start| start..(start + USERS_PER_TASK).min(range.end))
         .collect();
-    let parts: Vec<(Vec<UserBundle>, EncodedRows)> = tasks
+    let parts: Vec<(RowBatch, EncodedRows)> = tasks
         .into_par_iter()
         .map(|task| {
+            let mut rows = RowBatch::default();
+            for index in task {
+                rows.append(&mut generate_user(config, index));
+            }
             let mut encoded = if encode {
                 pool.take()
             } else {
                 EncodedRows::default()
             };
-            let bundles = task
-                .map(|index| {
-                    let bundle = generate_user(config, index);
-                    if encode {
-                        encode_bundle(&bundle, &mut encoded);
-                    }
-                    bundle
-                })
-                .collect();
-            (bundles, encoded)
+            if encode {
+                encode_rows(&rows, &mut encoded);
+            }
+            (rows, encoded)
         })
         .collect();
     let mut rows = RowBatch::default();
     let mut encoded = Vec::with_capacity(parts.len());
-    for (bundles, part) in parts {
-        for bundle in bundles {
-            rows.push_bundle(bundle);
-        }
+    for (mut part_rows, part) in parts {
+        rows.append(&mut part_rows);
         encoded.push(part);
     }
     (rows, encoded)

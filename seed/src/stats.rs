@@ -13,10 +13,10 @@ use std::path::Path;
 use backend::Transaction;
 
 use crate::catalog::{AccountKind, INCOME};
-use crate::dataset::{RowBatch, RowCounts};
 use crate::json::read_json;
 use crate::persona::Persona;
 use crate::profile::Profile;
+use crate::tables::{RowBatch, RowCounts};
 
 const DAY: f64 = 86_400.0;
 

@@ -158,14 +158,11 @@ fn measure(sh: &Shell, seed: &Path, size: u64, what: &str, args: &[&str]) -> any
     })
 }
 
-/// Rows of "N users, M accounts, K transactions", plus the one persona label per user that
-/// is loaded and written with them.
+/// Rows of "N users, M accounts, …": the seed binary names every table it wrote or loaded.
 fn count_rows(line: &str) -> u64 {
-    let counts: Vec<u64> = line
-        .split(',')
-        .filter_map(|part| part.split_whitespace().next()?.parse().ok())
-        .collect();
-    counts.iter().sum::<u64>() + counts.first().copied().unwrap_or(0)
+    line.split(',')
+        .filter_map(|part| part.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
 }
 
 /// SQLite's own fills of the same schema from staging tables inside the database.

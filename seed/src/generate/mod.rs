@@ -29,9 +29,9 @@ use rand::RngExt;
 use rand_pcg::Pcg64;
 
 use crate::catalog::AccountKind;
-use crate::dataset::UserBundle;
 use crate::persona::Persona;
 use crate::profile::{Payroll, PersonaProfile, Profile};
+use crate::tables::RowBatch;
 use amounts::draw_amount;
 pub use balances::min_payment;
 use balances::{BalanceInputs, set_balances};
@@ -106,7 +106,7 @@ struct Event<'p> {
 
 /// Generates user `index` (0-based): the user with all of their accounts, transactions and
 /// ground truth, each table's rows in output order.
-pub fn generate_user(config: &GenConfig, index: u64) -> UserBundle {
+pub fn generate_user(config: &GenConfig, index: u64) -> RowBatch {
     UserBuilder::new(config, index).build()
 }
 
@@ -152,7 +152,7 @@ impl<'c> UserBuilder<'c> {
         }
     }
 
-    fn build(mut self) -> UserBundle {
+    fn build(mut self) -> RowBatch {
         let user = identity::new_user(&mut self.rng, self.profile, self.index, self.window_start);
         self.open_accounts(&user);
         let paychecks = self.pay();
@@ -391,7 +391,7 @@ impl<'c> UserBuilder<'c> {
     }
 
     /// The rows: transactions get their ids, in account and date order.
-    fn finish(mut self, user: User, pending: Vec<bool>) -> UserBundle {
+    fn finish(mut self, user: User, pending: Vec<bool>) -> RowBatch {
         let transactions = self
             .events
             .iter()
@@ -410,11 +410,11 @@ impl<'c> UserBuilder<'c> {
             user_id: user.id.clone(),
             persona: self.persona.name().to_owned(),
         };
-        UserBundle {
-            user,
+        RowBatch {
+            users: vec![user],
             accounts: self.accounts,
             transactions,
-            persona_label,
+            persona_labels: vec![persona_label],
         }
     }
 }

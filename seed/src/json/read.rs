@@ -3,14 +3,14 @@
 use std::fmt;
 use std::fs::File;
 use std::io::BufReader;
-use std::marker::PhantomData;
 use std::path::Path;
 
 use anyhow::Context;
 use backend::{Account, PersonaLabel, Transaction, User};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use crate::dataset::{Meta, RowBatch, RowCounts};
+use crate::dataset::Meta;
+use crate::tables::{RowBatch, RowCounts, TABLES, Table, with_seeded_tables};
 
 /// What a whole file held, once it has been read to the end.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,14 +82,6 @@ impl ReadState<'_> {
     }
 }
 
-const SECTIONS: &[&str] = &[
-    "meta",
-    "users",
-    "accounts",
-    "transactions",
-    "persona_labels",
-];
-
 struct TopVisitor<'s, 'a> {
     state: &'s mut ReadState<'a>,
 }
@@ -98,108 +90,93 @@ impl<'de> Visitor<'de> for TopVisitor<'_, '_> {
     type Value = Meta;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object with meta, users, accounts, transactions and persona_labels")
+        let names: Vec<&str> = TABLES.iter().map(|t| t.name).collect();
+        write!(f, "an object with meta and {}", names.join(", "))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Meta, A::Error> {
         let mut meta = None;
-        let mut seen = [false; 4];
+        let mut seen = [false; TABLES.len()];
         while let Some(key) = map.next_key::<String>()? {
-            let section = match key.as_str() {
-                "meta" => {
-                    if meta.is_some() {
-                        return Err(de::Error::duplicate_field("meta"));
-                    }
-                    meta = Some(map.next_value::<Meta>()?);
-                    continue;
+            if key == "meta" {
+                if meta.is_some() {
+                    return Err(de::Error::duplicate_field("meta"));
                 }
-                "users" => 0,
-                "accounts" => 1,
-                "transactions" => 2,
-                "persona_labels" => 3,
-                other => {
-                    return Err(de::Error::unknown_field(other, SECTIONS));
-                }
+                meta = Some(map.next_value::<Meta>()?);
+                continue;
+            }
+            let Some(section) = TABLES.iter().position(|t| t.name == key) else {
+                return Err(de::Error::unknown_field(&key, &SECTIONS));
             };
             if std::mem::replace(&mut seen[section], true) {
                 return Err(de::Error::custom(format!("duplicate section `{key}`")));
             }
-            let state = &mut *self.state;
-            match section {
-                0 => map.next_value_seed(Rows::<User>::new(state, key))?,
-                1 => map.next_value_seed(Rows::<Account>::new(state, key))?,
-                2 => map.next_value_seed(Rows::<Transaction>::new(state, key))?,
-                _ => map.next_value_seed(Rows::<PersonaLabel>::new(state, key))?,
-            }
+            read_section(&mut map, TABLES[section], &mut *self.state)?;
         }
-        // persona_labels may be missing: files written before personas existed lack it.
-        for (name, seen) in ["users", "accounts", "transactions"].iter().zip(seen) {
-            if !seen {
-                return Err(de::Error::missing_field(name));
+        // A table marked optional may be missing: files written before it existed lack it.
+        for (table, seen) in TABLES.iter().zip(seen) {
+            if !seen && !table.optional {
+                return Err(de::Error::missing_field(table.name));
             }
         }
         meta.ok_or_else(|| de::Error::missing_field("meta"))
     }
 }
 
-/// A row type that knows where its batch goes.
-trait Row: de::DeserializeOwned {
-    fn batch(rows: Vec<Self>) -> RowBatch;
-}
-
-impl Row for User {
-    fn batch(rows: Vec<Self>) -> RowBatch {
-        RowBatch {
-            users: rows,
-            ..RowBatch::default()
-        }
+/// Every key the top-level object may have.
+const SECTIONS: [&str; TABLES.len() + 1] = {
+    let mut names = ["meta"; TABLES.len() + 1];
+    let mut i = 0;
+    while i < TABLES.len() {
+        names[i + 1] = TABLES[i].name;
+        i += 1;
     }
-}
+    names
+};
 
-impl Row for Account {
-    fn batch(rows: Vec<Self>) -> RowBatch {
-        RowBatch {
-            accounts: rows,
-            ..RowBatch::default()
+macro_rules! read_section {
+    ($($table:ident: $model:ident $($optional:ident)?,)*) => {
+        /// Reads the array of `table`'s rows, handing them on in batches.
+        fn read_section<'de, A: MapAccess<'de>>(
+            map: &mut A,
+            table: Table,
+            state: &mut ReadState<'_>,
+        ) -> Result<(), A::Error> {
+            $(if table.name == stringify!($table) {
+                return map.next_value_seed(Rows::<$model>::new(state, table, |batch| {
+                    &mut batch.$table
+                }));
+            })*
+            unreachable!("every seeded table has a branch")
         }
-    }
+    };
 }
+with_seeded_tables!(read_section);
 
-impl Row for PersonaLabel {
-    fn batch(rows: Vec<Self>) -> RowBatch {
-        RowBatch {
-            persona_labels: rows,
-            ..RowBatch::default()
-        }
-    }
-}
-
-impl Row for Transaction {
-    fn batch(rows: Vec<Self>) -> RowBatch {
-        RowBatch {
-            transactions: rows,
-            ..RowBatch::default()
-        }
-    }
-}
-
+/// Reads one section's rows into batches, putting them where `rows` says in a [`RowBatch`].
 struct Rows<'s, 'a, T> {
     state: &'s mut ReadState<'a>,
-    section: String,
-    row: PhantomData<T>,
+    table: Table,
+    rows: fn(&mut RowBatch) -> &mut Vec<T>,
 }
 
 impl<'s, 'a, T> Rows<'s, 'a, T> {
-    fn new(state: &'s mut ReadState<'a>, section: String) -> Self {
-        Rows {
-            state,
-            section,
-            row: PhantomData,
-        }
+    fn new(
+        state: &'s mut ReadState<'a>,
+        table: Table,
+        rows: fn(&mut RowBatch) -> &mut Vec<T>,
+    ) -> Self {
+        Rows { state, table, rows }
+    }
+
+    fn batch(&self, rows: Vec<T>) -> RowBatch {
+        let mut batch = RowBatch::default();
+        *(self.rows)(&mut batch) = rows;
+        batch
     }
 }
 
-impl<'de, T: Row> DeserializeSeed<'de> for Rows<'_, '_, T> {
+impl<'de, T: de::DeserializeOwned> DeserializeSeed<'de> for Rows<'_, '_, T> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -207,11 +184,11 @@ impl<'de, T: Row> DeserializeSeed<'de> for Rows<'_, '_, T> {
     }
 }
 
-impl<'de, T: Row> Visitor<'de> for Rows<'_, '_, T> {
+impl<'de, T: de::DeserializeOwned> Visitor<'de> for Rows<'_, '_, T> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "an array of {}", self.section)
+        write!(f, "an array of {}", self.table.name)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
@@ -222,18 +199,20 @@ impl<'de, T: Row> Visitor<'de> for Rows<'_, '_, T> {
                 // serde_json adds the line and column again to the wrapped error.
                 let message = e.to_string();
                 let message = message.split(" at line ").next().unwrap_or_default();
-                de::Error::custom(format!("{} element {index}: {message}", self.section))
+                de::Error::custom(format!("{} element {index}: {message}", self.table.name))
             })?;
             let Some(row) = row else { break };
             rows.push(row);
             index += 1;
             if rows.len() == self.state.batch_rows {
                 let full = std::mem::replace(&mut rows, Vec::with_capacity(self.state.batch_rows));
-                self.state.emit(T::batch(full))?;
+                let batch = self.batch(full);
+                self.state.emit(batch)?;
             }
         }
         if !rows.is_empty() {
-            self.state.emit(T::batch(rows))?;
+            let batch = self.batch(rows);
+            self.state.emit(batch)?;
         }
         Ok(())
     }

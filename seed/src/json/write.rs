@@ -6,53 +6,69 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use super::encode::Record;
-use super::encode::nested_pretty;
-use crate::dataset::{Meta, UserBundle};
+use super::encode::{Record, nested_pretty};
+use crate::dataset::Meta;
+use crate::tables::{RowBatch, TABLES, with_seeded_tables};
 
-/// One or more users' records, already encoded as JSON array elements. Each record starts
-/// with `,\n    `; the writer drops the comma of a section's first record.
-#[derive(Debug, Default)]
+/// One or more users' records, already encoded as JSON array elements, one buffer per table
+/// in [`TABLES`] order. Each record starts with `,\n    `; the writer drops the comma of a
+/// section's first record.
+#[derive(Debug, PartialEq, Eq)]
 pub struct EncodedRows {
-    /// Encoded `users` elements.
-    pub users: Vec<u8>,
-    /// Encoded `accounts` elements.
-    pub accounts: Vec<u8>,
-    /// Encoded `transactions` elements.
-    pub transactions: Vec<u8>,
-    /// Encoded `persona_labels` elements.
-    pub persona_labels: Vec<u8>,
+    tables: Vec<Vec<u8>>,
+}
+
+impl Default for EncodedRows {
+    fn default() -> Self {
+        EncodedRows {
+            tables: vec![Vec::new(); TABLES.len()],
+        }
+    }
 }
 
 impl EncodedRows {
     /// Empties the buffers, keeping their memory.
     pub fn clear(&mut self) {
-        self.users.clear();
-        self.accounts.clear();
-        self.transactions.clear();
-        self.persona_labels.clear();
+        self.tables.iter_mut().for_each(Vec::clear);
     }
 
     /// Appends another chunk's records after these.
     pub fn append(&mut self, other: &EncodedRows) {
-        self.users.extend_from_slice(&other.users);
-        self.accounts.extend_from_slice(&other.accounts);
-        self.transactions.extend_from_slice(&other.transactions);
-        self.persona_labels.extend_from_slice(&other.persona_labels);
+        for (mine, theirs) in self.tables.iter_mut().zip(&other.tables) {
+            mine.extend_from_slice(theirs);
+        }
+    }
+
+    /// The encoded records of `table`.
+    pub fn table(&self, table: &str) -> &[u8] {
+        let i = TABLES.iter().position(|t| t.name == table);
+        &self.tables[i.expect("a seeded table")]
+    }
+
+    /// Bytes of records held.
+    pub fn len(&self) -> usize {
+        self.tables.iter().map(Vec::len).sum()
+    }
+
+    /// Whether no record is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
-/// Encodes one user's records, as pretty JSON array elements two levels deep.
-pub fn encode_bundle(bundle: &UserBundle, out: &mut EncodedRows) {
-    bundle.user.encode(&mut out.users);
-    for account in &bundle.accounts {
-        account.encode(&mut out.accounts);
-    }
-    for transaction in &bundle.transactions {
-        transaction.encode(&mut out.transactions);
-    }
-    bundle.persona_label.encode(&mut out.persona_labels);
+macro_rules! encode_rows {
+    ($($table:ident: $model:ident $($optional:ident)?,)*) => {
+        /// Appends every row of `rows` to `out`, as pretty JSON array elements two levels deep.
+        pub fn encode_rows(rows: &RowBatch, out: &mut EncodedRows) {
+            let mut buffers = out.tables.iter_mut();
+            $(let buffer = buffers.next().expect("a buffer per table");
+            for row in &rows.$table {
+                row.encode(buffer);
+            })*
+        }
+    };
 }
+with_seeded_tables!(encode_rows);
 
 /// A section of the file that is written to its own temp file until the end.
 struct Section {
@@ -94,10 +110,9 @@ impl Section {
 /// [`PreparedJson::persist`]: the file there stays the old one if anything fails before.
 pub struct JsonWriter {
     destination: PathBuf,
-    users: Section,
-    accounts: Section,
-    transactions: Section,
-    persona_labels: Section,
+    /// One per table in [`TABLES`] order; the first also holds the header and becomes the
+    /// whole file.
+    sections: Vec<Section>,
     bytes: u64,
 }
 
@@ -120,25 +135,25 @@ impl JsonWriter {
             .with_context(|| format!("{} is not a file path", destination.display()))?
             .to_string_lossy();
         remove_stale_temp_files(dir, &name);
-        let temp = |part: &str| dir.join(format!(".{name}.{part}.tmp-{}", std::process::id()));
-        let create = |part: &str| {
-            let path = temp(part);
-            Section::create(path.clone()).with_context(|| format!("create {}", path.display()))
-        };
+        let mut sections = Vec::with_capacity(TABLES.len());
+        for (i, table) in TABLES.iter().enumerate() {
+            let part = if i == 0 { "main" } else { table.name };
+            let path = dir.join(format!(".{name}.{part}.tmp-{}", std::process::id()));
+            let section = Section::create(path.clone())
+                .with_context(|| format!("create {}", path.display()))?;
+            sections.push(section);
+        }
         let mut writer = JsonWriter {
             destination: destination.to_path_buf(),
-            users: create("main")?,
-            accounts: create("accounts")?,
-            transactions: create("transactions")?,
-            persona_labels: create("persona_labels")?,
+            sections,
             bytes: 0,
         };
         let header = format!(
-            "{{\n  \"meta\": {},\n  \"users\": [",
-            nested_pretty(meta, 1)
+            "{{\n  \"meta\": {},\n  \"{}\": [",
+            nested_pretty(meta, 1),
+            TABLES[0].name
         );
-        writer
-            .users
+        writer.sections[0]
             .file
             .write_all(header.as_bytes())
             .context("write json header")?;
@@ -147,20 +162,13 @@ impl JsonWriter {
 
     /// Appends encoded records.
     pub fn write(&mut self, encoded: &EncodedRows) -> anyhow::Result<()> {
-        self.users.write(&encoded.users).context("write users")?;
-        self.accounts
-            .write(&encoded.accounts)
-            .context("write accounts")?;
-        self.transactions
-            .write(&encoded.transactions)
-            .context("write transactions")?;
-        self.persona_labels
-            .write(&encoded.persona_labels)
-            .context("write persona labels")?;
-        self.bytes += (encoded.users.len()
-            + encoded.accounts.len()
-            + encoded.transactions.len()
-            + encoded.persona_labels.len()) as u64;
+        for ((section, table), records) in self.sections.iter_mut().zip(TABLES).zip(&encoded.tables)
+        {
+            section
+                .write(records)
+                .with_context(|| format!("write {}", table.label()))?;
+        }
+        self.bytes += encoded.len() as u64;
         Ok(())
     }
 
@@ -169,48 +177,42 @@ impl JsonWriter {
         self.assemble()
             .with_context(|| format!("write {}", self.destination.display()))?;
         let prepared = PreparedJson {
-            temp: self.users.path.clone(),
+            temp: self.sections[0].path.clone(),
             destination: self.destination.clone(),
             bytes: self.bytes,
             persisted: false,
         };
-        // The main temp file now belongs to `prepared`; only the section files are removed.
-        self.users.path = PathBuf::new();
+        // The main temp file now belongs to `prepared`; only the other sections are removed.
+        self.sections[0].path = PathBuf::new();
         Ok(prepared)
     }
 
     fn assemble(&mut self) -> io::Result<()> {
-        self.users.close()?;
-        for (key, section) in [
-            ("accounts", &mut self.accounts),
-            ("transactions", &mut self.transactions),
-            ("persona_labels", &mut self.persona_labels),
-        ] {
+        let (main, rest) = self
+            .sections
+            .split_first_mut()
+            .expect("a section per table");
+        main.close()?;
+        for (section, table) in rest.iter_mut().zip(&TABLES[1..]) {
             section.close()?;
             section.file.flush()?;
-            let main = &mut self.users.file;
-            main.write_all(format!(",\n  \"{key}\": [").as_bytes())?;
-            main.flush()?;
+            main.file
+                .write_all(format!(",\n  \"{}\": [", table.name).as_bytes())?;
+            main.file.flush()?;
             let mut part = section.file.get_ref().try_clone()?;
             part.rewind()?;
             // File-to-file copies use copy_file_range on Linux: the kernel moves the bytes.
-            io::copy(&mut part, main.get_mut())?;
+            io::copy(&mut part, main.file.get_mut())?;
         }
-        let main = &mut self.users.file;
-        main.write_all(b"\n}\n")?;
-        main.flush()?;
-        main.get_ref().sync_all()
+        main.file.write_all(b"\n}\n")?;
+        main.file.flush()?;
+        main.file.get_ref().sync_all()
     }
 }
 
 impl Drop for JsonWriter {
     fn drop(&mut self) {
-        for section in [
-            &self.users,
-            &self.accounts,
-            &self.transactions,
-            &self.persona_labels,
-        ] {
+        for section in &self.sections {
             if !section.path.as_os_str().is_empty() {
                 let _ = fs::remove_file(&section.path);
             }

@@ -16,8 +16,8 @@ use std::time::Duration;
 use anyhow::Context;
 use backend::{AnyConnection, DatabaseUrl};
 
-use crate::dataset::{RowBatch, RowCounts};
 use crate::progress::Progress;
+use crate::tables::{RowBatch, RowCounts};
 
 /// Whether a load replaces the tables' rows or adds to them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

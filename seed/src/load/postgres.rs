@@ -26,8 +26,8 @@ use diesel::result::{DatabaseErrorInformation, Error as DieselError};
 use diesel::sql_types::{Nullable, Text};
 
 use super::{Batches, LoadMode, LoadReport, SEEDED_TABLES as TABLES};
-use crate::dataset::{RowBatch, RowCounts};
 use crate::progress::{Phase, Progress};
+use crate::tables::{RowBatch, RowCounts};
 
 /// The environment variable that picks how rows travel: `copy` (the default) or `insert`.
 pub(crate) const LOAD_METHOD_ENV: &str = "SEED_PG_LOAD";

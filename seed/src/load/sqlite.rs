@@ -17,8 +17,8 @@ use diesel::sql_types::{BigInt, Text};
 use diesel::sqlite::SqliteConnection;
 
 use super::{Batches, LoadMode, LoadReport};
-use crate::dataset::RowCounts;
 use crate::progress::{Phase, Progress};
+use crate::tables::RowCounts;
 
 /// Rows per INSERT statement. Every statement binds rows × columns values, which must stay
 /// under SQLite's limit of 32,766; full batches reuse one prepared statement.

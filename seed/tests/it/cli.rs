@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use seed::dataset::Dataset;
+use seed::tables::Dataset;
 
 use crate::support::{AS_OF, read_sqlite, run_seed, sorted_rows, stderr, stdout};
 

@@ -6,8 +6,8 @@ use std::collections::{HashMap, HashSet};
 
 use backend::{Account, Transaction};
 use chrono::{Datelike, Duration, NaiveDate, Timelike, Weekday};
-use seed::dataset::Dataset;
 use seed::profile::Profile;
+use seed::tables::Dataset;
 
 fn as_of() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 25).expect("a real date")

@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use seed::dataset::{Dataset, RowBatch};
 use seed::json::read_json;
+use seed::tables::{Dataset, RowBatch};
 
 use crate::support::{dataset, write_json_bytes};
 

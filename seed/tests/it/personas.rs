@@ -2,11 +2,11 @@
 //! (which never looks inside the generator), and the other users mostly do not.
 
 use chrono::NaiveDate;
-use seed::dataset::Dataset;
 use seed::generate::GenConfig;
 use seed::persona::Persona;
 use seed::profile::Profile;
 use seed::stats::{Collector, Stats};
+use seed::tables::Dataset;
 
 fn as_of() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 25).expect("a real date")
@@ -19,7 +19,7 @@ fn dataset(seed: u64, users: u64) -> Dataset {
 /// Measures a dataset the way `seed stats` does: rows in file order.
 fn measure(data: &Dataset) -> Stats {
     let mut collector = Collector::new(Profile::default_profile().window_days);
-    let batch = seed::dataset::RowBatch {
+    let batch = seed::tables::RowBatch {
         users: data.users.clone(),
         accounts: data.accounts.clone(),
         transactions: data.transactions.clone(),

@@ -5,10 +5,11 @@ use std::process::{Command, Output};
 
 use backend::{Account, Transaction, User};
 use chrono::NaiveDate;
-use seed::dataset::{Dataset, Meta};
+use seed::dataset::Meta;
 use seed::generate::{GenConfig, generate_user};
-use seed::json::{EncodedRows, JsonWriter, encode_bundle};
+use seed::json::{EncodedRows, JsonWriter, encode_rows};
 use seed::pipeline;
+use seed::tables::Dataset;
 
 use crate::pg_support::{read_rows, sqlite_url};
 
@@ -27,7 +28,7 @@ pub(crate) fn config(seed: u64) -> GenConfig {
 pub(crate) fn dataset_at(seed: u64, num_users: u64, as_of: NaiveDate) -> Dataset {
     let config = GenConfig::new(seed, as_of);
     let meta = pipeline::meta(&config, num_users);
-    Dataset::from_bundles(meta, (0..num_users).map(|i| generate_user(&config, i)))
+    Dataset::from_batches(meta, (0..num_users).map(|i| generate_user(&config, i)))
 }
 
 /// Generates `num_users` users in memory.
@@ -41,9 +42,9 @@ pub(crate) fn write_json_bytes(meta: &Meta, seed: u64, num_users: u64, dir: &Pat
     let path = dir.join("users.json");
     let mut writer = JsonWriter::create(&path, meta).unwrap();
     for index in 0..num_users {
-        let bundle = generate_user(&config, index);
+        let rows = generate_user(&config, index);
         let mut encoded = EncodedRows::default();
-        encode_bundle(&bundle, &mut encoded);
+        encode_rows(&rows, &mut encoded);
         writer.write(&encoded).unwrap();
     }
     writer.finish().unwrap().persist().unwrap();
