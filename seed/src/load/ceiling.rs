@@ -14,9 +14,10 @@ use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 
 use super::sqlite::{
-    TABLES, build_indexes, check_foreign_keys, configure_for_load, drop_indexes, empty_tables,
+    build_indexes, check_foreign_keys, configure_for_load, drop_indexes, empty_tables,
     restore_settings, secondary_indexes,
 };
+use crate::tables::TABLES;
 
 /// One way of filling the tables and how long it took.
 #[derive(Debug, Clone)]
@@ -41,7 +42,7 @@ pub fn measure_sqlite_fills(path: &Path) -> anyhow::Result<(u64, Vec<Fill>)> {
     let mut conn = SqliteConnection::establish(path).with_context(|| format!("open {path}"))?;
     configure_for_load(&mut conn)?;
     let mut rows = 0u64;
-    for table in TABLES {
+    for table in TABLES.iter().map(|t| t.name) {
         conn.batch_execute(&format!(
             "DROP TABLE IF EXISTS staging_{table}; CREATE TABLE staging_{table} AS SELECT * FROM {table};"
         ))
@@ -60,7 +61,7 @@ pub fn measure_sqlite_fills(path: &Path) -> anyhow::Result<(u64, Vec<Fill>)> {
             }
             // Column 1 is each table's key: id, or user_id for persona_labels.
             let order = if name == FILLS[1] { " ORDER BY 1" } else { "" };
-            for table in TABLES {
+            for table in TABLES.iter().map(|t| t.name) {
                 conn.batch_execute(&format!(
                     "INSERT INTO {table} SELECT * FROM staging_{table}{order}"
                 ))
@@ -76,7 +77,7 @@ pub fn measure_sqlite_fills(path: &Path) -> anyhow::Result<(u64, Vec<Fill>)> {
             time: started.elapsed(),
         });
     }
-    for table in TABLES {
+    for table in TABLES.iter().map(|t| t.name) {
         conn.batch_execute(&format!("DROP TABLE staging_{table}"))?;
     }
     restore_settings(&mut conn)?;

@@ -1,4 +1,5 @@
-//! PostgreSQL loading: binary COPY into key-free tables, then keys rebuilt and validated.
+//! PostgreSQL's load primitives: binary COPY into key-free tables, then keys rebuilt and
+//! validated.
 //!
 //! A replacing load truncates the seeded tables, reads the definitions of their primary keys,
 //! unique constraints, foreign keys and secondary indexes from the catalog, drops them, copies
@@ -7,27 +8,22 @@
 //! row, and each foreign key is validated by one join instead of a trigger per row. It all
 //! happens in one transaction, so a duplicate or a missing parent rolls everything back.
 //!
-//! An appending load (a shard) keeps every key in place and only copies: shards running in
-//! parallel on one server then neither wait for each other's table locks nor rebuild indexes
-//! over rows that other shards already loaded.
+//! An appending load (a shard) keeps every key in place, as on SQLite, and only copies:
+//! shards running in parallel on one server then neither wait for each other's table locks
+//! nor rebuild indexes over rows that other shards already loaded.
 //!
 //! `SEED_PG_LOAD=insert` replaces COPY with batched multi-row INSERTs through the same models;
 //! it exists to compare the two paths and as a fallback for servers or proxies without COPY.
 
-use std::time::Instant;
-
 use anyhow::Context;
-use backend::schema::{accounts, persona_labels, transactions, users};
-use backend::{Account, PersonaLabel, Transaction, User};
-use diesel::connection::SimpleConnection;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorInformation, Error as DieselError};
-use diesel::sql_types::{Nullable, Text};
+use diesel::sql_types::{BigInt, Bool, Nullable, Text};
 
-use super::{Batches, LoadMode, LoadReport, SEEDED_TABLES as TABLES};
-use crate::progress::{Phase, Progress};
-use crate::tables::{RowBatch, RowCounts};
+use super::{Backend, ForeignKey, Orphans};
+use crate::tables::{RowBatch, TABLES, with_seeded_tables};
 
 /// The environment variable that picks how rows travel: `copy` (the default) or `insert`.
 pub(crate) const LOAD_METHOD_ENV: &str = "SEED_PG_LOAD";
@@ -60,14 +56,140 @@ impl LoadMethod {
     }
 }
 
-pub(super) fn load(
-    conn: &mut PgConnection,
-    batches: Batches,
-    mode: LoadMode,
-    progress: &Progress,
-) -> anyhow::Result<LoadReport> {
-    let method = LoadMethod::from_env()?;
-    conn.transaction(|conn| load_in_transaction(conn, &batches, mode, method, progress))
+/// A load into a PostgreSQL database.
+pub(super) struct PgBackend {
+    conn: PgConnection,
+    method: LoadMethod,
+    /// The keys, constraints and indexes dropped for the load, to create again.
+    dropped: Vec<Definition>,
+}
+
+impl PgBackend {
+    pub(super) fn new(conn: PgConnection) -> anyhow::Result<PgBackend> {
+        Ok(PgBackend {
+            conn,
+            method: LoadMethod::from_env()?,
+            dropped: Vec::new(),
+        })
+    }
+}
+
+impl Backend for PgBackend {
+    fn begin(&mut self) -> anyhow::Result<()> {
+        AnsiTransactionManager::begin_transaction(&mut self.conn).context("begin the load")?;
+        self.conn
+            .batch_execute(&format!(
+                "SET LOCAL maintenance_work_mem = '{MAINTENANCE_WORK_MEM}'"
+            ))
+            .context("configure the transaction")
+    }
+
+    fn clear(&mut self) -> anyhow::Result<()> {
+        // TRUNCATE takes every table's exclusive lock before the catalog is read, so no
+        // concurrent load can change the keys between reading and dropping them.
+        let tables: Vec<&str> = TABLES.iter().map(|t| t.name).collect();
+        self.conn
+            .batch_execute(&format!("TRUNCATE {}", tables.join(", ")))
+            .context("empty the tables")
+    }
+
+    fn drop_keys(&mut self) -> anyhow::Result<()> {
+        self.dropped = definitions(&mut self.conn)?;
+        // Foreign keys go first: a key cannot be dropped while a foreign key uses it.
+        for definition in self.dropped.iter().rev() {
+            definition.drop(&mut self.conn)?;
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, batch: RowBatch) -> anyhow::Result<()> {
+        match self.method {
+            LoadMethod::Copy => copy_batch(&mut self.conn, &batch),
+            LoadMethod::Insert => insert_batch(&mut self.conn, &batch),
+        }
+    }
+
+    fn flush(&mut self) -> anyhow::Result<()> {
+        Ok(())
+    }
+
+    fn build_keys(&mut self) -> anyhow::Result<()> {
+        for definition in self.dropped.iter().filter(|d| d.kind != "f") {
+            definition.create(&mut self.conn)?;
+        }
+        Ok(())
+    }
+
+    fn foreign_keys(&mut self) -> anyhow::Result<Vec<ForeignKey>> {
+        // Only the dropped ones need checking: constraints left in place (an appending load)
+        // have checked every row as it went in.
+        Ok(self
+            .dropped
+            .iter()
+            .filter_map(Definition::foreign_key)
+            .collect())
+    }
+
+    fn check_foreign_key(&mut self, key: &ForeignKey) -> anyhow::Result<bool> {
+        let definition = self
+            .dropped
+            .iter()
+            .find(|d| d.kind == "f" && d.name == key.name)
+            .expect("the key was dropped by this load");
+        // Adding a foreign key to a filled table checks every row once, with a join. In a
+        // savepoint, so that after a failure the transaction can still look for the rows
+        // that broke it before it rolls back.
+        let sql = definition.create_sql();
+        match self.conn.transaction(|conn| conn.batch_execute(&sql)) {
+            Ok(()) => Ok(true),
+            Err(DieselError::DatabaseError(
+                diesel::result::DatabaseErrorKind::ForeignKeyViolation,
+                _,
+            )) => Ok(false),
+            Err(e) => Err(anyhow::anyhow!(
+                "build foreign key {} on {}: {}",
+                definition.name,
+                definition.table_name,
+                describe(&e)
+            )),
+        }
+    }
+
+    fn find_orphans(&mut self, key: &ForeignKey) -> anyhow::Result<Orphans> {
+        let first: FirstOrphan = diesel::sql_query(key.first_orphan_sql())
+            .get_result(&mut self.conn)
+            .with_context(|| format!("find the rows breaking {}", key.name))?;
+        let count: Count = diesel::sql_query(key.orphan_count_sql())
+            .get_result(&mut self.conn)
+            .with_context(|| format!("count the rows breaking {}", key.name))?;
+        Ok(Orphans {
+            row: first.row_id,
+            missing: first.missing,
+            count: count.n,
+        })
+    }
+
+    fn commit(&mut self) -> anyhow::Result<()> {
+        AnsiTransactionManager::commit_transaction(&mut self.conn).context("commit")
+    }
+
+    fn rollback(&mut self) -> anyhow::Result<()> {
+        AnsiTransactionManager::rollback_transaction(&mut self.conn).context("roll back")
+    }
+}
+
+#[derive(QueryableByName)]
+struct FirstOrphan {
+    #[diesel(sql_type = Text)]
+    row_id: String,
+    #[diesel(sql_type = Text)]
+    missing: String,
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
 }
 
 /// A key, constraint or index of a seeded table, as the catalog defines it.
@@ -85,81 +207,51 @@ struct Definition {
     /// `pg_get_constraintdef` or `pg_get_indexdef`.
     #[diesel(sql_type = Text)]
     definition: String,
-    /// For a single-column foreign key: the referencing column, the referenced table and
-    /// column, each quoted; used to name a row whose parent is missing.
+    /// For a single-column foreign key: the referencing table and column and the referenced
+    /// table and column, unquoted, and whether the referencing table has an `id` column.
+    #[diesel(sql_type = Nullable<Text>)]
+    child_table: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
     child_column: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
     parent_table: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
     parent_column: Option<String>,
+    #[diesel(sql_type = Nullable<Bool>)]
+    child_has_id: Option<bool>,
 }
 
 impl Definition {
-    fn create(&self, conn: &mut PgConnection) -> anyhow::Result<()> {
-        let sql = match self.kind.as_str() {
+    /// What this is, in words.
+    fn what(&self) -> &'static str {
+        match self.kind.as_str() {
+            "p" => "primary key",
+            "u" => "unique constraint",
+            "f" => "foreign key",
+            _ => "index",
+        }
+    }
+
+    fn create_sql(&self) -> String {
+        match self.kind.as_str() {
             "i" => self.definition.clone(),
             _ => format!(
                 "ALTER TABLE {} ADD CONSTRAINT {} {}",
                 self.table_name, self.name, self.definition
             ),
-        };
-        if self.kind == "f" {
-            // In a savepoint, so that after a failure the transaction can still look for the
-            // row that broke the key before it rolls back.
-            let added = conn.transaction(|conn| conn.batch_execute(&sql));
-            return added.map_err(|e| match self.missing_parent(conn) {
-                Some(orphan) => anyhow::anyhow!("{orphan} (foreign key {})", self.name),
-                None => anyhow::anyhow!(
-                    "build foreign key {} on {}: {}",
-                    self.name,
-                    self.table_name,
-                    describe(&e)
-                ),
-            });
         }
-        conn.batch_execute(&sql).map_err(|e| {
-            let what = match self.kind.as_str() {
-                "p" => "primary key",
-                "u" => "unique constraint",
-                "f" => "foreign key",
-                _ => "index",
-            };
+    }
+
+    fn create(&self, conn: &mut PgConnection) -> anyhow::Result<()> {
+        conn.batch_execute(&self.create_sql()).map_err(|e| {
             anyhow::anyhow!(
-                "build {what} {} on {}: {}",
+                "build {} {} on {}: {}",
+                self.what(),
                 self.name,
                 self.table_name,
                 describe(&e)
             )
         })
-    }
-
-    /// Describes one row that references a missing parent, such as `transaction … references
-    /// missing account …`, if the key is a single column and the table has an `id` column.
-    fn missing_parent(&self, conn: &mut PgConnection) -> Option<String> {
-        let (Some(column), Some(parent), Some(parent_column)) =
-            (&self.child_column, &self.parent_table, &self.parent_column)
-        else {
-            return None;
-        };
-        let orphan: Orphan = diesel::sql_query(format!(
-            "SELECT c.id::text AS id, c.{column}::text AS parent_id FROM {table} c \
-             WHERE NOT EXISTS (SELECT 1 FROM {parent} p WHERE p.{parent_column} = c.{column}) LIMIT 1",
-            table = self.table_name
-        ))
-        .get_result(conn)
-        .ok()?;
-        let singular = |table: &str| {
-            let table = table.trim_matches('"');
-            table.strip_suffix('s').unwrap_or(table).to_owned()
-        };
-        Some(format!(
-            "{} {} references missing {} {}",
-            singular(&self.table_name),
-            orphan.id,
-            singular(parent),
-            orphan.parent_id
-        ))
     }
 
     fn drop(&self, conn: &mut PgConnection) -> anyhow::Result<()> {
@@ -173,175 +265,96 @@ impl Definition {
         conn.batch_execute(&sql)
             .with_context(|| format!("drop {} on {}", self.name, self.table_name))
     }
-}
 
-#[derive(QueryableByName)]
-struct Orphan {
-    #[diesel(sql_type = Text)]
-    id: String,
-    #[diesel(sql_type = Text)]
-    parent_id: String,
+    /// This definition as a foreign key to check, if it is a single-column one.
+    fn foreign_key(&self) -> Option<ForeignKey> {
+        if self.kind != "f" {
+            return None;
+        }
+        Some(ForeignKey {
+            name: self.name.clone(),
+            child: self.child_table.clone()?,
+            child_column: self.child_column.clone()?,
+            parent: self.parent_table.clone()?,
+            parent_column: self.parent_column.clone()?,
+            child_has_id: self.child_has_id?,
+        })
+    }
 }
 
 /// Every key and index of the seeded tables, plus foreign keys of other tables that point
 /// at them (a primary key cannot be dropped while one references it). Ordered to be
 /// re-created: indexes, then primary keys, then unique constraints, then foreign keys.
 fn definitions(conn: &mut PgConnection) -> anyhow::Result<Vec<Definition>> {
-    let tables = TABLES.map(|t| format!("to_regclass('{t}')")).join(", ");
+    let tables: Vec<String> = TABLES
+        .iter()
+        .map(|t| format!("to_regclass('{}')", t.name))
+        .collect();
+    let tables = tables.join(", ");
+    let column = |rel: &str, num: &str| {
+        format!(
+            "(SELECT attname::text FROM pg_attribute WHERE attrelid = {rel} AND attnum = {num})"
+        )
+    };
+    let single = "c.contype = 'f' AND cardinality(c.conkey) = 1";
     diesel::sql_query(format!(
         "SELECT c.conrelid::regclass::text AS table_name, quote_ident(c.conname) AS name, \
                 c.contype::text AS kind, pg_get_constraintdef(c.oid) AS definition, \
-                CASE WHEN c.contype = 'f' AND cardinality(c.conkey) = 1 THEN \
-                  (SELECT quote_ident(attname) FROM pg_attribute \
-                   WHERE attrelid = c.conrelid AND attnum = c.conkey[1]) END AS child_column, \
-                CASE WHEN c.contype = 'f' THEN c.confrelid::regclass::text END AS parent_table, \
-                CASE WHEN c.contype = 'f' AND cardinality(c.confkey) = 1 THEN \
-                  (SELECT quote_ident(attname) FROM pg_attribute \
-                   WHERE attrelid = c.confrelid AND attnum = c.confkey[1]) END AS parent_column, \
+                CASE WHEN {single} THEN (SELECT relname::text FROM pg_class WHERE oid = c.conrelid) END \
+                  AS child_table, \
+                CASE WHEN {single} THEN {child_column} END AS child_column, \
+                CASE WHEN {single} THEN (SELECT relname::text FROM pg_class WHERE oid = c.confrelid) END \
+                  AS parent_table, \
+                CASE WHEN {single} THEN {parent_column} END AS parent_column, \
+                CASE WHEN {single} THEN EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = c.conrelid \
+                  AND attname = 'id' AND NOT attisdropped) END AS child_has_id, \
                 CASE c.contype WHEN 'p' THEN 1 WHEN 'u' THEN 2 ELSE 3 END AS step, c.oid::bigint AS ord \
          FROM pg_constraint c \
          WHERE c.contype IN ('p', 'u', 'f') \
            AND (c.conrelid IN ({tables}) OR (c.contype = 'f' AND c.confrelid IN ({tables}))) \
          UNION ALL \
          SELECT i.indrelid::regclass::text, i.indexrelid::regclass::text, 'i', \
-                pg_get_indexdef(i.indexrelid), NULL, NULL, NULL, 0, i.indexrelid::bigint \
+                pg_get_indexdef(i.indexrelid), NULL, NULL, NULL, NULL, NULL, 0, i.indexrelid::bigint \
          FROM pg_index i \
          WHERE i.indrelid IN ({tables}) \
            AND NOT EXISTS (SELECT 1 FROM pg_constraint c \
                            WHERE c.conrelid = i.indrelid AND c.conindid = i.indexrelid) \
-         ORDER BY step, ord"
+         ORDER BY step, ord",
+        child_column = column("c.conrelid", "c.conkey[1]"),
+        parent_column = column("c.confrelid", "c.confkey[1]"),
     ))
     .load(conn)
     .context("read the keys and indexes from the catalog")
 }
 
-fn load_in_transaction(
-    conn: &mut PgConnection,
-    batches: &Batches,
-    mode: LoadMode,
-    method: LoadMethod,
-    progress: &Progress,
-) -> anyhow::Result<LoadReport> {
-    let started = Instant::now();
-    conn.batch_execute(&format!(
-        "SET LOCAL maintenance_work_mem = '{MAINTENANCE_WORK_MEM}'"
-    ))
-    .context("configure the transaction")?;
-    let definitions = match mode {
-        LoadMode::Replace => {
-            // TRUNCATE takes every table's exclusive lock before the catalog is read, so no
-            // concurrent load can change the keys between reading and dropping them.
-            conn.batch_execute(&format!("TRUNCATE {}", TABLES.join(", ")))
-                .context("empty the tables")?;
-            let definitions = definitions(conn)?;
-            // Foreign keys go first: a key cannot be dropped while a foreign key uses it.
-            for definition in definitions.iter().rev() {
-                definition.drop(conn)?;
-            }
-            definitions
+macro_rules! write_batch {
+    ($($table:ident: $model:ident $($optional:ident)?,)*) => {
+        /// Sends one batch with a binary COPY per table, parents first.
+        fn copy_batch(conn: &mut PgConnection, batch: &RowBatch) -> anyhow::Result<()> {
+            $(if !batch.$table.is_empty() {
+                diesel::copy_from(backend::schema::$table::table)
+                    .from_insertable(&batch.$table)
+                    .execute(conn)
+                    .map_err(|e| anyhow::anyhow!("copy {}: {}", stringify!($table), describe(&e)))?;
+            })*
+            Ok(())
         }
-        LoadMode::Append => Vec::new(),
+
+        /// Sends one batch as multi-row INSERT statements, parents first.
+        fn insert_batch(conn: &mut PgConnection, batch: &RowBatch) -> anyhow::Result<()> {
+            $(for rows in batch.$table.chunks(ROWS_PER_INSERT) {
+                diesel::insert_into(backend::schema::$table::table)
+                    .values(rows)
+                    .execute(conn)
+                    .map_err(|e| {
+                        anyhow::anyhow!("insert {}: {}", stringify!($table), describe(&e))
+                    })?;
+            })*
+            Ok(())
+        }
     };
-
-    progress.phase(Phase::Insert);
-    let mut counts = RowCounts::default();
-    while let Some(batch) = batches.next()? {
-        let batch_counts = batch.counts();
-        match method {
-            LoadMethod::Copy => copy_batch(conn, &batch)?,
-            LoadMethod::Insert => insert_batch(conn, &batch)?,
-        }
-        counts.add(batch_counts);
-        progress.add_loaded(batch_counts.total());
-    }
-    let insert = started.elapsed();
-
-    progress.phase(Phase::Index);
-    let started = Instant::now();
-    for definition in definitions.iter().filter(|d| d.kind != "f") {
-        definition.create(conn)?;
-    }
-    let index = started.elapsed();
-
-    // Adding a foreign key to a filled table checks every row once, with a join.
-    progress.phase(Phase::Check);
-    let started = Instant::now();
-    for definition in definitions.iter().filter(|d| d.kind == "f") {
-        definition.create(conn)?;
-    }
-    let check = started.elapsed();
-    Ok(LoadReport {
-        counts,
-        insert,
-        index,
-        check,
-    })
 }
-
-/// Sends one batch with up to four binary COPY statements, parents first.
-fn copy_batch(conn: &mut PgConnection, batch: &RowBatch) -> anyhow::Result<()> {
-    if !batch.users.is_empty() {
-        diesel::copy_from(users::table)
-            .from_insertable(&batch.users)
-            .execute(conn)
-            .map_err(|e| anyhow::anyhow!("copy users: {}", describe(&e)))?;
-    }
-    if !batch.accounts.is_empty() {
-        diesel::copy_from(accounts::table)
-            .from_insertable(&batch.accounts)
-            .execute(conn)
-            .map_err(|e| anyhow::anyhow!("copy accounts: {}", describe(&e)))?;
-    }
-    if !batch.transactions.is_empty() {
-        diesel::copy_from(transactions::table)
-            .from_insertable(&batch.transactions)
-            .execute(conn)
-            .map_err(|e| anyhow::anyhow!("copy transactions: {}", describe(&e)))?;
-    }
-    if !batch.persona_labels.is_empty() {
-        diesel::copy_from(persona_labels::table)
-            .from_insertable(&batch.persona_labels)
-            .execute(conn)
-            .map_err(|e| anyhow::anyhow!("copy persona labels: {}", describe(&e)))?;
-    }
-    Ok(())
-}
-
-/// Sends one batch as multi-row INSERT statements, parents first.
-fn insert_batch(conn: &mut PgConnection, batch: &RowBatch) -> anyhow::Result<()> {
-    for rows in batch.users.chunks(ROWS_PER_INSERT) {
-        insert_rows::<User, _>(conn, users::table, rows, "users")?;
-    }
-    for rows in batch.accounts.chunks(ROWS_PER_INSERT) {
-        insert_rows::<Account, _>(conn, accounts::table, rows, "accounts")?;
-    }
-    for rows in batch.transactions.chunks(ROWS_PER_INSERT) {
-        insert_rows::<Transaction, _>(conn, transactions::table, rows, "transactions")?;
-    }
-    for rows in batch.persona_labels.chunks(ROWS_PER_INSERT) {
-        insert_rows::<PersonaLabel, _>(conn, persona_labels::table, rows, "persona labels")?;
-    }
-    Ok(())
-}
-
-fn insert_rows<'a, R, T>(
-    conn: &mut PgConnection,
-    table: T,
-    rows: &'a [R],
-    what: &str,
-) -> anyhow::Result<()>
-where
-    T: diesel::Table,
-    &'a [R]: Insertable<T>,
-    diesel::query_builder::InsertStatement<T, <&'a [R] as Insertable<T>>::Values>:
-        diesel::query_dsl::methods::ExecuteDsl<PgConnection>,
-{
-    diesel::insert_into(table)
-        .values(rows)
-        .execute(conn)
-        .map_err(|e| anyhow::anyhow!("insert {what}: {}", describe(&e)))?;
-    Ok(())
-}
+with_seeded_tables!(write_batch);
 
 /// The server's message with its detail, which names the offending key, such as
 /// `Key (account_id)=(…) is not present in table "accounts".`

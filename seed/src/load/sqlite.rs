@@ -1,35 +1,25 @@
-//! SQLite loading: rows into index-free tables, then indexes built once, then one key check.
+//! SQLite's load primitives: index-free tables for a replacing load, cached multi-row
+//! INSERTs, indexes built once by sorting, and foreign keys checked once by distinct value.
 //!
-//! Inside the load's transaction the secondary indexes of the seeded tables are dropped and
-//! re-created from their own `CREATE INDEX` text after the rows are in: SQLite builds an index
-//! by sorting, which is several times faster than updating it row by row in random UUID
-//! order. Foreign keys are checked once at the end with `PRAGMA foreign_key_check` instead of
-//! row by row. A failure anywhere rolls back the whole transaction, indexes included.
-
-use std::time::Instant;
+//! Inside the load's transaction a replacing load drops the secondary indexes of the seeded
+//! tables and re-creates them from their own `CREATE INDEX` text after the rows are in:
+//! SQLite builds an index by sorting, which is several times faster than updating it row by
+//! row in random UUID order. Foreign keys are off while rows go in and are checked once at the
+//! end, on both kinds of load. A failure anywhere rolls back the whole transaction, indexes
+//! included.
 
 use anyhow::Context;
-use backend::schema::{accounts, persona_labels, transactions, users};
-use backend::{Account, PersonaLabel, Transaction, User};
-use diesel::connection::SimpleConnection;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::{BigInt, Bool, Text};
 use diesel::sqlite::SqliteConnection;
 
-use super::{Batches, LoadMode, LoadReport};
-use crate::progress::{Phase, Progress};
-use crate::tables::RowCounts;
+use super::{Backend, ForeignKey, Orphans};
+use crate::tables::{RowBatch, TABLES, with_seeded_tables};
 
 /// Rows per INSERT statement. Every statement binds rows × columns values, which must stay
 /// under SQLite's limit of 32,766; full batches reuse one prepared statement.
-const USERS_PER_INSERT: usize = 1_000;
-const ACCOUNTS_PER_INSERT: usize = 1_000;
-const TRANSACTIONS_PER_INSERT: usize = 1_000;
-const PERSONA_LABELS_PER_INSERT: usize = 1_000;
-
-/// The tables this loader fills, children after their parents; Replace empties them in
-/// reverse, so persona_labels goes before the users it references.
-pub(super) use super::SEEDED_TABLES as TABLES;
+const ROWS_PER_INSERT: usize = 1_000;
 
 /// Page cache for the load, in KiB (a negative `cache_size` means KiB). Measured at 100k
 /// users: 8, 16, 32 and 128 MiB load within noise of each other (the growing tables are
@@ -37,17 +27,83 @@ pub(super) use super::SEEDED_TABLES as TABLES;
 /// of peak RSS.
 const CACHE_KIB: i64 = 16_384;
 
-pub(super) fn load(
-    conn: &mut SqliteConnection,
-    batches: Batches,
-    mode: LoadMode,
-    progress: &Progress,
-) -> anyhow::Result<LoadReport> {
-    configure_for_load(conn)?;
-    let result =
-        conn.immediate_transaction(|conn| load_in_transaction(conn, &batches, mode, progress));
-    restore_settings(conn)?;
-    result
+/// A load into a SQLite database.
+pub(super) struct SqliteBackend {
+    conn: SqliteConnection,
+    /// Rows not yet written: a full statement's worth is written at a time.
+    pending: RowBatch,
+    /// The indexes dropped for the load, to build again.
+    dropped: Vec<IndexDef>,
+}
+
+impl SqliteBackend {
+    pub(super) fn new(mut conn: SqliteConnection) -> anyhow::Result<SqliteBackend> {
+        configure_for_load(&mut conn)?;
+        Ok(SqliteBackend {
+            conn,
+            pending: RowBatch::default(),
+            dropped: Vec::new(),
+        })
+    }
+}
+
+impl Backend for SqliteBackend {
+    fn begin(&mut self) -> anyhow::Result<()> {
+        AnsiTransactionManager::begin_transaction_sql(&mut self.conn, "BEGIN IMMEDIATE")
+            .context("begin the load")
+    }
+
+    fn clear(&mut self) -> anyhow::Result<()> {
+        empty_tables(&mut self.conn)
+    }
+
+    fn drop_keys(&mut self) -> anyhow::Result<()> {
+        self.dropped = secondary_indexes(&mut self.conn)?;
+        drop_indexes(&mut self.conn, &self.dropped)
+    }
+
+    fn write(&mut self, mut batch: RowBatch) -> anyhow::Result<()> {
+        self.pending.append(&mut batch);
+        insert_pending(&mut self.conn, &mut self.pending, false)
+    }
+
+    fn flush(&mut self) -> anyhow::Result<()> {
+        insert_pending(&mut self.conn, &mut self.pending, true)
+    }
+
+    fn build_keys(&mut self) -> anyhow::Result<()> {
+        build_indexes(&mut self.conn, &self.dropped)
+    }
+
+    fn foreign_keys(&mut self) -> anyhow::Result<Vec<ForeignKey>> {
+        foreign_keys(&mut self.conn)
+    }
+
+    fn check_foreign_key(&mut self, key: &ForeignKey) -> anyhow::Result<bool> {
+        foreign_key_holds(&mut self.conn, key)
+    }
+
+    fn find_orphans(&mut self, key: &ForeignKey) -> anyhow::Result<Orphans> {
+        let first: FirstOrphan = diesel::sql_query(key.first_orphan_sql())
+            .get_result(&mut self.conn)
+            .with_context(|| format!("find the rows breaking {}", key.name))?;
+        let count: Count = diesel::sql_query(key.orphan_count_sql())
+            .get_result(&mut self.conn)
+            .with_context(|| format!("count the rows breaking {}", key.name))?;
+        Ok(Orphans {
+            row: first.row_id,
+            missing: first.missing,
+            count: count.n,
+        })
+    }
+
+    fn commit(&mut self) -> anyhow::Result<()> {
+        AnsiTransactionManager::commit_transaction(&mut self.conn).context("commit")
+    }
+
+    fn rollback(&mut self) -> anyhow::Result<()> {
+        AnsiTransactionManager::rollback_transaction(&mut self.conn).context("roll back")
+    }
 }
 
 /// Connection settings for a bulk load. Foreign keys are checked in one pass at the end; the
@@ -81,10 +137,11 @@ pub(super) struct IndexDef {
 
 /// The secondary indexes of the seeded tables, in creation order.
 pub(super) fn secondary_indexes(conn: &mut SqliteConnection) -> anyhow::Result<Vec<IndexDef>> {
+    let tables: Vec<String> = TABLES.iter().map(|t| format!("'{}'", t.name)).collect();
     diesel::sql_query(format!(
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
          AND tbl_name IN ({}) ORDER BY rowid",
-        TABLES.map(|t| format!("'{t}'")).join(", ")
+        tables.join(", ")
     ))
     .load(conn)
     .context("list indexes")
@@ -94,8 +151,8 @@ pub(super) fn secondary_indexes(conn: &mut SqliteConnection) -> anyhow::Result<V
 /// truncates a table instead of visiting its rows.
 pub(super) fn empty_tables(conn: &mut SqliteConnection) -> anyhow::Result<()> {
     for table in TABLES.iter().rev() {
-        conn.batch_execute(&format!("DELETE FROM {table}"))
-            .with_context(|| format!("empty {table}"))?;
+        conn.batch_execute(&format!("DELETE FROM {}", table.name))
+            .with_context(|| format!("empty {}", table.name))?;
     }
     Ok(())
 }
@@ -124,79 +181,26 @@ pub(super) fn build_indexes(
     Ok(())
 }
 
-fn load_in_transaction(
-    conn: &mut SqliteConnection,
-    batches: &Batches,
-    mode: LoadMode,
-    progress: &Progress,
-) -> anyhow::Result<LoadReport> {
-    let started = Instant::now();
-    if mode == LoadMode::Replace {
-        empty_tables(conn)?;
-    }
-    let indexes = secondary_indexes(conn)?;
-    drop_indexes(conn, &indexes)?;
-
-    progress.phase(Phase::Insert);
-    let mut pending = Pending::default();
-    let mut counts = RowCounts::default();
-    while let Some(batch) = batches.next()? {
-        let batch_counts = batch.counts();
-        pending.users.extend(batch.users);
-        pending.accounts.extend(batch.accounts);
-        pending.transactions.extend(batch.transactions);
-        pending.persona_labels.extend(batch.persona_labels);
-        pending.insert(conn, false)?;
-        counts.add(batch_counts);
-        progress.add_loaded(batch_counts.total());
-    }
-    pending.insert(conn, true)?;
-    let insert = started.elapsed();
-
-    progress.phase(Phase::Index);
-    let started = Instant::now();
-    build_indexes(conn, &indexes)?;
-    let index = started.elapsed();
-
-    progress.phase(Phase::Check);
-    let started = Instant::now();
-    check_foreign_keys(conn)?;
-    let check = started.elapsed();
-    Ok(LoadReport {
-        counts,
-        insert,
-        index,
-        check,
-    })
-}
-
-#[derive(Default)]
-struct Pending {
-    users: Vec<User>,
-    accounts: Vec<Account>,
-    transactions: Vec<Transaction>,
-    persona_labels: Vec<PersonaLabel>,
-}
-
 /// Inserts every full batch of `rows` with one cached statement, and the rest as well when
 /// `all` is set; what remains waits for more rows.
 macro_rules! insert_batches {
-    ($conn:expr, $table:expr, $rows:expr, $size:expr, $all:expr, $what:literal) => {{
+    ($conn:expr, $table:ident, $rows:expr, $all:expr) => {{
         let rows = &mut $rows;
-        let mut batches = rows.chunks_exact($size);
+        let mut batches = rows.chunks_exact(ROWS_PER_INSERT);
         for batch in &mut batches {
-            let batch: &[_; $size] = batch.try_into().expect("chunks_exact yields full batches");
-            diesel::insert_into($table)
+            let batch: &[_; ROWS_PER_INSERT] =
+                batch.try_into().expect("chunks_exact yields full batches");
+            diesel::insert_into(backend::schema::$table::table)
                 .values(batch)
                 .execute($conn)
-                .context(concat!("insert ", $what))?;
+                .context(concat!("insert ", stringify!($table)))?;
         }
         let done = rows.len() - batches.remainder().len();
         if $all && done < rows.len() {
-            diesel::insert_into($table)
+            diesel::insert_into(backend::schema::$table::table)
                 .values(&rows[done..])
                 .execute($conn)
-                .context(concat!("insert ", $what))?;
+                .context(concat!("insert ", stringify!($table)))?;
             rows.clear();
         } else {
             rows.drain(..done);
@@ -204,58 +208,73 @@ macro_rules! insert_batches {
     }};
 }
 
-impl Pending {
-    fn insert(&mut self, conn: &mut SqliteConnection, all: bool) -> anyhow::Result<()> {
-        insert_batches!(
-            conn,
-            users::table,
-            self.users,
-            USERS_PER_INSERT,
-            all,
-            "users"
-        );
-        insert_batches!(
-            conn,
-            accounts::table,
-            self.accounts,
-            ACCOUNTS_PER_INSERT,
-            all,
-            "accounts"
-        );
-        insert_batches!(
-            conn,
-            transactions::table,
-            self.transactions,
-            TRANSACTIONS_PER_INSERT,
-            all,
-            "transactions"
-        );
-        insert_batches!(
-            conn,
-            persona_labels::table,
-            self.persona_labels,
-            PERSONA_LABELS_PER_INSERT,
-            all,
-            "persona labels"
-        );
-        Ok(())
+macro_rules! insert_pending {
+    ($($table:ident: $model:ident $($optional:ident)?,)*) => {
+        /// Inserts the full statements' worth of `pending`, parents first, and everything
+        /// when `all` is set.
+        fn insert_pending(
+            conn: &mut SqliteConnection,
+            pending: &mut RowBatch,
+            all: bool,
+        ) -> anyhow::Result<()> {
+            $(insert_batches!(conn, $table, pending.$table, all);)*
+            Ok(())
+        }
+    };
+}
+with_seeded_tables!(insert_pending);
+
+/// A foreign key as `pragma_foreign_key_list` lists it, with its table.
+#[derive(QueryableByName)]
+struct ForeignKeyRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Text)]
+    child: String,
+    #[diesel(sql_type = Text)]
+    child_column: String,
+    #[diesel(sql_type = Text)]
+    parent: String,
+    #[diesel(sql_type = Text)]
+    parent_column: String,
+    #[diesel(sql_type = Bool)]
+    child_has_id: bool,
+}
+
+/// Every foreign key of the seeded tables, in table order.
+pub(super) fn foreign_keys(conn: &mut SqliteConnection) -> anyhow::Result<Vec<ForeignKey>> {
+    let mut keys = Vec::new();
+    for table in TABLES {
+        let rows: Vec<ForeignKeyRow> = diesel::sql_query(format!(
+            "SELECT f.id AS id, '{table}' AS child, f.\"from\" AS child_column, \
+                    f.\"table\" AS parent, \
+                    COALESCE(f.\"to\", (SELECT name FROM pragma_table_info(f.\"table\") \
+                                        WHERE pk = 1)) AS parent_column, \
+                    EXISTS (SELECT 1 FROM pragma_table_info('{table}') WHERE name = 'id') \
+                      AS child_has_id \
+             FROM pragma_foreign_key_list('{table}') f ORDER BY f.id, f.seq",
+            table = table.name
+        ))
+        .load(conn)
+        .with_context(|| format!("list the foreign keys of {}", table.name))?;
+        keys.extend(rows.into_iter().map(|row| ForeignKey {
+            name: format!("{}.{} foreign key {}", row.child, row.child_column, row.id),
+            child: row.child,
+            child_column: row.child_column,
+            parent: row.parent,
+            parent_column: row.parent_column,
+            child_has_id: row.child_has_id,
+        }));
     }
+    Ok(keys)
 }
 
 #[derive(QueryableByName)]
-struct ForeignKey {
+struct FirstOrphan {
     #[diesel(sql_type = Text)]
-    table: String,
+    row_id: String,
     #[diesel(sql_type = Text)]
-    from: String,
-    #[diesel(sql_type = Text)]
-    to: String,
-}
-
-#[derive(QueryableByName)]
-struct Missing {
-    #[diesel(sql_type = Text)]
-    parent_id: String,
+    missing: String,
 }
 
 #[derive(QueryableByName)]
@@ -264,66 +283,30 @@ struct Count {
     n: i64,
 }
 
-#[derive(QueryableByName)]
-struct Id {
-    #[diesel(sql_type = Text)]
-    id: String,
+/// Whether every row satisfies `key`, checked by distinct value: each child column's
+/// distinct values (read in order from its index) are looked up in the parent's key. That is
+/// one lookup per parent instead of one per row, as `PRAGMA foreign_key_check` does (7.4M
+/// transactions: 0.4 s instead of 1.5-2.5 s).
+fn foreign_key_holds(conn: &mut SqliteConnection, key: &ForeignKey) -> anyhow::Result<bool> {
+    let missing: Option<Count> = diesel::sql_query(format!(
+        "SELECT 1 AS n FROM (SELECT DISTINCT \"{col}\" AS parent_id FROM \"{child}\") \
+         WHERE parent_id IS NOT NULL \
+           AND parent_id NOT IN (SELECT \"{pcol}\" FROM \"{parent}\") LIMIT 1",
+        col = key.child_column,
+        child = key.child,
+        pcol = key.parent_column,
+        parent = key.parent,
+    ))
+    .get_result(conn)
+    .optional()
+    .with_context(|| format!("check {}.{}", key.child, key.child_column))?;
+    Ok(missing.is_none())
 }
 
-/// Checks every foreign key of the seeded tables once, by distinct value: each child
-/// column's distinct values (read in order from its index) are looked up in the parent's
-/// key. That is one lookup per parent instead of one per row, as `PRAGMA
-/// foreign_key_check` does (7.4M transactions: 0.4 s instead of 1.5-2.5 s). Fails naming
-/// the first row whose parent is missing.
+/// Checks every foreign key of the seeded tables, failing as a load would.
 pub(super) fn check_foreign_keys(conn: &mut SqliteConnection) -> anyhow::Result<()> {
-    for table in TABLES {
-        let keys: Vec<ForeignKey> = diesel::sql_query(format!(
-            "SELECT \"table\", \"from\", \"to\" FROM pragma_foreign_key_list('{table}')"
-        ))
-        .load(conn)
-        .with_context(|| format!("list the foreign keys of {table}"))?;
-        for key in keys {
-            let ForeignKey {
-                table: parent,
-                from,
-                to,
-            } = key;
-            let missing = format!(
-                "(SELECT DISTINCT \"{from}\" AS parent_id FROM \"{table}\") \
-                 WHERE parent_id NOT IN (SELECT \"{to}\" FROM \"{parent}\")"
-            );
-            let first: Option<Missing> =
-                diesel::sql_query(format!("SELECT parent_id FROM {missing} LIMIT 1"))
-                    .get_result(conn)
-                    .optional()
-                    .with_context(|| format!("check {table}.{from}"))?;
-            let Some(first) = first else { continue };
-            let count: Count = diesel::sql_query(format!("SELECT count(*) AS n FROM {missing}"))
-                .get_result(conn)?;
-            // A row is named by its id; a table keyed by its foreign key names itself by that.
-            let has_id: Count = diesel::sql_query(format!(
-                "SELECT count(*) AS n FROM pragma_table_info('{table}') WHERE name = 'id'"
-            ))
-            .get_result(conn)?;
-            let id = if has_id.n > 0 { "id" } else { from.as_str() };
-            let child: Id = diesel::sql_query(format!(
-                "SELECT CAST(\"{id}\" AS TEXT) AS id FROM \"{table}\" WHERE \"{from}\" = ? LIMIT 1"
-            ))
-            .bind::<Text, _>(&first.parent_id)
-            .get_result(conn)?;
-            let singular = |name: &str| name.strip_suffix('s').unwrap_or(name).replace('_', " ");
-            let what = format!(
-                "{} {} references missing {} {}",
-                singular(table),
-                child.id,
-                singular(&parent),
-                first.parent_id
-            );
-            if count.n > 1 {
-                anyhow::bail!("{what} (and {} more missing {parent})", count.n - 1);
-            }
-            anyhow::bail!("{what}");
-        }
+    for key in foreign_keys(conn)? {
+        anyhow::ensure!(foreign_key_holds(conn, &key)?, "{} does not hold", key.name);
     }
     Ok(())
 }
