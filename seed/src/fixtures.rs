@@ -1,8 +1,16 @@
 //! The CI fixture dataset: small and pinned, committed for the backend's integration tests.
 
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use backend::DatabaseUrl;
 use chrono::NaiveDate;
 
+use crate::dataset::Meta;
 use crate::generate::GenConfig;
+use crate::load::{Destructive, LoadMode, refuse_remote};
+use crate::pipeline::{self, Outputs, RunReport};
+use crate::progress::Progress;
 
 /// Users in the fixture dataset.
 pub const NUM_USERS: u64 = 5;
@@ -23,4 +31,56 @@ pub fn config() -> GenConfig {
         SEED,
         NaiveDate::from_ymd_opt(2025, 1, 1).expect("a real date"),
     )
+}
+
+/// The fixtures' `meta`.
+pub fn meta() -> Meta {
+    let config = config();
+    Meta::new(config.seed, config.as_of, NUM_USERS)
+}
+
+/// Writes the fixture dataset to [`JSON_PATH`] and loads it into a freshly reset database:
+/// `database_url`, or a new SQLite file at [`DATABASE_PATH`]. Fixtures start from a reset
+/// schema, which must not reach a remote server without `allow_remote`.
+pub fn write(
+    database_url: Option<&str>,
+    allow_remote: bool,
+) -> anyhow::Result<(RunReport, DatabaseUrl)> {
+    let url = match database_url {
+        Some(url) => {
+            let url = DatabaseUrl::parse(url)?;
+            refuse_remote(&url, Destructive::Reset, allow_remote)?;
+            url
+        }
+        None => {
+            let path = PathBuf::from(DATABASE_PATH);
+            remove_database_file(&path)?;
+            DatabaseUrl::Sqlite { path }
+        }
+    };
+    crate::database::reset(&url)?;
+    let outputs = Outputs {
+        json: Some(PathBuf::from(JSON_PATH)),
+        database: Some((url.clone(), LoadMode::Replace)),
+    };
+    let report = pipeline::generate(
+        &config(),
+        &meta(),
+        0..NUM_USERS,
+        &outputs,
+        &Progress::default(),
+    )?;
+    Ok((report, url))
+}
+
+/// Removes the fixture database file so the fixtures start from an empty one.
+fn remove_database_file(path: &Path) -> anyhow::Result<()> {
+    let dir = path.parent().expect("the fixture path has a folder");
+    std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("remove {}", path.display()))
+        }
+        _ => Ok(()),
+    }
 }

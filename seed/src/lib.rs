@@ -5,6 +5,8 @@
 //! them; [`stats`] measures a dataset's shape and each persona's signal.
 
 pub mod catalog;
+pub mod cli;
+pub mod database;
 pub mod dataset;
 pub mod fixtures;
 pub mod generate;

@@ -12,12 +12,11 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use backend::DatabaseUrl;
 use rayon::prelude::*;
 
 use crate::dataset::Meta;
-use crate::generate::{GENERATOR, GenConfig, generate_user};
+use crate::generate::{GenConfig, generate_user};
 use crate::json::{EncodedRows, JsonWriter, PreparedJson, encode_rows, read_json};
 use crate::load::{LoadMode, LoadReport, Loader};
 use crate::progress::{INTERRUPTED, Progress};
@@ -312,8 +311,7 @@ fn start_loader(outputs: &Outputs, progress: &Progress) -> anyhow::Result<Option
     let Some((url, mode)) = &outputs.database else {
         return Ok(None);
     };
-    url.create_if_missing()?;
-    let conn = url.open()?;
+    let conn = crate::database::open(url)?;
     Ok(Some(Loader::start(
         conn,
         url.clone(),
@@ -321,23 +319,4 @@ fn start_loader(outputs: &Outputs, progress: &Progress) -> anyhow::Result<Option
         progress.clone(),
         QUEUE,
     )))
-}
-
-/// The `meta` object for a run.
-pub fn meta(config: &GenConfig, num_users: u64) -> Meta {
-    Meta {
-        seed: config.seed,
-        as_of: config.as_of,
-        num_users,
-        generator: GENERATOR.to_owned(),
-        shard: None,
-    }
-}
-
-/// Opens the database and re-applies every migration, leaving an empty, current schema.
-pub fn reset_db(url: &DatabaseUrl) -> anyhow::Result<()> {
-    url.create_if_missing()?;
-    let mut conn = url.connect()?;
-    backend::db::reset(&mut conn, url).context("reset the schema")?;
-    Ok(())
 }

@@ -11,12 +11,17 @@ mod tasks;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use xshell::Shell;
 
 fn main() -> ExitCode {
     let flags = match flags::Xtask::try_parse() {
         Ok(flags) => flags,
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            // `cargo xtask` alone asks what there is: the list of tasks, as `cargo` alone does.
+            let _ = flags::Xtask::command().print_help();
+            return ExitCode::SUCCESS;
+        }
         Err(e) if e.use_stderr() => {
             let rendered = e.render().to_string();
             eprintln!(
@@ -46,10 +51,10 @@ fn run(flags: flags::Xtask) -> anyhow::Result<ExitCode> {
     let sh = &Shell::new()?;
     sh.change_dir(project_root());
     match flags.command {
-        flags::Command::Seed(cmd) => cmd.run(sh),
-        flags::Command::ResetDb(cmd) => cmd.run(sh),
-        flags::Command::Fixtures(cmd) => cmd.run(sh),
-        flags::Command::Stats(cmd) => cmd.run(sh),
+        flags::Command::Seed(cmd) => cmd.run(sh, None),
+        flags::Command::ResetDb(cmd) => cmd.run(sh, Some("reset-db")),
+        flags::Command::Fixtures(cmd) => cmd.run(sh, Some("fixtures")),
+        flags::Command::Stats(cmd) => cmd.run(sh, Some("stats")),
         flags::Command::Bench(cmd) => cmd.run(sh),
     }
 }

@@ -1,4 +1,5 @@
-//! `seed`, `reset-db`, `fixtures` and `stats`: each builds the `seed` binary and runs it.
+//! `seed`, `reset-db`, `fixtures` and `stats`: each builds the `seed` binary and runs it with
+//! the task's arguments.
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -10,8 +11,8 @@ use crate::flags;
 
 /// Runs the release `seed` binary with `args` through `cargo run`, passing its exit code on.
 /// Cargo's own output is shown only when there is no binary yet, so the first build (a few
-/// minutes: SQLite, libpq and OpenSSL are compiled from source) shows its progress and
-/// later runs print nothing but the seeder's own lines.
+/// minutes: SQLite and libpq are compiled from source) shows its progress and later runs
+/// print nothing but the seeder's own lines.
 pub(crate) fn run_seed(sh: &Shell, args: Vec<OsString>) -> anyhow::Result<ExitCode> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let target = std::env::var_os("CARGO_TARGET_DIR")
@@ -35,62 +36,11 @@ pub(crate) fn run_seed(sh: &Shell, args: Vec<OsString>) -> anyhow::Result<ExitCo
     })
 }
 
-fn push_opt(args: &mut Vec<OsString>, flag: &str, value: Option<impl Into<OsString>>) {
-    if let Some(value) = value {
-        args.push(flag.into());
-        args.push(value.into());
-    }
-}
-
-fn push_flag(args: &mut Vec<OsString>, flag: &str, set: bool) {
-    if set {
-        args.push(flag.into());
-    }
-}
-
-impl flags::Seed {
-    pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<ExitCode> {
-        let mut args = Vec::new();
-        push_opt(&mut args, "--num-users", self.num_users);
-        push_opt(&mut args, "--seed", self.seed);
-        push_opt(&mut args, "--as-of", self.as_of);
-        push_opt(&mut args, "--out", self.out);
-        push_opt(&mut args, "--database-url", self.database_url);
-        push_flag(&mut args, "--no-db", self.no_db);
-        push_flag(&mut args, "--no-json", self.no_json);
-        push_opt(&mut args, "--from", self.from);
-        push_opt(&mut args, "--config", self.config);
-        push_opt(&mut args, "--shard", self.shard);
-        push_flag(&mut args, "--allow-remote", self.allow_remote);
-        push_opt(&mut args, "--threads", self.threads);
-        push_flag(&mut args, "--quiet", self.quiet);
-        run_seed(sh, args)
-    }
-}
-
-impl flags::ResetDb {
-    pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<ExitCode> {
-        let mut args = vec!["reset-db".into()];
-        push_opt(&mut args, "--database-url", self.database_url);
-        push_flag(&mut args, "--allow-remote", self.allow_remote);
-        run_seed(sh, args)
-    }
-}
-
-impl flags::Fixtures {
-    pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<ExitCode> {
-        let mut args = vec!["fixtures".into()];
-        push_opt(&mut args, "--database-url", self.database_url);
-        push_flag(&mut args, "--allow-remote", self.allow_remote);
-        run_seed(sh, args)
-    }
-}
-
-impl flags::Stats {
-    pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<ExitCode> {
-        let mut args = vec!["stats".into()];
-        args.extend(self.path.map(OsString::from));
-        push_opt(&mut args, "--config", self.config);
+impl flags::Forward {
+    /// Runs `seed`, with `subcommand` first when the task is one of its subcommands.
+    pub(crate) fn run(self, sh: &Shell, subcommand: Option<&str>) -> anyhow::Result<ExitCode> {
+        let mut args: Vec<OsString> = subcommand.map(OsString::from).into_iter().collect();
+        args.extend(self.args);
         run_seed(sh, args)
     }
 }

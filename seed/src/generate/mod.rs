@@ -39,9 +39,6 @@ pub use personas::PersonaDeck;
 use rng::{pick, pick_weighted, shuffle, user_rng, uuid_v4};
 use spending::{DAY, Favorites, apportion, habit_time, hour_in, pick_group};
 
-/// Names the generator in `meta.generator`. Bump the version whenever output changes.
-pub const GENERATOR: &str = concat!("spendsense-seed ", env!("CARGO_PKG_VERSION"));
-
 /// What every generated value depends on besides the user index.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GenConfig {

@@ -66,6 +66,15 @@ pub fn refuse_remote(
     anyhow::bail!("refusing to {what}: the host is not local; pass --allow-remote")
 }
 
+/// The SQL that drops (`drop`) or re-creates the keys and indexes of the seeded tables of a
+/// PostgreSQL database, exactly as a replacing load does; for the bench's `psql` baseline.
+pub fn postgres_key_statements(url: &DatabaseUrl, drop: bool) -> anyhow::Result<Vec<String>> {
+    match url.connect()? {
+        AnyConnection::Postgresql(mut conn) => postgres::key_statements(&mut conn, drop),
+        AnyConnection::Sqlite(_) => anyhow::bail!("{url} is not a PostgreSQL database"),
+    }
+}
+
 /// What a finished load did and how long each step took.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LoadReport {

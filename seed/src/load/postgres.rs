@@ -178,6 +178,17 @@ impl Backend for PgBackend {
     }
 }
 
+/// The statements that drop (children first) or create (parents first) every key and index
+/// a replacing load rebuilds, from the same catalog query the load uses.
+pub(super) fn key_statements(conn: &mut PgConnection, drop: bool) -> anyhow::Result<Vec<String>> {
+    let definitions = definitions(conn)?;
+    Ok(if drop {
+        definitions.iter().rev().map(Definition::drop_sql).collect()
+    } else {
+        definitions.iter().map(Definition::create_sql).collect()
+    })
+}
+
 #[derive(QueryableByName)]
 struct FirstOrphan {
     #[diesel(sql_type = Text)]
@@ -254,15 +265,18 @@ impl Definition {
         })
     }
 
-    fn drop(&self, conn: &mut PgConnection) -> anyhow::Result<()> {
-        let sql = match self.kind.as_str() {
+    fn drop_sql(&self) -> String {
+        match self.kind.as_str() {
             "i" => format!("DROP INDEX {}", self.name),
             _ => format!(
                 "ALTER TABLE {} DROP CONSTRAINT {}",
                 self.table_name, self.name
             ),
-        };
-        conn.batch_execute(&sql)
+        }
+    }
+
+    fn drop(&self, conn: &mut PgConnection) -> anyhow::Result<()> {
+        conn.batch_execute(&self.drop_sql())
             .with_context(|| format!("drop {} on {}", self.name, self.table_name))
     }
 

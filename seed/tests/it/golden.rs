@@ -22,7 +22,8 @@ fn hex(bytes: &[u8]) -> String {
 #[test]
 fn the_default_dataset_matches_its_golden_digest() {
     let dir = tempfile::tempdir().unwrap();
-    let meta = seed::pipeline::meta(&crate::support::config(42), 50);
+    let config = crate::support::config(42);
+    let meta = seed::dataset::Meta::new(config.seed, config.as_of, 50);
     assert_eq!(meta.as_of, as_of());
     let bytes = write_json_bytes(&meta, 42, 50, dir.path());
     let digest = hex(&bytes);
@@ -40,7 +41,7 @@ fn the_committed_fixtures_match_the_generator() {
     let committed = std::fs::read(&committed).expect("the fixture file is committed");
     let dir = tempfile::tempdir().unwrap();
     let config = seed::fixtures::config();
-    let meta = seed::pipeline::meta(&config, seed::fixtures::NUM_USERS);
+    let meta = seed::fixtures::meta();
     let fresh = write_json_bytes(&meta, config.seed, seed::fixtures::NUM_USERS, dir.path());
     assert!(
         committed == fresh,

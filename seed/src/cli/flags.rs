@@ -1,0 +1,132 @@
+//! The command line, declared once: every flag of `seed` and its subcommands, whose doc
+//! comments are the `--help` text. `cargo xtask seed …` forwards its arguments here as typed.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+
+use crate::dataset::Shard;
+
+/// Deterministic synthetic SpendSense users, accounts and transactions.
+#[derive(Debug, Parser)]
+#[command(name = "seed", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// A subcommand; without one, `seed` generates and loads.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// The flags of the default command.
+    #[command(flatten)]
+    pub seed: SeedArgs,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Revert every migration and apply them again: an empty, current schema.
+    ResetDb {
+        /// Database to reset [default: $DATABASE_URL, else data/spendsense.db].
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+        /// Allow resetting a database whose host is not this machine.
+        #[arg(long)]
+        allow_remote: bool,
+    },
+    /// Time SQLite's own fills of a loaded database's tables (for `cargo xtask bench`).
+    #[command(hide = true)]
+    SqliteCeiling {
+        /// A SQLite database holding a loaded dataset.
+        #[arg(long, value_name = "PATH")]
+        database_url: PathBuf,
+    },
+    /// Write the pinned CI fixture dataset to backend/tests/fixtures/users.json and load it
+    /// into a fresh database.
+    Fixtures {
+        /// Database for the fixtures [default: target/fixtures/spendsense.db, created afresh].
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+        /// Allow resetting a database that is not on this machine.
+        #[arg(long)]
+        allow_remote: bool,
+    },
+    /// Measure a users.json: rows, category shares, pending rate, accounts, persona signals.
+    Stats {
+        /// The file to measure.
+        #[arg(value_name = "PATH", default_value = "data/users.json")]
+        path: PathBuf,
+        /// Profile the data was generated with, for the configured shares [default: built in].
+        #[arg(long, value_name = "PATH")]
+        config: Option<PathBuf>,
+    },
+    /// Print the seeded tables, parents first, one per line (for `cargo xtask bench`).
+    #[command(hide = true)]
+    Tables,
+    /// Print the SQL that drops or re-creates the keys and indexes of the seeded tables of a
+    /// PostgreSQL database, as a replacing load does (for `cargo xtask bench`).
+    #[command(hide = true)]
+    PgKeys {
+        /// The PostgreSQL database to read the catalog of.
+        #[arg(long, value_name = "URL")]
+        database_url: String,
+        /// Print the DROP statements (children first) instead of the CREATE statements.
+        #[arg(long)]
+        drop: bool,
+    },
+}
+
+/// The flags of the default command: generate, write `users.json`, load the database.
+#[derive(Debug, clap::Args)]
+pub struct SeedArgs {
+    /// How many users to generate.
+    #[arg(long, value_name = "N", default_value_t = 50, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub num_users: u64,
+    /// Seed for every random choice; the same seed and --as-of give the same bytes.
+    #[arg(
+        long,
+        value_name = "S",
+        default_value_t = 42,
+        allow_negative_numbers = true
+    )]
+    pub seed: u64,
+    /// Date all generated dates are relative to (YYYY-MM-DD) [default: today, UTC].
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
+    /// Where to write the dataset.
+    #[arg(long, value_name = "PATH", default_value = "data/users.json")]
+    pub out: PathBuf,
+    /// Database to load [default: $DATABASE_URL, else data/spendsense.db].
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Only write the JSON file; leave the database alone.
+    #[arg(long, conflicts_with = "from")]
+    pub no_db: bool,
+    /// Only load the database; write no JSON file.
+    #[arg(long, conflicts_with_all = ["no_db", "from"])]
+    pub no_json: bool,
+    /// Load this existing JSON file instead of generating.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["num_users", "seed", "as_of", "out"])]
+    pub from: Option<PathBuf>,
+    /// Generate only shard K of N (1-based) of the --num-users users and append them to the
+    /// database instead of replacing its rows: `reset-db` once, then N shard runs, in any
+    /// order or in parallel, give the rows of one unsharded run.
+    #[arg(long, value_name = "K/N", conflicts_with = "from")]
+    pub shard: Option<Shard>,
+    /// Allow replacing the rows of a database whose host is not this machine.
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// Profile (TOML) with the distributions to draw from [default: seed/profiles/default.toml,
+    /// built in].
+    #[arg(long, value_name = "PATH", conflicts_with = "from")]
+    pub config: Option<PathBuf>,
+    /// Threads for generation [default: one per core]; the output does not depend on it.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
+    /// Show no progress; print only the summary and errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|e| format!("{e} (expected YYYY-MM-DD, a real date)"))
+}

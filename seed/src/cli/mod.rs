@@ -1,0 +1,218 @@
+//! The `seed` command: parses the flags ([`flags`]), resolves them into a plan ([`plan`]),
+//! runs it and prints what happened ([`report`]). Errors are one line on stderr.
+
+pub mod flags;
+pub mod plan;
+mod report;
+
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+
+use anyhow::Context;
+use backend::DatabaseUrl;
+use backend::db::one_line;
+use chrono::Utc;
+use clap::Parser;
+
+use crate::load::{Destructive, refuse_remote};
+use crate::pipeline;
+use crate::progress::{Display, DisplayMode, INTERRUPTED, Plan, Progress};
+use crate::stats;
+use flags::{Cli, Command, SeedArgs};
+use plan::{SeedPlan, Source, load_profile};
+use report::{print_loaded, print_timings, say};
+
+/// Runs the `seed` command line; the binary's `main` is this.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            // clap's message is several lines; its first line says everything.
+            let rendered = e.render().to_string();
+            eprintln!(
+                "{}",
+                rendered
+                    .lines()
+                    .next()
+                    .unwrap_or("error: invalid arguments")
+            );
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", one_line(&format!("{e:#}")));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Some(Command::ResetDb {
+            database_url,
+            allow_remote,
+        }) => {
+            let url = DatabaseUrl::from_arg_or_env(database_url.as_deref())?;
+            refuse_remote(&url, Destructive::Reset, allow_remote)?;
+            crate::database::reset(&url)?;
+            say!("Reset {url}: every migration re-applied, tables empty");
+            Ok(())
+        }
+        Some(Command::Fixtures {
+            database_url,
+            allow_remote,
+        }) => {
+            let (report, url) = crate::fixtures::write(database_url.as_deref(), allow_remote)?;
+            say!(
+                "Wrote fixtures: {} to {}",
+                report.counts,
+                crate::fixtures::JSON_PATH
+            );
+            print_loaded(&report, &url);
+            Ok(())
+        }
+        Some(Command::SqliteCeiling { database_url }) => {
+            let (rows, fills) = crate::load::ceiling::measure_sqlite_fills(&database_url)?;
+            for fill in fills {
+                let secs = fill.time.as_secs_f64();
+                say!("fill\t{}\t{secs:.3}\t{rows}", fill.name);
+            }
+            Ok(())
+        }
+        Some(Command::Stats { path, config }) => {
+            let profile = load_profile(config.as_deref())?;
+            let stats = stats::stats_of_file(&path, profile.window_days)?;
+            say!("{}", stats::render(&stats, &profile).trim_end_matches('\n'));
+            Ok(())
+        }
+        Some(Command::Tables) => {
+            for table in crate::tables::TABLES {
+                say!("{}", table.name);
+            }
+            Ok(())
+        }
+        Some(Command::PgKeys { database_url, drop }) => {
+            let url = DatabaseUrl::parse(&database_url)?;
+            for statement in crate::load::postgres_key_statements(&url, drop)? {
+                say!("{statement};");
+            }
+            Ok(())
+        }
+        None => seed(cli.seed),
+    }
+}
+
+/// The first Ctrl-C asks the pipeline to stop and roll back; a second one exits at once
+/// (SQLite's journal and PostgreSQL's transaction still keep the database as it was).
+fn handle_ctrl_c() {
+    let _ = ctrlc::set_handler(|| {
+        if INTERRUPTED.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("interrupted: rolling back (press Ctrl-C again to exit at once)");
+    });
+}
+
+fn seed(args: SeedArgs) -> anyhow::Result<()> {
+    handle_ctrl_c();
+    let display_mode = if args.quiet {
+        DisplayMode::Quiet
+    } else {
+        DisplayMode::Auto
+    };
+    if let Some(threads) = args.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.into())
+            .build_global()
+            .context("start the thread pool")?;
+    }
+    let plan = SeedPlan::resolve(args, Utc::now().date_naive())?;
+    let progress = Progress::default();
+    let database = plan.outputs.database.clone();
+    match plan.source {
+        Source::File(path) => {
+            let (target, mode) = database.expect("--from conflicts with --no-db");
+            let display = Display::start(
+                &progress,
+                Plan {
+                    total_users: None,
+                    loads: true,
+                },
+                display_mode,
+            );
+            let report = pipeline::load_file(&path, (target.clone(), mode), &progress);
+            display.finish();
+            let report = report?;
+            say!("Read {} from {}", report.counts, path.display());
+            print_loaded(&report, &target);
+            print_timings(&report, "read");
+        }
+        Source::Generate {
+            config,
+            meta,
+            users,
+            shard,
+        } => {
+            let display = Display::start(
+                &progress,
+                Plan {
+                    total_users: Some(users.end - users.start),
+                    loads: database.is_some(),
+                },
+                display_mode,
+            );
+            let report =
+                pipeline::generate(&config, &meta, users.clone(), &plan.outputs, &progress);
+            display.finish();
+            let report = report?;
+            match shard {
+                Some((shard, num_users)) => say!(
+                    "Generated {} (seed {}, as of {}, shard {shard}: users {}..{} of {})",
+                    report.counts,
+                    config.seed,
+                    config.as_of,
+                    users.start,
+                    users.end,
+                    num_users
+                ),
+                None => say!(
+                    "Generated {} (seed {}, as of {})",
+                    report.counts,
+                    config.seed,
+                    config.as_of
+                ),
+            }
+            if let (Some(path), Some(bytes)) = (&plan.outputs.json, report.json_bytes) {
+                say!(
+                    "Wrote {} ({:.1} MiB)",
+                    path.display(),
+                    bytes as f64 / (1024.0 * 1024.0)
+                );
+            }
+            if let Some((target, _)) = &database {
+                print_loaded(&report, target);
+            }
+            print_timings(
+                &report,
+                if plan.outputs.json.is_some() {
+                    "generate+json"
+                } else {
+                    "generate"
+                },
+            );
+            if let Some(stats) = &report.stats {
+                say!(
+                    "{}",
+                    stats::render(stats, &config.profile).trim_end_matches('\n')
+                );
+            }
+        }
+    }
+    Ok(())
+}

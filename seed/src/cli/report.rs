@@ -1,0 +1,61 @@
+//! What a run prints on stdout: what it did, how long each phase took, and the dataset's
+//! statistics.
+
+use backend::DatabaseUrl;
+
+use crate::pipeline::RunReport;
+
+/// Prints a line to stdout. A closed stdout (`| head`) is not an error once the data is
+/// written, so a failed write is ignored instead of panicking as `println!` would.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+pub(crate) use say;
+
+/// `Loaded … into …`, if the run loaded a database.
+pub(crate) fn print_loaded(report: &RunReport, target: &DatabaseUrl) {
+    if let Some(load) = &report.load {
+        say!("Loaded {} into {target}", load.counts);
+    }
+}
+
+/// Prints wall time and rate per phase. Producing overlaps inserting, so the phases add up
+/// to more than the total.
+pub(crate) fn print_timings(report: &RunReport, produce: &str) {
+    let rows = report.counts.total();
+    let rate = |d: std::time::Duration| {
+        let per_sec = rows as f64 / d.as_secs_f64().max(1e-9);
+        if per_sec >= 1e6 {
+            format!("{:.2}M rows/s", per_sec / 1e6)
+        } else {
+            format!("{:.0}k rows/s", per_sec / 1e3)
+        }
+    };
+    let mut lines = vec![(produce, report.produce, Some(rate(report.produce)))];
+    if let Some(load) = &report.load {
+        lines.push(("insert", load.insert, Some(rate(load.insert))));
+        lines.push(("index", load.index, None));
+        lines.push(("check", load.check, None));
+    }
+    lines.push(("total", report.total, Some(rate(report.total))));
+    for (name, time, rate) in lines {
+        say!(
+            "  {name:<14} {:>8.2} s  {}",
+            time.as_secs_f64(),
+            rate.unwrap_or_default()
+        );
+    }
+    if let Some(kib) = peak_rss_kib() {
+        say!("  peak RSS {:>10.1} MiB", kib as f64 / 1024.0);
+    }
+}
+
+/// The process's peak resident set size, from Linux's /proc; `None` elsewhere.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
