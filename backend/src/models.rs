@@ -67,7 +67,7 @@ pub struct Account {
     #[diesel(column_name = type_)]
     #[serde(rename = "type")]
     pub account_type: String,
-    /// Plaid subtype: `checking`, `savings` or `credit card`.
+    /// Plaid subtype: `checking`, `savings` or `credit_card`.
     pub subtype: String,
     /// Last four digits of the account number.
     pub mask: String,

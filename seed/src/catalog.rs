@@ -15,7 +15,7 @@ pub enum AccountKind {
     Checking,
     /// depository / savings
     Savings,
-    /// credit / credit card
+    /// credit / credit_card
     CreditCard,
 }
 
@@ -34,7 +34,7 @@ impl AccountKind {
         match (account_type, subtype) {
             ("depository", "checking") => Some(AccountKind::Checking),
             ("depository", "savings") => Some(AccountKind::Savings),
-            ("credit", "credit card") => Some(AccountKind::CreditCard),
+            ("credit", "credit_card") => Some(AccountKind::CreditCard),
             _ => None,
         }
     }
@@ -52,7 +52,7 @@ impl AccountKind {
         match self {
             AccountKind::Checking => "checking",
             AccountKind::Savings => "savings",
-            AccountKind::CreditCard => "credit card",
+            AccountKind::CreditCard => "credit_card",
         }
     }
 

@@ -46,4 +46,3 @@ pub enum DbError {
 pub fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
-

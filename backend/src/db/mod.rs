@@ -163,4 +163,3 @@ fn open_sqlite(path: &Path) -> Result<SqliteConnection, String> {
     .map_err(|e| e.to_string())?;
     Ok(conn)
 }
-

@@ -1,9 +1,10 @@
 //! Pure generation: one user, with accounts and transactions, from (profile, seed, user index,
 //! as-of).
 //!
-//! Nothing here reads a clock, a file or a global RNG. Each user draws from its own PCG
-//! stream keyed by (seed, user index), so user `i` is the same whatever the thread count,
-//! shard or `--num-users`, and the first N users of any run are the users of an N-user run.
+//! Nothing here reads a clock, a file or a global RNG. Each user draws from PCG streams keyed
+//! by (seed, user index, purpose) ([`rng`]), so user `i` is the same whatever the thread
+//! count, shard or `--num-users`, the first N users of any run are the users of an N-user run,
+//! and a change to one part of the profile moves only the draws made for that part.
 //!
 //! A user is built in the order a bank statement would explain it ([`UserBuilder`]'s phases):
 //! a persona, the accounts, the paydays, how many transactions of each category the window
@@ -36,7 +37,7 @@ use amounts::draw_amount;
 pub use balances::min_payment;
 use balances::{BalanceInputs, set_balances};
 pub use personas::PersonaDeck;
-use rng::{pick, pick_weighted, shuffle, user_rng, uuid_v4};
+use rng::{Purpose, RowStream, pick, pick_weighted, shuffle, user_stream, uuid_v4};
 use spending::{DAY, Favorites, apportion, habit_time, hour_in, pick_group};
 
 /// What every generated value depends on besides the user index.
@@ -92,6 +93,45 @@ impl GenConfig {
     }
 }
 
+/// 64-bit draws an amount may take: [`amounts::draw_amount`] makes at most eight attempts of
+/// two draws each. Every paycheck and purchase owns this many, so one amount's redraws never
+/// move another's.
+const DRAWS_PER_AMOUNT: u128 = 16;
+
+/// A user's random streams, one per purpose.
+struct Streams {
+    identity: Pcg64,
+    accounts: Pcg64,
+    payroll: Pcg64,
+    pay_amounts: RowStream,
+    mix: Pcg64,
+    subscriptions: Pcg64,
+    spending: Pcg64,
+    purchase_amounts: RowStream,
+    pending: Pcg64,
+    balances: Pcg64,
+    ids: Pcg64,
+}
+
+impl Streams {
+    fn new(seed: u64, index: u64) -> Streams {
+        let stream = |purpose| user_stream(seed, index, purpose);
+        Streams {
+            identity: stream(Purpose::Identity),
+            accounts: stream(Purpose::Accounts),
+            payroll: stream(Purpose::Payroll),
+            pay_amounts: RowStream::new(stream(Purpose::PayAmounts), DRAWS_PER_AMOUNT),
+            mix: stream(Purpose::Mix),
+            subscriptions: stream(Purpose::Subscriptions),
+            spending: stream(Purpose::Spending),
+            purchase_amounts: RowStream::new(stream(Purpose::PurchaseAmounts), DRAWS_PER_AMOUNT),
+            pending: stream(Purpose::Pending),
+            balances: stream(Purpose::Balances),
+            ids: stream(Purpose::TransactionIds),
+        }
+    }
+}
+
 /// A transaction before it has an id: seconds since the window start, and borrowed names.
 struct Event<'p> {
     account: u8,
@@ -115,7 +155,7 @@ struct UserBuilder<'c> {
     index: u64,
     persona: Persona,
     params: &'c PersonaProfile,
-    rng: Pcg64,
+    rng: Streams,
     window_start: NaiveDateTime,
     kinds: &'c [AccountKind],
     accounts: Vec<Account>,
@@ -137,7 +177,7 @@ impl<'c> UserBuilder<'c> {
             index,
             persona,
             params: profile.persona(persona),
-            rng: user_rng(config.seed, index),
+            rng: Streams::new(config.seed, index),
             window_start: config.as_of_midnight() - Duration::days(profile.window_days),
             kinds: &[],
             accounts: Vec::new(),
@@ -150,7 +190,12 @@ impl<'c> UserBuilder<'c> {
     }
 
     fn build(mut self) -> RowBatch {
-        let user = identity::new_user(&mut self.rng, self.profile, self.index, self.window_start);
+        let user = identity::new_user(
+            &mut self.rng.identity,
+            self.profile,
+            self.index,
+            self.window_start,
+        );
         self.open_accounts(&user);
         let paychecks = self.pay();
         let (mut total, mut quotas) = self.plan_spending(paychecks);
@@ -165,17 +210,17 @@ impl<'c> UserBuilder<'c> {
             events: &self.events,
             window_secs: self.profile.window_days * DAY,
         };
-        set_balances(&mut self.rng, &inputs, &mut self.accounts);
+        set_balances(&mut self.rng.balances, &inputs, &mut self.accounts);
         self.finish(user, pending)
     }
 
     /// Picks the account set the persona allows and opens each account.
     fn open_accounts(&mut self, user: &User) {
-        let kinds =
-            &accounts::pick_accounts(&mut self.rng, self.profile, &self.params.requires).kinds;
+        let rng = &mut self.rng.accounts;
+        let kinds = &accounts::pick_accounts(rng, self.profile, &self.params.requires).kinds;
         self.accounts = kinds
             .iter()
-            .map(|&kind| accounts::new_account(&mut self.rng, user, kind))
+            .map(|&kind| accounts::new_account(rng, user, kind))
             .collect();
         let position = |kind: AccountKind| kinds.iter().position(|&k| k == kind);
         self.checking =
@@ -190,7 +235,8 @@ impl<'c> UserBuilder<'c> {
     fn pay(&mut self) -> u32 {
         let profile = self.profile;
         let params = self.params;
-        let rng = &mut self.rng;
+        let rng = &mut self.rng.payroll;
+        let amounts = &self.rng.pay_amounts;
         let income = &profile.categories[profile.income];
         let employers = &income.groups[0];
         let payroll = params.payroll[rng.random_range(0..params.payroll.len())];
@@ -203,12 +249,13 @@ impl<'c> UserBuilder<'c> {
         );
         let employer_a = pick(rng, &employers.merchants);
         let employer_b = pick(rng, &employers.merchants);
-        let salary = draw_amount(rng, &employers.amount);
+        // Row 0 is the salary; an irregular earner's paycheck i is row i + 1.
+        let salary = draw_amount(&mut amounts.row(0), &employers.amount);
         let mut to_savings_so_far = 0;
         for (i, &day) in paydays.iter().enumerate() {
             let (amount, merchant) = if payroll == Payroll::Irregular {
                 (
-                    draw_amount(rng, &employers.amount),
+                    draw_amount(&mut amounts.row(i + 1), &employers.amount),
                     if rng.random_bool(0.5) {
                         employer_a
                     } else {
@@ -246,11 +293,11 @@ impl<'c> UserBuilder<'c> {
         let (per_min, per_max) = profile.transactions_per_account;
         let n = self.accounts.len() as u32;
         let income_share = f64::from(profile.categories[profile.income].weight) / 100.0;
-        let jitter = self.rng.random_range(0.85..1.15);
+        let jitter = self.rng.mix.random_range(0.85..1.15);
         let wanted = (f64::from(paychecks) / income_share * self.config.income_scale * jitter)
             .round() as u32;
         let total = wanted.clamp(per_min * n, per_max * n);
-        let quotas = apportion(&mut self.rng, total - paychecks, profile);
+        let quotas = apportion(&mut self.rng.mix, total - paychecks, profile);
         (total, quotas)
     }
 
@@ -261,7 +308,7 @@ impl<'c> UserBuilder<'c> {
         let params = self.params;
         let per_max = profile.transactions_per_account.1;
         let start = self.window_start.date();
-        let rng = &mut self.rng;
+        let rng = &mut self.rng.subscriptions;
         let (min_subs, max_subs) = params.subscriptions;
         let wanted_subs = rng.random_range(min_subs..=max_subs);
         let mut order: Vec<usize> = (0..profile.subscriptions.len()).collect();
@@ -313,7 +360,7 @@ impl<'c> UserBuilder<'c> {
             .collect();
         let floor: u32 = counts.iter().sum();
         if floor > *total {
-            let extra = apportion(&mut self.rng, floor - *total, profile);
+            let extra = apportion(&mut self.rng.mix, floor - *total, profile);
             for (quota, more) in quotas.iter_mut().zip(extra) {
                 *quota += more;
             }
@@ -326,7 +373,7 @@ impl<'c> UserBuilder<'c> {
             .collect();
         for _ in floor..*total {
             let open: Vec<usize> = (0..counts.len()).filter(|&a| counts[a] < per_max).collect();
-            let a = open[pick_weighted(&mut self.rng, open.iter().map(|&a| weights[a]))];
+            let a = open[pick_weighted(&mut self.rng.mix, open.iter().map(|&a| weights[a]))];
             counts[a] += 1;
         }
         counts
@@ -336,7 +383,8 @@ impl<'c> UserBuilder<'c> {
     /// purchase at a favourite merchant of a group at the group's habitual day and hour.
     fn spend(&mut self, counts: &[u32], quotas: &[u32], total: u32) {
         let profile = self.profile;
-        let rng = &mut self.rng;
+        let rng = &mut self.rng.spending;
+        let amounts = &self.rng.purchase_amounts;
         let mut deck: Vec<u8> = Vec::with_capacity(total as usize);
         for (c, &quota) in quotas.iter().enumerate() {
             deck.extend(std::iter::repeat_n(c as u8, quota as usize));
@@ -347,14 +395,15 @@ impl<'c> UserBuilder<'c> {
         let mut dealt = 0;
         for (a, &count) in counts.iter().enumerate() {
             let free = count.saturating_sub(self.fixed[a]) as usize;
-            for &c in &deck[dealt..(dealt + free).min(deck.len())] {
+            let end = (dealt + free).min(deck.len());
+            for (purchase, &c) in deck[dealt..end].iter().enumerate() {
                 let category = &profile.categories[c as usize];
                 let g = pick_group(rng, &category.groups);
                 let group = &category.groups[g];
                 self.events.push(Event {
                     account: a as u8,
                     at: habit_time(rng, group, start_weekday, profile.window_days),
-                    amount: draw_amount(rng, &group.amount),
+                    amount: draw_amount(&mut amounts.row(dealt + purchase), &group.amount),
                     category: &category.name,
                     merchant: favorites.pick(rng, profile, c as usize, g),
                 });
@@ -379,7 +428,7 @@ impl<'c> UserBuilder<'c> {
                     .take_while(|e| e.account == account)
                     .count();
             let k = (start..end)
-                .filter(|_| self.rng.random::<f64>() < pending_rate)
+                .filter(|_| self.rng.pending.random::<f64>() < pending_rate)
                 .count();
             pending[end - k..end].iter_mut().for_each(|p| *p = true);
             start = end;
@@ -394,7 +443,7 @@ impl<'c> UserBuilder<'c> {
             .iter()
             .zip(pending)
             .map(|(e, pending)| Transaction {
-                id: uuid_v4(&mut self.rng),
+                id: uuid_v4(&mut self.rng.ids),
                 account_id: self.accounts[e.account as usize].id.clone(),
                 date: self.window_start + Duration::seconds(e.at),
                 amount: e.amount,

@@ -2,7 +2,7 @@
 
 use rand::RngExt;
 
-use super::rng::stream_rng;
+use super::rng::block_stream;
 use crate::persona::Persona;
 use crate::profile::Profile;
 
@@ -40,7 +40,7 @@ impl PersonaDeck {
         let block_len = self.block.len() as u64;
         let block = index / block_len;
         let position = (index % block_len) as usize;
-        let mut rng = stream_rng(seed, (1u128 << 64) | block as u128);
+        let mut rng = block_stream(seed, block);
         let mut slots = [Persona::Steady; 100];
         let slots = &mut slots[..self.block.len()];
         slots.copy_from_slice(&self.block);

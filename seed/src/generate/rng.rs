@@ -1,22 +1,61 @@
-//! Random streams: every draw comes from a PCG stream keyed by the run's seed and a record.
+//! Random streams: every draw comes from a PCG stream keyed by the run's seed, a record and a
+//! purpose.
 //!
-//! Users draw from stream `index`; other keyed streams (the persona blocks) set higher bits
-//! so that they never coincide with a user's. Nothing here is global, so a user is the same
+//! Each user has one stream per [`Purpose`] (tpchgen keys one stream per column the same
+//! way): a change to how one part of a user is drawn (another amount distribution, another
+//! merchant list) leaves every other part's draws where they were. Streams whose rows draw
+//! a varying number of values (amounts redrawn until they fall in range) give each row a
+//! fixed budget of draws ([`RowStream`]), so one row's redraws never shift the next row. The
+//! persona blocks have streams of their own. Nothing here is global, so a user is the same
 //! whatever the thread count, the shard or `--num-users`.
 
 use rand::{Rng, RngExt};
 use rand_pcg::Pcg64;
 
-/// The RNG of user `index`: its own PCG stream, seeded from the run's seed.
-pub fn user_rng(seed: u64, index: u64) -> Pcg64 {
-    stream_rng(seed, index as u128)
+/// What a draw is for. Each purpose of each user is its own stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Name, email, id and sign-up time.
+    Identity,
+    /// Which accounts, and each account's id, name and mask.
+    Accounts,
+    /// The payroll schedule, paydays, employers and pay times.
+    Payroll,
+    /// Paycheck amounts, one row per paycheck.
+    PayAmounts,
+    /// How many transactions, of which categories, on which accounts.
+    Mix,
+    /// Recurring merchants: which, when, where and how much.
+    Subscriptions,
+    /// Purchases: category order, merchant group, day, hour and merchant.
+    Spending,
+    /// Purchase amounts, one row per purchase.
+    PurchaseAmounts,
+    /// Which transactions are still pending.
+    Pending,
+    /// Balances, limits and APRs.
+    Balances,
+    /// Transaction ids.
+    TransactionIds,
 }
 
-/// PCG stream `stream` of the run's seed.
-pub fn stream_rng(seed: u64, stream: u128) -> Pcg64 {
-    let hi = splitmix64(seed);
-    let lo = splitmix64(hi ^ seed.rotate_left(32));
-    Pcg64::new(((hi as u128) << 64) | lo as u128, stream)
+/// The stream of user `index` for `purpose`.
+pub fn user_stream(seed: u64, index: u64, purpose: Purpose) -> Pcg64 {
+    keyed_rng(seed, ((purpose as u128 + 2) << 64) | u128::from(index))
+}
+
+/// The stream of persona block `block` (see [`super::PersonaDeck`]).
+pub fn block_stream(seed: u64, block: u64) -> Pcg64 {
+    keyed_rng(seed, (1 << 64) | u128::from(block))
+}
+
+/// A PCG generator for `key` under the run's seed: the key picks the stream and is mixed into
+/// the starting state too, so that two keys' sequences are unrelated, not offsets of one
+/// another.
+fn keyed_rng(seed: u64, key: u128) -> Pcg64 {
+    let hi = splitmix64(seed ^ splitmix64((key >> 64) as u64));
+    let lo = splitmix64(hi ^ splitmix64(key as u64 ^ seed.rotate_left(32)));
+    Pcg64::new((u128::from(hi) << 64) | u128::from(lo), key)
 }
 
 fn splitmix64(mut x: u64) -> u64 {
@@ -24,6 +63,30 @@ fn splitmix64(mut x: u64) -> u64 {
     x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     x ^ (x >> 31)
+}
+
+/// A stream whose rows each own a fixed budget of draws: row `n` starts at draw
+/// `n × budget`, whatever earlier rows used of theirs.
+pub(super) struct RowStream {
+    base: Pcg64,
+    budget: u128,
+}
+
+impl RowStream {
+    /// Rows of at most `budget` 64-bit draws each, from `stream`.
+    pub(super) fn new(stream: Pcg64, budget: u128) -> Self {
+        RowStream {
+            base: stream,
+            budget,
+        }
+    }
+
+    /// The generator for row `row`. PCG jumps ahead in O(log n) steps.
+    pub(super) fn row(&self, row: usize) -> Pcg64 {
+        let mut rng = self.base.clone();
+        rng.advance(row as u128 * self.budget);
+        rng
+    }
 }
 
 /// A random UUID v4, lower-case and hyphenated.

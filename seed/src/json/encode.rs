@@ -281,7 +281,7 @@ mod tests {
             user_id: "2".into(),
             name: "n".into(),
             account_type: "credit".into(),
-            subtype: "credit card".into(),
+            subtype: "credit_card".into(),
             mask: "0001".into(),
             balance: i64::MIN,
             currency: "USD".into(),

@@ -50,7 +50,7 @@ fn every_value_stays_within_the_story_bounds() {
             assert_eq!(account.mask.len(), 4);
             assert!(account.mask.chars().all(|c| c.is_ascii_digit()));
             let credit = account.account_type == "credit";
-            assert_eq!(credit, account.subtype == "credit card", "{account:?}");
+            assert_eq!(credit, account.subtype == "credit_card", "{account:?}");
             if !credit {
                 assert_eq!(account.account_type, "depository");
                 assert!(["checking", "savings"].contains(&account.subtype.as_str()));

@@ -10,7 +10,7 @@ use crate::support::{AS_OF, as_of, write_json_bytes};
 
 /// SHA-256 of `seed --num-users 50 --seed 42 --as-of 2025-06-01`'s users.json.
 const DEFAULT_50_USERS_SHA256: &str =
-    "7fe3feab755655b298cd1ade58142013194d30b0dcc77f3b4f39095ce57bb981";
+    "44a6190e178385d7dfdab1170fb4b937401bfff01241c696a73c292ca00add69";
 
 fn hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)

@@ -10,4 +10,5 @@ mod personas;
 mod pg_support;
 mod postgres;
 mod profile_file;
+mod streams;
 mod support;
