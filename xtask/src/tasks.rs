@@ -9,7 +9,9 @@ use xshell::{Shell, cmd};
 
 use crate::flags;
 
-/// Runs the release `seed` binary with `args` through `cargo run`, passing its exit code on.
+/// Runs the `seed` binary with `args` through `cargo run`, passing its exit code on. It is
+/// the dev build, which `cargo test --workspace` compiles as well (the workspace's
+/// Cargo.toml optimises the seeder in it), so the README's two commands share one build.
 /// Cargo's own output is shown only when there is no binary yet, so the first build (a few
 /// minutes: SQLite and libpq are compiled from source) shows its progress and later runs
 /// print nothing but the seeder's own lines.
@@ -18,16 +20,14 @@ pub(crate) fn run_seed(sh: &Shell, args: Vec<OsString>) -> anyhow::Result<ExitCo
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| sh.current_dir().join("target"), Into::into);
     let built = target
-        .join("release")
+        .join("debug")
         .join(format!("seed{}", std::env::consts::EXE_SUFFIX))
         .exists();
     let quiet = built.then_some("--quiet");
-    let mut command: std::process::Command = cmd!(
-        sh,
-        "{cargo} run --release {quiet...} --package seed --bin seed --"
-    )
-    .args(args)
-    .into();
+    let mut command: std::process::Command =
+        cmd!(sh, "{cargo} run {quiet...} --package seed --bin seed --")
+            .args(args)
+            .into();
     let status = command.status().context("run cargo")?;
     Ok(match status.code() {
         Some(0) => ExitCode::SUCCESS,
