@@ -9,4 +9,6 @@ pub mod models;
 pub mod schema;
 
 pub use db::{AnyConnection, DatabaseUrl, DbError};
-pub use models::{Account, PersonaLabel, Transaction, User};
+pub use models::{
+    Account, PersonaLabel, RecurringStream, RecurringStreamTransaction, Transaction, User,
+};

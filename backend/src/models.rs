@@ -1,4 +1,5 @@
-//! Row models for `users`, `accounts`, `transactions` and `persona_labels`.
+//! Row models for `users`, `accounts`, `transactions`, `persona_labels`,
+//! `recurring_streams` and `recurring_stream_transactions`.
 //!
 //! Each struct is at once the JSON record the seeder writes to `data/users.json` and the
 //! Diesel row it inserts and reads back: one definition, so the fixture file and the database
@@ -9,13 +10,15 @@
 //! PostgreSQL's binary COPY (`diesel::copy_from(..).from_insertable(..)`), where a row has no
 //! way to say DEFAULT.
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sqlite::Sqlite;
 use serde::{Deserialize, Serialize};
 
-use crate::schema::{accounts, persona_labels, transactions, users};
+use crate::schema::{
+    accounts, persona_labels, recurring_stream_transactions, recurring_streams, transactions, users,
+};
 
 /// A person using SpendSense. Serves as JSON record and as Diesel row.
 #[derive(
@@ -40,7 +43,9 @@ pub struct User {
 /// A bank account: depository (checking, savings) or credit (credit card).
 /// Serves as JSON record and as Diesel row.
 ///
-/// The four credit fields are `Some` exactly when `account_type` is `credit`.
+/// `credit_limit`, `apr`, `min_payment` and `is_overdue` are `Some` exactly when
+/// `account_type` is `credit`. The statement and payment fields (Plaid's liabilities) are
+/// `None` on depository accounts, and on a card whose data holds no such event.
 #[derive(
     Debug,
     Clone,
@@ -81,8 +86,19 @@ pub struct Account {
     pub apr: Option<f64>,
     /// Card minimum payment in cents.
     pub min_payment: Option<i64>,
-    /// Whether the card's payment is overdue.
+    /// Whether the card's payment is overdue: the last due date passed without the minimum
+    /// paid.
     pub is_overdue: Option<bool>,
+    /// The card's balance on its last statement, in cents.
+    pub last_statement_balance: Option<i64>,
+    /// The day the card's last statement was issued.
+    pub last_statement_issue_date: Option<NaiveDate>,
+    /// The day the card's next payment is due.
+    pub next_payment_due_date: Option<NaiveDate>,
+    /// The card's last payment, in cents (positive).
+    pub last_payment_amount: Option<i64>,
+    /// The day of the card's last payment.
+    pub last_payment_date: Option<NaiveDate>,
 }
 
 /// A posted or pending transaction on one account. Serves as JSON record and as Diesel row.
@@ -142,4 +158,72 @@ pub struct PersonaLabel {
     pub user_id: String,
     /// The persona's name, such as `high_utilization`.
     pub persona: String,
+}
+
+/// A recurring series of transactions the generator scheduled (payroll, rent, bills,
+/// subscriptions, card payments, savings transfers), shaped after Plaid's
+/// `/transactions/recurring/get`: ground truth for an app's recurring-transaction detector.
+/// Serves as Diesel row; in `users.json` its record also lists its transactions' ids (see
+/// [`RecurringStreamTransaction`]).
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Queryable,
+    Selectable,
+    Insertable,
+    Identifiable,
+    Associations,
+    Serialize,
+    Deserialize,
+)]
+#[diesel(table_name = recurring_streams, belongs_to(Account), check_for_backend(Sqlite, Pg))]
+#[diesel(treat_none_as_default_value = false)]
+#[serde(deny_unknown_fields)]
+pub struct RecurringStream {
+    /// UUID v4, lower-case hyphenated.
+    pub id: String,
+    /// The account its transactions post to, an `accounts.id`.
+    pub account_id: String,
+    /// `inflow` (money in) or `outflow` (money out).
+    pub direction: String,
+    /// The payer or payee.
+    pub merchant_name: String,
+    /// Its transactions' category.
+    pub category: String,
+    /// `WEEKLY`, `BIWEEKLY`, `SEMI_MONTHLY`, `MONTHLY` or `ANNUALLY`.
+    pub frequency: String,
+    /// The typical amount in cents, signed like its transactions.
+    pub amount: i64,
+    /// The day of its first transaction in the data.
+    pub first_date: NaiveDate,
+    /// The day of its last transaction in the data.
+    pub last_date: NaiveDate,
+    /// The day its next transaction is due, as scheduled.
+    pub next_date: NaiveDate,
+}
+
+/// A transaction of a recurring stream. Serves as Diesel row; in `users.json` these rows are
+/// the `transaction_ids` list of their stream's record.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Queryable,
+    Selectable,
+    Insertable,
+    Identifiable,
+    Associations,
+    Serialize,
+    Deserialize,
+)]
+#[diesel(table_name = recurring_stream_transactions, primary_key(stream_id, transaction_id))]
+#[diesel(belongs_to(RecurringStream, foreign_key = stream_id))]
+#[diesel(check_for_backend(Sqlite, Pg), treat_none_as_default_value = false)]
+#[serde(deny_unknown_fields)]
+pub struct RecurringStreamTransaction {
+    /// The stream, a `recurring_streams.id`.
+    pub stream_id: String,
+    /// One of its transactions, a `transactions.id`.
+    pub transaction_id: String,
 }

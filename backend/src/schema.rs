@@ -15,6 +15,11 @@ diesel::table! {
         apr -> Nullable<Double>,
         min_payment -> Nullable<BigInt>,
         is_overdue -> Nullable<Bool>,
+        last_statement_balance -> Nullable<BigInt>,
+        last_statement_issue_date -> Nullable<Date>,
+        next_payment_due_date -> Nullable<Date>,
+        last_payment_amount -> Nullable<BigInt>,
+        last_payment_date -> Nullable<Date>,
     }
 }
 
@@ -22,6 +27,28 @@ diesel::table! {
     persona_labels (user_id) {
         user_id -> Text,
         persona -> Text,
+    }
+}
+
+diesel::table! {
+    recurring_stream_transactions (stream_id, transaction_id) {
+        stream_id -> Text,
+        transaction_id -> Text,
+    }
+}
+
+diesel::table! {
+    recurring_streams (id) {
+        id -> Text,
+        account_id -> Text,
+        direction -> Text,
+        merchant_name -> Text,
+        category -> Text,
+        frequency -> Text,
+        amount -> BigInt,
+        first_date -> Date,
+        last_date -> Date,
+        next_date -> Date,
     }
 }
 
@@ -49,6 +76,15 @@ diesel::table! {
 
 diesel::joinable!(accounts -> users (user_id));
 diesel::joinable!(persona_labels -> users (user_id));
+diesel::joinable!(recurring_stream_transactions -> recurring_streams (stream_id));
+diesel::joinable!(recurring_streams -> accounts (account_id));
 diesel::joinable!(transactions -> accounts (account_id));
 
-diesel::allow_tables_to_appear_in_same_query!(accounts, persona_labels, transactions, users,);
+diesel::allow_tables_to_appear_in_same_query!(
+    accounts,
+    persona_labels,
+    recurring_stream_transactions,
+    recurring_streams,
+    transactions,
+    users,
+);

@@ -2,8 +2,12 @@
 //! database, and every migration reverts cleanly.
 
 use backend::db::MIGRATIONS;
-use backend::schema::{accounts, persona_labels, transactions, users};
-use backend::{Account, PersonaLabel, Transaction, User};
+use backend::schema::{
+    accounts, persona_labels, recurring_stream_transactions, recurring_streams, transactions, users,
+};
+use backend::{
+    Account, PersonaLabel, RecurringStream, RecurringStreamTransaction, Transaction, User,
+};
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 use diesel::sqlite::SqliteConnection;
@@ -46,6 +50,11 @@ fn the_models_fit_the_migrated_schema() {
         apr: Some(19.99),
         min_payment: Some(247),
         is_overdue: Some(false),
+        last_statement_balance: Some(11_000),
+        last_statement_issue_date: chrono::NaiveDate::from_ymd_opt(2025, 1, 12),
+        next_payment_due_date: chrono::NaiveDate::from_ymd_opt(2025, 2, 6),
+        last_payment_amount: Some(4_000),
+        last_payment_date: chrono::NaiveDate::from_ymd_opt(2025, 1, 5),
     };
     let transaction = Transaction {
         id: "t".into(),
@@ -59,6 +68,22 @@ fn the_models_fit_the_migrated_schema() {
     let label = PersonaLabel {
         user_id: "u".into(),
         persona: "steady".into(),
+    };
+    let stream = RecurringStream {
+        id: "s".into(),
+        account_id: "a".into(),
+        direction: "inflow".into(),
+        merchant_name: "Acme Payroll".into(),
+        category: "INCOME".into(),
+        frequency: "BIWEEKLY".into(),
+        amount: -250_000,
+        first_date: created_at.date(),
+        last_date: created_at.date(),
+        next_date: chrono::NaiveDate::from_ymd_opt(2025, 1, 16).unwrap(),
+    };
+    let link = RecurringStreamTransaction {
+        stream_id: "s".into(),
+        transaction_id: "t".into(),
     };
     diesel::insert_into(users::table)
         .values(&user)
@@ -74,6 +99,14 @@ fn the_models_fit_the_migrated_schema() {
         .unwrap();
     diesel::insert_into(persona_labels::table)
         .values(&label)
+        .execute(&mut conn)
+        .unwrap();
+    diesel::insert_into(recurring_streams::table)
+        .values(&stream)
+        .execute(&mut conn)
+        .unwrap();
+    diesel::insert_into(recurring_stream_transactions::table)
+        .values(&link)
         .execute(&mut conn)
         .unwrap();
     let read_user: User = users::table
@@ -96,6 +129,16 @@ fn the_models_fit_the_migrated_schema() {
     assert_eq!(read_account, account);
     assert_eq!(read_transaction, transaction);
     assert_eq!(read_label, label);
+    let read_stream: RecurringStream = recurring_streams::table
+        .select(RecurringStream::as_select())
+        .first(&mut conn)
+        .unwrap();
+    let read_link: RecurringStreamTransaction = recurring_stream_transactions::table
+        .select(RecurringStreamTransaction::as_select())
+        .first(&mut conn)
+        .unwrap();
+    assert_eq!(read_stream, stream);
+    assert_eq!(read_link, link);
 }
 
 #[test]

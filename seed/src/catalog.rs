@@ -1,5 +1,5 @@
 //! What stays in code: the Plaid account kinds, the income category's name and the reserved
-//! email domains. Every distribution lives in the profile (`seed/profiles/default.toml`).
+//! email domains. Every distribution lives in a profile (`seed/profiles/`).
 
 /// The category of paychecks and other money in. Its transactions land only in depository
 /// accounts and carry negative amounts.

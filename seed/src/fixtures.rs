@@ -35,8 +35,7 @@ pub fn config() -> GenConfig {
 
 /// The fixtures' `meta`.
 pub fn meta() -> Meta {
-    let config = config();
-    Meta::new(config.seed, config.as_of, NUM_USERS)
+    config().meta(NUM_USERS)
 }
 
 /// Writes the fixture dataset to [`JSON_PATH`] and loads it into a freshly reset database:

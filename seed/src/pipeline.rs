@@ -177,9 +177,9 @@ impl Sink {
             }
             self.pool.give(parts);
             if let Some(stats) = self.stats.as_mut() {
-                let mut collector = Collector::new(self.window_days);
+                let mut collector = Collector::new();
                 collector.add(&rows)?;
-                stats.merge(collector.finish());
+                stats.merge(collector.finish(self.window_days));
             }
             if let Some(loader) = self.loader.as_mut() {
                 loader.send(rows)?;

@@ -13,6 +13,7 @@ use std::path::Path;
 use backend::Transaction;
 
 use crate::catalog::{AccountKind, INCOME};
+use crate::dataset::Meta;
 use crate::json::read_json;
 use crate::persona::Persona;
 use crate::profile::Profile;
@@ -135,8 +136,8 @@ struct Run {
 }
 
 /// Accumulates [`Stats`] from batches of rows in file order.
+#[derive(Default)]
 pub struct Collector {
-    months: f64,
     stats: Stats,
     user_index: HashMap<String, u32>,
     users: Vec<UserAcc>,
@@ -148,18 +149,9 @@ pub struct Collector {
 }
 
 impl Collector {
-    /// A collector for data spanning `window_days` (for per-month figures).
-    pub fn new(window_days: i64) -> Self {
-        Collector {
-            months: window_days as f64 / 30.0,
-            stats: Stats::default(),
-            user_index: HashMap::new(),
-            users: Vec::new(),
-            account_index: HashMap::new(),
-            accounts: Vec::new(),
-            run: None,
-            labels: Vec::new(),
-        }
+    /// An empty collector.
+    pub fn new() -> Self {
+        Collector::default()
     }
 
     /// Takes in a batch of rows; within a batch, users come before accounts, accounts before
@@ -302,14 +294,14 @@ impl Collector {
         }
     }
 
-    /// The finished statistics.
-    pub fn finish(mut self) -> Stats {
+    /// The finished statistics of data spanning `window_days` (for per-month figures).
+    pub fn finish(mut self, window_days: i64) -> Stats {
         self.end_run();
         let mut personas = vec![None; self.users.len()];
         for (user, persona) in self.labels {
             personas[user as usize] = Some(persona);
         }
-        let months = self.months;
+        let months = window_days as f64 / 30.0;
         self.stats.users = self
             .users
             .into_iter()
@@ -365,11 +357,12 @@ fn dollars(cents: f64) -> String {
     format!("{sign}${:.0}", cents.abs() / 100.0)
 }
 
-/// Reads `users.json` as a stream and measures it.
-pub fn stats_of_file(path: &Path, window_days: i64) -> anyhow::Result<Stats> {
-    let mut collector = Collector::new(window_days);
-    read_json(path, 16_384, &mut |batch| collector.add(&batch))?;
-    Ok(collector.finish())
+/// Reads `users.json` as a stream and measures it; returns the file's `meta` and the
+/// measurements, to finish with the window of the profile the file was drawn from.
+pub fn collect_file(path: &Path) -> anyhow::Result<(Meta, Collector)> {
+    let mut collector = Collector::new();
+    let source = read_json(path, 16_384, &mut |batch| collector.add(&batch))?;
+    Ok((source.meta, collector))
 }
 
 /// The compact report: rows, category shares against the profile, pending rate, account

@@ -54,7 +54,11 @@ pub enum Command {
         /// The file to measure.
         #[arg(value_name = "PATH", default_value = "data/users.json")]
         path: PathBuf,
-        /// Profile the data was generated with, for the configured shares [default: built in].
+        /// Built-in profile the data was drawn from, for its configured shares [default: the
+        /// one the file's meta names].
+        #[arg(long, value_name = "NAME", conflicts_with = "config")]
+        profile: Option<String>,
+        /// Profile file the data was drawn from, for its configured shares.
         #[arg(long, value_name = "PATH")]
         config: Option<PathBuf>,
     },
@@ -114,8 +118,16 @@ pub struct SeedArgs {
     /// Allow replacing the rows of a database whose host is not this machine.
     #[arg(long)]
     pub allow_remote: bool,
-    /// Profile (TOML) with the distributions to draw from [default: seed/profiles/default.toml,
-    /// built in].
+    /// Built-in profile to draw from: `story`, the product's original specification (see
+    /// seed/profiles/).
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "story",
+        conflicts_with_all = ["config", "from"]
+    )]
+    pub profile: String,
+    /// Profile file (TOML) to draw from instead of a built-in one.
     #[arg(long, value_name = "PATH", conflicts_with = "from")]
     pub config: Option<PathBuf>,
     /// Threads for generation [default: one per core]; the output does not depend on it.

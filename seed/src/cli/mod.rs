@@ -16,6 +16,7 @@ use clap::Parser;
 
 use crate::load::{Destructive, refuse_remote};
 use crate::pipeline;
+use crate::profile::BUILTIN_PROFILES;
 use crate::progress::{Display, DisplayMode, INTERRUPTED, Plan, Progress};
 use crate::stats;
 use flags::{Cli, Command, SeedArgs};
@@ -85,9 +86,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Some(Command::Stats { path, config }) => {
-            let profile = load_profile(config.as_deref())?;
-            let stats = stats::stats_of_file(&path, profile.window_days)?;
+        Some(Command::Stats {
+            path,
+            profile,
+            config,
+        }) => {
+            let (meta, collector) = stats::collect_file(&path)?;
+            // The file says which profile it was drawn from; a flag may say otherwise.
+            let named = profile.unwrap_or(meta.profile);
+            if config.is_none() && !BUILTIN_PROFILES.contains(&named.as_str()) {
+                anyhow::bail!(
+                    "{} was drawn from the profile file {named}: pass --config PATH",
+                    path.display()
+                );
+            }
+            let profile = load_profile(config.as_deref(), &named)?;
+            let stats = collector.finish(profile.window_days);
             say!("{}", stats::render(&stats, &profile).trim_end_matches('\n'));
             Ok(())
         }

@@ -74,9 +74,9 @@ impl SeedPlan {
         let config = GenConfig::with_profile(
             args.seed,
             args.as_of.unwrap_or(today),
-            load_profile(args.config.as_deref())?,
+            load_profile(args.config.as_deref(), &args.profile)?,
         );
-        let mut meta = Meta::new(config.seed, config.as_of, args.num_users);
+        let mut meta = config.meta(args.num_users);
         let users = match args.shard {
             Some(shard) => {
                 let users = shard.users(args.num_users);
@@ -102,10 +102,10 @@ impl SeedPlan {
     }
 }
 
-/// The profile at `path`, or the built-in default.
-pub fn load_profile(path: Option<&Path>) -> anyhow::Result<Arc<Profile>> {
-    Ok(match path {
-        Some(path) => Arc::new(Profile::load(path)?),
-        None => Profile::default_profile(),
-    })
+/// The profile file at `path`, else the built-in profile called `name`.
+pub fn load_profile(path: Option<&Path>, name: &str) -> anyhow::Result<Arc<Profile>> {
+    match path {
+        Some(path) => Ok(Arc::new(Profile::load(path)?)),
+        None => Profile::builtin(name),
+    }
 }

@@ -40,5 +40,10 @@ pub(super) fn new_account(rng: &mut Pcg64, user: &User, kind: AccountKind) -> Ac
         apr: None,
         min_payment: None,
         is_overdue: credit.then_some(false),
+        last_statement_balance: None,
+        last_statement_issue_date: None,
+        next_payment_due_date: None,
+        last_payment_amount: None,
+        last_payment_date: None,
     }
 }

@@ -30,6 +30,7 @@ use rand::RngExt;
 use rand_pcg::Pcg64;
 
 use crate::catalog::AccountKind;
+use crate::dataset::Meta;
 use crate::persona::Persona;
 use crate::profile::{Payroll, PersonaProfile, Profile};
 use crate::tables::RowBatch;
@@ -85,6 +86,11 @@ impl GenConfig {
     /// Midnight at the start of the as-of date.
     pub fn as_of_midnight(&self) -> NaiveDateTime {
         self.as_of.and_hms_opt(0, 0, 0).expect("midnight exists")
+    }
+
+    /// The `meta` of a whole run of `num_users` users with this configuration.
+    pub fn meta(&self, num_users: u64) -> Meta {
+        Meta::new(&self.profile.name, self.seed, self.as_of, num_users)
     }
 
     /// The persona of user `index`: a function of (seed, index) only.
@@ -461,6 +467,7 @@ impl<'c> UserBuilder<'c> {
             accounts: self.accounts,
             transactions,
             persona_labels: vec![persona_label],
+            ..RowBatch::default()
         }
     }
 }

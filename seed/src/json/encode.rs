@@ -5,8 +5,10 @@
 //! record type against `serde_json` on thousands of generated rows, and the golden digest
 //! pins the whole file.
 
-use backend::{Account, PersonaLabel, Transaction, User};
-use chrono::{Datelike, NaiveDateTime, Timelike};
+use backend::{
+    Account, PersonaLabel, RecurringStream, RecurringStreamTransaction, Transaction, User,
+};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 
 /// `value` as serde_json's pretty printer writes it `depth` levels deep in a document.
 /// serde_json escapes newlines inside strings, so every raw newline starts a new line of
@@ -68,6 +70,37 @@ impl<'a> Object<'a> {
         write_timestamp(self.out, value);
     }
 
+    fn date(&mut self, key: &str, value: &NaiveDate) {
+        self.key(key);
+        write_date(self.out, value);
+    }
+
+    fn opt_date(&mut self, key: &str, value: Option<&NaiveDate>) {
+        match value {
+            Some(v) => self.date(key, v),
+            None => self.null(key),
+        }
+    }
+
+    /// A list of strings, one per line eight spaces deep, as serde_json prints it.
+    fn str_list<'v>(&mut self, key: &str, values: impl ExactSizeIterator<Item = &'v str>) {
+        self.key(key);
+        if values.len() == 0 {
+            self.out.extend_from_slice(b"[]");
+            return;
+        }
+        self.out.push(b'[');
+        for (i, value) in values.enumerate() {
+            self.out.extend_from_slice(if i == 0 {
+                b"\n        "
+            } else {
+                b",\n        "
+            });
+            write_str(self.out, value);
+        }
+        self.out.extend_from_slice(b"\n      ]");
+    }
+
     fn opt_int(&mut self, key: &str, value: Option<i64>) {
         match value {
             Some(v) => self.int(key, v),
@@ -127,6 +160,30 @@ fn write_str(out: &mut Vec<u8>, value: &str) {
             }
         }
     }
+    out.push(b'"');
+}
+
+/// Writes `"YYYY-MM-DD"` as chrono's serializer does for years 0-9999; anything else goes
+/// through chrono itself.
+fn write_date(out: &mut Vec<u8>, value: &NaiveDate) {
+    let year = value.year();
+    if !(0..=9999).contains(&year) {
+        serde_json::to_writer(&mut *out, value)
+            .expect("serialising a date into memory cannot fail");
+        return;
+    }
+    let two = |out: &mut Vec<u8>, n: u32| {
+        out.push(b'0' + (n / 10) as u8);
+        out.push(b'0' + (n % 10) as u8);
+    };
+    let year = year as u32;
+    out.push(b'"');
+    two(out, year / 100);
+    two(out, year % 100);
+    out.push(b'-');
+    two(out, value.month());
+    out.push(b'-');
+    two(out, value.day());
     out.push(b'"');
 }
 
@@ -197,6 +254,11 @@ impl Record for Account {
             apr,
             min_payment,
             is_overdue,
+            last_statement_balance,
+            last_statement_issue_date,
+            next_payment_due_date,
+            last_payment_amount,
+            last_payment_date,
         } = self;
         let mut o = Object::begin(out);
         o.str("id", id);
@@ -211,6 +273,14 @@ impl Record for Account {
         o.opt_f64("apr", *apr);
         o.opt_int("min_payment", *min_payment);
         o.opt_bool("is_overdue", *is_overdue);
+        o.opt_int("last_statement_balance", *last_statement_balance);
+        o.opt_date(
+            "last_statement_issue_date",
+            last_statement_issue_date.as_ref(),
+        );
+        o.opt_date("next_payment_due_date", next_payment_due_date.as_ref());
+        o.opt_int("last_payment_amount", *last_payment_amount);
+        o.opt_date("last_payment_date", last_payment_date.as_ref());
         o.end();
     }
 }
@@ -244,6 +314,69 @@ impl Record for PersonaLabel {
         let mut o = Object::begin(out);
         o.str("user_id", user_id);
         o.str("persona", persona);
+        o.end();
+    }
+}
+
+/// A row whose records also hold the rows of a child table, written inside them.
+pub(crate) trait Parent: Sized {
+    /// The child rows' type.
+    type Child;
+
+    /// Whether `child` belongs to this row.
+    fn owns(&self, child: &Self::Child) -> bool;
+
+    /// Appends `,\n    {…}` to `out`, with `children` (this row's, in order) inside.
+    fn encode_with(&self, children: &[Self::Child], out: &mut Vec<u8>);
+}
+
+/// Encodes `parents`, each with its run of `children`: a batch holds each parent's children
+/// together, in parent order.
+pub(crate) fn encode_nested<P: Parent>(parents: &[P], children: &[P::Child], out: &mut Vec<u8>) {
+    let mut rest = children;
+    for parent in parents {
+        let mine = rest.iter().take_while(|c| parent.owns(c)).count();
+        parent.encode_with(&rest[..mine], out);
+        rest = &rest[mine..];
+    }
+    debug_assert!(rest.is_empty(), "children out of their parents' order");
+}
+
+impl Parent for RecurringStream {
+    type Child = RecurringStreamTransaction;
+
+    fn owns(&self, child: &RecurringStreamTransaction) -> bool {
+        child.stream_id == self.id
+    }
+
+    fn encode_with(&self, links: &[RecurringStreamTransaction], out: &mut Vec<u8>) {
+        let RecurringStream {
+            id,
+            account_id,
+            direction,
+            merchant_name,
+            category,
+            frequency,
+            amount,
+            first_date,
+            last_date,
+            next_date,
+        } = self;
+        let mut o = Object::begin(out);
+        o.str("id", id);
+        o.str("account_id", account_id);
+        o.str("direction", direction);
+        o.str("merchant_name", merchant_name);
+        o.str("category", category);
+        o.str("frequency", frequency);
+        o.int("amount", *amount);
+        o.date("first_date", first_date);
+        o.date("last_date", last_date);
+        o.date("next_date", next_date);
+        o.str_list(
+            "transaction_ids",
+            links.iter().map(|l| l.transaction_id.as_str()),
+        );
         o.end();
     }
 }
@@ -289,6 +422,11 @@ mod tests {
             apr: Some(18.0),
             min_payment: Some(-1),
             is_overdue: Some(false),
+            last_statement_balance: Some(-5),
+            last_statement_issue_date: chrono::NaiveDate::from_ymd_opt(2025, 1, 31),
+            next_payment_due_date: chrono::NaiveDate::from_ymd_opt(12_000, 2, 25),
+            last_payment_amount: None,
+            last_payment_date: chrono::NaiveDate::from_ymd_opt(3, 3, 3),
         };
         check(&account);
         for apr in [
@@ -319,5 +457,36 @@ mod tests {
             user_id: "u".into(),
             persona: "steady".into(),
         });
+        let stream = RecurringStream {
+            id: "s".into(),
+            account_id: "a".into(),
+            direction: "outflow".into(),
+            merchant_name: "Tunewave \"Music\"".into(),
+            category: "ENTERTAINMENT".into(),
+            frequency: "MONTHLY".into(),
+            amount: 1_299,
+            first_date: date,
+            last_date: date,
+            next_date: chrono::NaiveDate::from_ymd_opt(2025, 2, 2).unwrap(),
+        };
+        for ids in [vec![], vec!["t1"], vec!["t1", "t\"2", "t3"]] {
+            let links: Vec<RecurringStreamTransaction> = ids
+                .iter()
+                .map(|id| RecurringStreamTransaction {
+                    stream_id: "s".into(),
+                    transaction_id: (*id).into(),
+                })
+                .collect();
+            let mut mine = Vec::new();
+            stream.encode_with(&links, &mut mine);
+            let record = crate::tables::StreamRecord::new(
+                stream.clone(),
+                ids.iter().map(|id| (*id).to_owned()).collect(),
+            );
+            assert_eq!(
+                String::from_utf8(mine).unwrap(),
+                String::from_utf8(serde_element(&record)).unwrap()
+            );
+        }
     }
 }

@@ -7,10 +7,11 @@ use std::path::Path;
 
 use anyhow::Context;
 use backend::{Account, PersonaLabel, Transaction, User};
+
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::dataset::Meta;
-use crate::tables::{RowBatch, RowCounts, TABLES, Table, with_seeded_tables};
+use crate::tables::{RowBatch, RowCounts, SECTIONS, Section, StreamRecord, with_seeded_tables};
 
 /// What a whole file held, once it has been read to the end.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,13 +91,13 @@ impl<'de> Visitor<'de> for TopVisitor<'_, '_> {
     type Value = Meta;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names: Vec<&str> = TABLES.iter().map(|t| t.name).collect();
+        let names: Vec<&str> = SECTIONS.iter().map(|s| s.name).collect();
         write!(f, "an object with meta and {}", names.join(", "))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Meta, A::Error> {
         let mut meta = None;
-        let mut seen = [false; TABLES.len()];
+        let mut seen = [false; SECTIONS.len()];
         while let Some(key) = map.next_key::<String>()? {
             if key == "meta" {
                 if meta.is_some() {
@@ -105,18 +106,18 @@ impl<'de> Visitor<'de> for TopVisitor<'_, '_> {
                 meta = Some(map.next_value::<Meta>()?);
                 continue;
             }
-            let Some(section) = TABLES.iter().position(|t| t.name == key) else {
-                return Err(de::Error::unknown_field(&key, &SECTIONS));
+            let Some(section) = SECTIONS.iter().position(|s| s.name == key) else {
+                return Err(de::Error::unknown_field(&key, &KEYS));
             };
             if std::mem::replace(&mut seen[section], true) {
                 return Err(de::Error::custom(format!("duplicate section `{key}`")));
             }
-            read_section(&mut map, TABLES[section], &mut *self.state)?;
+            read_section(&mut map, SECTIONS[section], &mut *self.state)?;
         }
-        // A table marked optional may be missing: files written before it existed lack it.
-        for (table, seen) in TABLES.iter().zip(seen) {
-            if !seen && !table.optional {
-                return Err(de::Error::missing_field(table.name));
+        // A section marked optional may be missing: files written before it existed lack it.
+        for (section, seen) in SECTIONS.iter().zip(seen) {
+            if !seen && !section.optional {
+                return Err(de::Error::missing_field(section.name));
             }
         }
         meta.ok_or_else(|| de::Error::missing_field("meta"))
@@ -124,55 +125,64 @@ impl<'de> Visitor<'de> for TopVisitor<'_, '_> {
 }
 
 /// Every key the top-level object may have.
-const SECTIONS: [&str; TABLES.len() + 1] = {
-    let mut names = ["meta"; TABLES.len() + 1];
+const KEYS: [&str; SECTIONS.len() + 1] = {
+    let mut names = ["meta"; SECTIONS.len() + 1];
     let mut i = 0;
-    while i < TABLES.len() {
-        names[i + 1] = TABLES[i].name;
+    while i < SECTIONS.len() {
+        names[i + 1] = SECTIONS[i].name;
         i += 1;
     }
     names
 };
 
 macro_rules! read_section {
-    ($($table:ident: $model:ident $($optional:ident)?,)*) => {
-        /// Reads the array of `table`'s rows, handing them on in batches.
+    ($($table:ident: $model:ident $([$flag:ident])?
+        $(as $record:ident nests $child:ident: $child_model:ident)?,)*) => {
+        /// Reads the array of `section`'s records, handing their rows on in batches.
         fn read_section<'de, A: MapAccess<'de>>(
             map: &mut A,
-            table: Table,
+            section: Section,
             state: &mut ReadState<'_>,
         ) -> Result<(), A::Error> {
-            $(if table.name == stringify!($table) {
-                return map.next_value_seed(Rows::<$model>::new(state, table, |batch| {
-                    &mut batch.$table
-                }));
+            $(if section.name == stringify!($table) {
+                return read_records!(map, section, state, $table: $model $($record)?);
             })*
-            unreachable!("every seeded table has a branch")
+            unreachable!("every section has a branch")
         }
+    };
+}
+
+/// Reads one section: records that are rows, or records that [`StreamRecord::push_into`]
+/// and its kind split into rows.
+macro_rules! read_records {
+    ($map:ident, $section:ident, $state:ident, $table:ident: $model:ident) => {
+        $map.next_value_seed(Rows::<$model>::new($state, $section, |batch, row| {
+            batch.$table.push(row)
+        }))
+    };
+    ($map:ident, $section:ident, $state:ident, $table:ident: $model:ident $record:ident) => {
+        $map.next_value_seed(Rows::<$record>::new($state, $section, |batch, record| {
+            record.push_into(batch)
+        }))
     };
 }
 with_seeded_tables!(read_section);
 
-/// Reads one section's rows into batches, putting them where `rows` says in a [`RowBatch`].
+/// Reads one section's records into batches of rows, adding each record to a [`RowBatch`]
+/// with `push`.
 struct Rows<'s, 'a, T> {
     state: &'s mut ReadState<'a>,
-    table: Table,
-    rows: fn(&mut RowBatch) -> &mut Vec<T>,
+    section: Section,
+    push: fn(&mut RowBatch, T),
 }
 
 impl<'s, 'a, T> Rows<'s, 'a, T> {
-    fn new(
-        state: &'s mut ReadState<'a>,
-        table: Table,
-        rows: fn(&mut RowBatch) -> &mut Vec<T>,
-    ) -> Self {
-        Rows { state, table, rows }
-    }
-
-    fn batch(&self, rows: Vec<T>) -> RowBatch {
-        let mut batch = RowBatch::default();
-        *(self.rows)(&mut batch) = rows;
-        batch
+    fn new(state: &'s mut ReadState<'a>, section: Section, push: fn(&mut RowBatch, T)) -> Self {
+        Rows {
+            state,
+            section,
+            push,
+        }
     }
 }
 
@@ -188,30 +198,30 @@ impl<'de, T: de::DeserializeOwned> Visitor<'de> for Rows<'_, '_, T> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "an array of {}", self.table.name)
+        write!(f, "an array of {}", self.section.name)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut rows = Vec::with_capacity(self.state.batch_rows);
+        let mut batch = RowBatch::default();
+        let mut in_batch = 0;
         let mut index = 0u64;
         loop {
-            let row = seq.next_element::<T>().map_err(|e| {
+            let record = seq.next_element::<T>().map_err(|e| {
                 // serde_json adds the line and column again to the wrapped error.
                 let message = e.to_string();
                 let message = message.split(" at line ").next().unwrap_or_default();
-                de::Error::custom(format!("{} element {index}: {message}", self.table.name))
+                de::Error::custom(format!("{} element {index}: {message}", self.section.name))
             })?;
-            let Some(row) = row else { break };
-            rows.push(row);
+            let Some(record) = record else { break };
+            (self.push)(&mut batch, record);
             index += 1;
-            if rows.len() == self.state.batch_rows {
-                let full = std::mem::replace(&mut rows, Vec::with_capacity(self.state.batch_rows));
-                let batch = self.batch(full);
-                self.state.emit(batch)?;
+            in_batch += 1;
+            if in_batch == self.state.batch_rows {
+                self.state.emit(std::mem::take(&mut batch))?;
+                in_batch = 0;
             }
         }
-        if !rows.is_empty() {
-            let batch = self.batch(rows);
+        if in_batch > 0 {
             self.state.emit(batch)?;
         }
         Ok(())

@@ -6,22 +6,22 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use super::encode::{Record, nested_pretty};
+use super::encode::{Record, encode_nested, nested_pretty};
 use crate::dataset::Meta;
-use crate::tables::{RowBatch, TABLES, with_seeded_tables};
+use crate::tables::{RowBatch, SECTIONS, with_seeded_tables};
 
-/// One or more users' records, already encoded as JSON array elements, one buffer per table
-/// in [`TABLES`] order. Each record starts with `,\n    `; the writer drops the comma of a
+/// One or more users' records, already encoded as JSON array elements, one buffer per section
+/// in [`SECTIONS`] order. Each record starts with `,\n    `; the writer drops the comma of a
 /// section's first record.
 #[derive(Debug, PartialEq, Eq)]
 pub struct EncodedRows {
-    tables: Vec<Vec<u8>>,
+    sections: Vec<Vec<u8>>,
 }
 
 impl Default for EncodedRows {
     fn default() -> Self {
         EncodedRows {
-            tables: vec![Vec::new(); TABLES.len()],
+            sections: vec![Vec::new(); SECTIONS.len()],
         }
     }
 }
@@ -29,25 +29,19 @@ impl Default for EncodedRows {
 impl EncodedRows {
     /// Empties the buffers, keeping their memory.
     pub fn clear(&mut self) {
-        self.tables.iter_mut().for_each(Vec::clear);
+        self.sections.iter_mut().for_each(Vec::clear);
     }
 
     /// Appends another chunk's records after these.
     pub fn append(&mut self, other: &EncodedRows) {
-        for (mine, theirs) in self.tables.iter_mut().zip(&other.tables) {
+        for (mine, theirs) in self.sections.iter_mut().zip(&other.sections) {
             mine.extend_from_slice(theirs);
         }
     }
 
-    /// The encoded records of `table`.
-    pub fn table(&self, table: &str) -> &[u8] {
-        let i = TABLES.iter().position(|t| t.name == table);
-        &self.tables[i.expect("a seeded table")]
-    }
-
     /// Bytes of records held.
     pub fn len(&self) -> usize {
-        self.tables.iter().map(Vec::len).sum()
+        self.sections.iter().map(Vec::len).sum()
     }
 
     /// Whether no record is held.
@@ -57,15 +51,27 @@ impl EncodedRows {
 }
 
 macro_rules! encode_rows {
-    ($($table:ident: $model:ident $($optional:ident)?,)*) => {
-        /// Appends every row of `rows` to `out`, as pretty JSON array elements two levels deep.
+    ($($table:ident: $model:ident $([$flag:ident])?
+        $(as $record:ident nests $child:ident: $child_model:ident)?,)*) => {
+        /// Appends every row of `rows` to `out`, as pretty JSON array elements two levels
+        /// deep, a nested table's rows inside their parents' records.
         pub fn encode_rows(rows: &RowBatch, out: &mut EncodedRows) {
-            let mut buffers = out.tables.iter_mut();
-            $(let buffer = buffers.next().expect("a buffer per table");
-            for row in &rows.$table {
-                row.encode(buffer);
-            })*
+            let mut buffers = out.sections.iter_mut();
+            $(let buffer = buffers.next().expect("a buffer per section");
+            encode_section!(rows, buffer, $table $($child)?);)*
         }
+    };
+}
+
+/// One section's records: each row on its own, or each with its children.
+macro_rules! encode_section {
+    ($rows:ident, $buffer:ident, $table:ident) => {
+        for row in &$rows.$table {
+            row.encode($buffer);
+        }
+    };
+    ($rows:ident, $buffer:ident, $table:ident $child:ident) => {
+        encode_nested(&$rows.$table, &$rows.$child, $buffer)
     };
 }
 with_seeded_tables!(encode_rows);
@@ -110,8 +116,8 @@ impl Section {
 /// [`PreparedJson::persist`]: the file there stays the old one if anything fails before.
 pub struct JsonWriter {
     destination: PathBuf,
-    /// One per table in [`TABLES`] order; the first also holds the header and becomes the
-    /// whole file.
+    /// One per section in [`SECTIONS`] order; the first also holds the header and becomes
+    /// the whole file.
     sections: Vec<Section>,
     bytes: u64,
 }
@@ -135,9 +141,9 @@ impl JsonWriter {
             .with_context(|| format!("{} is not a file path", destination.display()))?
             .to_string_lossy();
         remove_stale_temp_files(dir, &name);
-        let mut sections = Vec::with_capacity(TABLES.len());
-        for (i, table) in TABLES.iter().enumerate() {
-            let part = if i == 0 { "main" } else { table.name };
+        let mut sections = Vec::with_capacity(SECTIONS.len());
+        for (i, section) in SECTIONS.iter().enumerate() {
+            let part = if i == 0 { "main" } else { section.name };
             let path = dir.join(format!(".{name}.{part}.tmp-{}", std::process::id()));
             let section = Section::create(path.clone())
                 .with_context(|| format!("create {}", path.display()))?;
@@ -151,7 +157,7 @@ impl JsonWriter {
         let header = format!(
             "{{\n  \"meta\": {},\n  \"{}\": [",
             nested_pretty(meta, 1),
-            TABLES[0].name
+            SECTIONS[0].name
         );
         writer.sections[0]
             .file
@@ -162,11 +168,14 @@ impl JsonWriter {
 
     /// Appends encoded records.
     pub fn write(&mut self, encoded: &EncodedRows) -> anyhow::Result<()> {
-        for ((section, table), records) in self.sections.iter_mut().zip(TABLES).zip(&encoded.tables)
+        for ((file, section), records) in self
+            .sections
+            .iter_mut()
+            .zip(SECTIONS)
+            .zip(&encoded.sections)
         {
-            section
-                .write(records)
-                .with_context(|| format!("write {}", table.label()))?;
+            file.write(records)
+                .with_context(|| format!("write {}", section.name))?;
         }
         self.bytes += encoded.len() as u64;
         Ok(())
@@ -188,18 +197,15 @@ impl JsonWriter {
     }
 
     fn assemble(&mut self) -> io::Result<()> {
-        let (main, rest) = self
-            .sections
-            .split_first_mut()
-            .expect("a section per table");
+        let (main, rest) = self.sections.split_first_mut().expect("a file per section");
         main.close()?;
-        for (section, table) in rest.iter_mut().zip(&TABLES[1..]) {
-            section.close()?;
-            section.file.flush()?;
+        for (file, section) in rest.iter_mut().zip(&SECTIONS[1..]) {
+            file.close()?;
+            file.file.flush()?;
             main.file
-                .write_all(format!(",\n  \"{}\": [", table.name).as_bytes())?;
+                .write_all(format!(",\n  \"{}\": [", section.name).as_bytes())?;
             main.file.flush()?;
-            let mut part = section.file.get_ref().try_clone()?;
+            let mut part = file.file.get_ref().try_clone()?;
             part.rewind()?;
             // File-to-file copies use copy_file_range on Linux: the kernel moves the bytes.
             io::copy(&mut part, main.file.get_mut())?;

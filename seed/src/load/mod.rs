@@ -392,7 +392,8 @@ mod tests {
             .to_string();
         assert_eq!(
             error,
-            "refusing to replace users, accounts, transactions, persona_labels in PostgreSQL database \"app\" \
+            "refusing to replace users, accounts, transactions, persona_labels, recurring_streams, \
+             recurring_stream_transactions in PostgreSQL database \"app\" \
              on db.example.com:5432: the host is not local; pass --allow-remote"
         );
         let error = refuse_remote(&remote, Destructive::Reset, false)
@@ -400,7 +401,8 @@ mod tests {
             .to_string();
         assert!(
             error.starts_with(
-                "refusing to drop and re-create users, accounts, transactions, persona_labels in"
+                "refusing to drop and re-create users, accounts, transactions, persona_labels, recurring_streams, \
+             recurring_stream_transactions in"
             ),
             "{error}"
         );

@@ -28,8 +28,8 @@ use crate::tables::{RowBatch, TABLES, with_seeded_tables};
 /// The environment variable that picks how rows travel: `copy` (the default) or `insert`.
 pub(crate) const LOAD_METHOD_ENV: &str = "SEED_PG_LOAD";
 
-/// Rows per INSERT statement on the fallback path: the widest table (accounts, 12 columns)
-/// binds 12,000 values, well under PostgreSQL's limit of 65,535 per statement.
+/// Rows per INSERT statement on the fallback path: the widest table (accounts, 17 columns)
+/// binds 17,000 values, well under PostgreSQL's limit of 65,535 per statement.
 const ROWS_PER_INSERT: usize = 1_000;
 
 /// Memory for the index and key builds after the rows are in: the transactions indexes of a
@@ -342,32 +342,47 @@ fn definitions(conn: &mut PgConnection) -> anyhow::Result<Vec<Definition>> {
 }
 
 macro_rules! write_batch {
-    ($($table:ident: $model:ident $($optional:ident)?,)*) => {
+    ($($table:ident: $model:ident $([$flag:ident])?
+        $(as $record:ident nests $child:ident: $child_model:ident)?,)*) => {
         /// Sends one batch with a binary COPY per table, parents first.
         fn copy_batch(conn: &mut PgConnection, batch: &RowBatch) -> anyhow::Result<()> {
-            $(if !batch.$table.is_empty() {
-                diesel::copy_from(backend::schema::$table::table)
-                    .from_insertable(&batch.$table)
-                    .execute(conn)
-                    .map_err(|e| anyhow::anyhow!("copy {}: {}", stringify!($table), describe(&e)))?;
-            })*
+            $(copy_rows!(conn, batch, $table);
+            $(copy_rows!(conn, batch, $child);)?)*
             Ok(())
         }
 
         /// Sends one batch as multi-row INSERT statements, parents first.
         fn insert_batch(conn: &mut PgConnection, batch: &RowBatch) -> anyhow::Result<()> {
-            $(for rows in batch.$table.chunks(ROWS_PER_INSERT) {
-                diesel::insert_into(backend::schema::$table::table)
-                    .values(rows)
-                    .execute(conn)
-                    .map_err(|e| {
-                        anyhow::anyhow!("insert {}: {}", stringify!($table), describe(&e))
-                    })?;
-            })*
+            $(insert_rows!(conn, batch, $table);
+            $(insert_rows!(conn, batch, $child);)?)*
             Ok(())
         }
     };
 }
+/// One binary COPY of a table's rows in a batch, if it has any.
+macro_rules! copy_rows {
+    ($conn:ident, $batch:ident, $table:ident) => {
+        if !$batch.$table.is_empty() {
+            diesel::copy_from(backend::schema::$table::table)
+                .from_insertable(&$batch.$table)
+                .execute($conn)
+                .map_err(|e| anyhow::anyhow!("copy {}: {}", stringify!($table), describe(&e)))?;
+        }
+    };
+}
+
+/// Multi-row INSERTs of a table's rows in a batch.
+macro_rules! insert_rows {
+    ($conn:ident, $batch:ident, $table:ident) => {
+        for rows in $batch.$table.chunks(ROWS_PER_INSERT) {
+            diesel::insert_into(backend::schema::$table::table)
+                .values(rows)
+                .execute($conn)
+                .map_err(|e| anyhow::anyhow!("insert {}: {}", stringify!($table), describe(&e)))?;
+        }
+    };
+}
+
 with_seeded_tables!(write_batch);
 
 /// The server's message with its detail, which names the offending key, such as

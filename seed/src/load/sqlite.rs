@@ -209,7 +209,8 @@ macro_rules! insert_batches {
 }
 
 macro_rules! insert_pending {
-    ($($table:ident: $model:ident $($optional:ident)?,)*) => {
+    ($($table:ident: $model:ident $([$flag:ident])?
+        $(as $record:ident nests $child:ident: $child_model:ident)?,)*) => {
         /// Inserts the full statements' worth of `pending`, parents first, and everything
         /// when `all` is set.
         fn insert_pending(
@@ -217,7 +218,8 @@ macro_rules! insert_pending {
             pending: &mut RowBatch,
             all: bool,
         ) -> anyhow::Result<()> {
-            $(insert_batches!(conn, $table, pending.$table, all);)*
+            $(insert_batches!(conn, $table, pending.$table, all);
+            $(insert_batches!(conn, $child, pending.$child, all);)?)*
             Ok(())
         }
     };

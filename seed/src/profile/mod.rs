@@ -1,7 +1,8 @@
 //! The profile: every distribution the generator draws from, read from a TOML file.
 //!
-//! `seed/profiles/default.toml` is compiled in and used unless `--config PATH` names another
-//! file. Parsing checks every value once, up front, so generation never meets a bad weight;
+//! The built-in profiles are compiled in and picked by name (`--profile`): `story`
+//! (`seed/profiles/story.toml`, the default) follows the product's original specification.
+//! `--config PATH` reads another file instead. Parsing checks every value once, up front, so generation never meets a bad weight;
 //! a bad file fails with one line naming the file, the line and the key.
 
 mod location;
@@ -19,8 +20,14 @@ use crate::persona::Persona;
 use location::{key_at, line_of};
 use parse::RawProfile;
 
-/// The default profile's text, as shipped in `seed/profiles/default.toml`.
-pub const DEFAULT_PROFILE: &str = include_str!("../../profiles/default.toml");
+/// The `story` profile's text, as shipped in `seed/profiles/story.toml`: the default.
+pub const STORY_PROFILE: &str = include_str!("../../profiles/story.toml");
+
+/// The name of the profile used when none is named.
+pub const DEFAULT_PROFILE_NAME: &str = "story";
+
+/// The built-in profiles, by name.
+pub const BUILTIN_PROFILES: &[&str] = &["story"];
 
 /// A profile file that cannot be used: one line with the file, the line and the key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -154,6 +161,8 @@ pub struct PersonaProfile {
 /// A validated profile, ready for generation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Profile {
+    /// What `meta.profile` calls it: a built-in profile's name, or a profile file's name.
+    pub name: String,
     /// Transactions fall within this many days before the as-of date.
     pub window_days: i64,
     /// Users sign up within this many days before the as-of date.
@@ -183,28 +192,44 @@ pub struct Profile {
 }
 
 impl Profile {
-    /// The compiled-in default profile.
+    /// The default profile, `story`.
     pub fn default_profile() -> Arc<Profile> {
-        static DEFAULT: std::sync::OnceLock<Arc<Profile>> = std::sync::OnceLock::new();
-        DEFAULT
+        static STORY: std::sync::OnceLock<Arc<Profile>> = std::sync::OnceLock::new();
+        STORY
             .get_or_init(|| {
                 Arc::new(
-                    Profile::parse(DEFAULT_PROFILE, "default profile")
-                        .expect("the default profile is valid"),
+                    Profile::parse(STORY_PROFILE, "story", "story profile")
+                        .expect("the story profile is valid"),
                 )
             })
             .clone()
+    }
+
+    /// The built-in profile called `name`; fails naming the ones there are.
+    pub fn builtin(name: &str) -> anyhow::Result<Arc<Profile>> {
+        match name {
+            "story" => Ok(Profile::default_profile()),
+            _ => anyhow::bail!(
+                "no built-in profile is called {name:?}; there are {}",
+                BUILTIN_PROFILES.join(", ")
+            ),
+        }
     }
 
     /// Reads and validates the profile at `path`.
     pub fn load(path: &Path) -> anyhow::Result<Profile> {
         let source = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("cannot read profile {}: {e}", path.display()))?;
-        Ok(Profile::parse(&source, &path.display().to_string())?)
+        // The file's name, not its path: the same file gives the same bytes wherever it is.
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        Ok(Profile::parse(&source, &name, &path.display().to_string())?)
     }
 
-    /// Parses and validates profile text; `origin` names it in errors.
-    pub fn parse(source: &str, origin: &str) -> Result<Profile, ProfileError> {
+    /// Parses and validates profile text called `name`; `origin` names it in errors.
+    pub fn parse(source: &str, name: &str, origin: &str) -> Result<Profile, ProfileError> {
         let raw: RawProfile = toml::from_str(source).map_err(|e| {
             let offset = e.span().map_or(0, |s| s.start);
             ProfileError {
@@ -220,7 +245,7 @@ impl Profile {
             key: key.to_owned(),
             message,
         };
-        raw.validate(&fail)
+        raw.validate(name, &fail)
     }
 
     /// The parameters of `persona`.
@@ -235,13 +260,13 @@ mod tests {
 
     #[test]
     fn type_errors_name_key_and_line() {
-        let source = DEFAULT_PROFILE.replace("pending_percent = 5.0", "pending_percent = \"five\"");
+        let source = STORY_PROFILE.replace("pending_percent = 5.0", "pending_percent = \"five\"");
         let line = source
             .lines()
             .position(|l| l.starts_with("pending_percent"))
             .unwrap()
             + 1;
-        let err = Profile::parse(&source, "p.toml").unwrap_err();
+        let err = Profile::parse(&source, "p.toml", "p.toml").unwrap_err();
         assert_eq!(
             (err.line, err.key.as_str()),
             (line, "pending_percent"),
@@ -251,8 +276,8 @@ mod tests {
 
     #[test]
     fn inline_table_errors_name_the_inner_key() {
-        let source = DEFAULT_PROFILE.replacen("median_cents = 6_400", "median_cents = \"x\"", 1);
-        let err = Profile::parse(&source, "p.toml").unwrap_err();
+        let source = STORY_PROFILE.replacen("median_cents = 6_400", "median_cents = \"x\"", 1);
+        let err = Profile::parse(&source, "p.toml", "p.toml").unwrap_err();
         assert_eq!(err.key, "categories.groups.amount.median_cents", "{err}");
     }
 }

@@ -160,7 +160,7 @@ fn check_range<T: PartialOrd + std::fmt::Display + Copy>(
 }
 
 impl RawProfile {
-    pub(super) fn validate(self, fail: &Fail<'_>) -> Result<Profile, ProfileError> {
+    pub(super) fn validate(self, name: &str, fail: &Fail<'_>) -> Result<Profile, ProfileError> {
         let window_days = *self.window_days.get_ref();
         if !(1..=3_650).contains(&window_days) {
             return Err(fail(
@@ -449,6 +449,7 @@ impl RawProfile {
             ));
         }
         Ok(Profile {
+            name: name.to_owned(),
             window_days,
             signup_days,
             pending_percent,

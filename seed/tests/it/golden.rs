@@ -10,7 +10,7 @@ use crate::support::{AS_OF, as_of, write_json_bytes};
 
 /// SHA-256 of `seed --num-users 50 --seed 42 --as-of 2025-06-01`'s users.json.
 const DEFAULT_50_USERS_SHA256: &str =
-    "44a6190e178385d7dfdab1170fb4b937401bfff01241c696a73c292ca00add69";
+    "f9369e12ea49d9b74c4342c49327c0d14fdf6b0ac1d08376311e5b5aa7ae93d7";
 
 fn hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
@@ -23,7 +23,7 @@ fn hex(bytes: &[u8]) -> String {
 fn the_default_dataset_matches_its_golden_digest() {
     let dir = tempfile::tempdir().unwrap();
     let config = crate::support::config(42);
-    let meta = seed::dataset::Meta::new(config.seed, config.as_of, 50);
+    let meta = config.meta(50);
     assert_eq!(meta.as_of, as_of());
     let bytes = write_json_bytes(&meta, 42, 50, dir.path());
     let digest = hex(&bytes);

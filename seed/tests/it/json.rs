@@ -11,22 +11,16 @@ use crate::support::{dataset, write_json_bytes};
 fn read_all(path: &Path, batch_rows: usize) -> anyhow::Result<(Dataset, usize)> {
     let mut rows = RowBatch::default();
     let mut batches = 0;
-    let source = read_json(path, batch_rows, &mut |batch| {
-        assert!(batch.users.len() + batch.accounts.len() + batch.transactions.len() <= batch_rows);
+    let source = read_json(path, batch_rows, &mut |mut batch| {
+        // A batch holds at most `batch_rows` records of one section (a stream's record also
+        // brings its links).
+        let counts = batch.counts();
+        assert!(counts.total() - counts.recurring_stream_transactions <= batch_rows as u64);
         batches += 1;
-        rows.users.extend(batch.users);
-        rows.accounts.extend(batch.accounts);
-        rows.transactions.extend(batch.transactions);
-        rows.persona_labels.extend(batch.persona_labels);
+        rows.append(&mut batch);
         Ok(())
     })?;
-    let data = Dataset {
-        meta: source.meta,
-        users: rows.users,
-        accounts: rows.accounts,
-        transactions: rows.transactions,
-        persona_labels: rows.persona_labels,
-    };
+    let data = Dataset::new(source.meta, rows);
     Ok((data, batches))
 }
 

@@ -42,7 +42,7 @@ fn labels_load_with_users_and_are_replaced_on_reseed() {
         json: Some(json.clone()),
         database: Some((url.clone(), LoadMode::Replace)),
     };
-    let meta = seed::dataset::Meta::new(config.seed, config.as_of, 30);
+    let meta = config.meta(30);
     let progress = Progress::default();
     let report = pipeline::generate(&config, &meta, 0..30, &outputs, &progress).expect("seed");
     assert_eq!(report.counts.persona_labels, 30);

@@ -18,15 +18,11 @@ fn dataset(seed: u64, users: u64) -> Dataset {
 
 /// Measures a dataset the way `seed stats` does: rows in file order.
 fn measure(data: &Dataset) -> Stats {
-    let mut collector = Collector::new(Profile::default_profile().window_days);
-    let batch = seed::tables::RowBatch {
-        users: data.users.clone(),
-        accounts: data.accounts.clone(),
-        transactions: data.transactions.clone(),
-        persona_labels: data.persona_labels.clone(),
-    };
-    collector.add(&batch).expect("rows reference their parents");
-    collector.finish()
+    let mut collector = Collector::new();
+    collector
+        .add(&data.rows())
+        .expect("rows reference their parents");
+    collector.finish(Profile::default_profile().window_days)
 }
 
 /// Over four seeds and 1,200 users: every labelled user shows the persona's signal (the

@@ -303,7 +303,8 @@ fn destructive_commands_refuse_remote_hosts_without_connecting() {
     assert_eq!(load.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&load.stderr),
-        "error: refusing to replace users, accounts, transactions, persona_labels in PostgreSQL database \"app\" on \
+        "error: refusing to replace users, accounts, transactions, persona_labels, recurring_streams, \
+             recurring_stream_transactions in PostgreSQL database \"app\" on \
          db.invalid:5432: the host is not local; pass --allow-remote\n"
     );
     let reset = seed(
@@ -313,7 +314,8 @@ fn destructive_commands_refuse_remote_hosts_without_connecting() {
     assert_eq!(reset.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&reset.stderr),
-        "error: refusing to drop and re-create users, accounts, transactions, persona_labels in PostgreSQL database \
+        "error: refusing to drop and re-create users, accounts, transactions, persona_labels, recurring_streams, \
+             recurring_stream_transactions in PostgreSQL database \
          \"app\" on db.invalid:5432: the host is not local; pass --allow-remote\n"
     );
     // With the flag the guard lets it through, and the (unresolvable) host is what fails.

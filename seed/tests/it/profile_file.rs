@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use seed::profile::{DEFAULT_PROFILE, Profile};
+use seed::profile::{Profile, STORY_PROFILE};
 
 /// A scratch path unique to this test process.
 fn scratch(name: &str) -> PathBuf {
@@ -34,8 +34,9 @@ fn run_seed(args: &[&str]) -> (bool, String, String) {
 
 #[test]
 fn a_wrong_type_names_the_key_and_the_line() {
-    let source = DEFAULT_PROFILE.replacen("window_days = 180", "window_days = \"half a year\"", 1);
-    let err = Profile::parse(&source, "bad.toml").expect_err("a string is not a day count");
+    let source = STORY_PROFILE.replacen("window_days = 180", "window_days = \"half a year\"", 1);
+    let err =
+        Profile::parse(&source, "bad.toml", "bad.toml").expect_err("a string is not a day count");
     assert_eq!(err.line, line_of(&source, "window_days ="));
     assert_eq!(err.key, "window_days");
     let text = err.to_string();
@@ -48,34 +49,35 @@ fn a_wrong_type_names_the_key_and_the_line() {
 
 #[test]
 fn a_bad_value_in_a_table_array_names_the_key_and_the_line() {
-    let source = DEFAULT_PROFILE.replacen(
+    let source = STORY_PROFILE.replacen(
         "weight = 25\n\n[[categories.groups]]",
         "weight = 26\n\n[[categories.groups]]",
         1,
     );
-    let err = Profile::parse(&source, "bad.toml").expect_err("weights sum to 101");
+    let err = Profile::parse(&source, "bad.toml", "bad.toml").expect_err("weights sum to 101");
     assert!(err.key.contains("weight"), "{err}");
     assert!(err.message.contains("101"), "{err}");
 
-    let source = DEFAULT_PROFILE.replacen("share = 30\npayroll", "share = 31\npayroll", 1);
-    let err = Profile::parse(&source, "bad.toml").expect_err("persona shares sum to 101");
+    let source = STORY_PROFILE.replacen("share = 30\npayroll", "share = 31\npayroll", 1);
+    let err =
+        Profile::parse(&source, "bad.toml", "bad.toml").expect_err("persona shares sum to 101");
     assert_eq!(err.line, line_of(&source, "share = 31"), "{err}");
     assert_eq!(err.key, "personas.share", "{err}");
 
-    let source = DEFAULT_PROFILE.replacen("hours = [6, 11]", "hours = [11, 6]", 1);
-    let err = Profile::parse(&source, "bad.toml").expect_err("hours run backwards");
+    let source = STORY_PROFILE.replacen("hours = [6, 11]", "hours = [11, 6]", 1);
+    let err = Profile::parse(&source, "bad.toml", "bad.toml").expect_err("hours run backwards");
     assert_eq!(err.line, line_of(&source, "hours = [11, 6]"), "{err}");
     assert!(err.key.ends_with("groups[coffee].hours"), "{err}");
 }
 
 #[test]
 fn an_unknown_key_is_named_with_its_line() {
-    let source = DEFAULT_PROFILE.replacen(
+    let source = STORY_PROFILE.replacen(
         "pending_percent = 5.0",
         "pending_percent = 5.0\npending_pecrent = 5.0",
         1,
     );
-    let err = Profile::parse(&source, "bad.toml").expect_err("a misspelt key");
+    let err = Profile::parse(&source, "bad.toml", "bad.toml").expect_err("a misspelt key");
     assert_eq!(err.line, line_of(&source, "pending_pecrent"), "{err}");
     assert!(err.to_string().contains("pending_pecrent"), "{err}");
 }
@@ -84,7 +86,7 @@ fn an_unknown_key_is_named_with_its_line() {
 fn the_binary_reports_a_bad_profile_on_one_line_and_writes_nothing() {
     let profile = scratch("bad.toml");
     let out = scratch("bad.json");
-    let source = DEFAULT_PROFILE.replacen("pending_percent = 5.0", "pending_percent = 150.0", 1);
+    let source = STORY_PROFILE.replacen("pending_percent = 5.0", "pending_percent = 150.0", 1);
     std::fs::write(&profile, &source).expect("write the profile");
     let (ok, _, stderr) = run_seed(&[
         "--num-users",
@@ -113,7 +115,7 @@ fn the_binary_reports_a_bad_profile_on_one_line_and_writes_nothing() {
 fn config_swaps_the_distributions() {
     let profile = scratch("pending.toml");
     let out = scratch("pending.json");
-    let source = DEFAULT_PROFILE.replacen("pending_percent = 5.0", "pending_percent = 20.0", 1);
+    let source = STORY_PROFILE.replacen("pending_percent = 5.0", "pending_percent = 20.0", 1);
     std::fs::write(&profile, &source).expect("write the profile");
     let (ok, stdout, stderr) = run_seed(&[
         "--num-users",
@@ -130,7 +132,8 @@ fn config_swaps_the_distributions() {
     ]);
     assert!(ok, "{stderr}");
     assert!(stdout.contains("configured 20.00%"), "{stdout}");
-    let stats = seed::stats::stats_of_file(&out, 180).expect("read the output");
+    let (_, collector) = seed::stats::collect_file(&out).expect("read the output");
+    let stats = collector.finish(180);
     let _ = std::fs::remove_file(&profile);
     let _ = std::fs::remove_file(&out);
     let rate = 100.0 * stats.pending as f64 / stats.counts.transactions as f64;

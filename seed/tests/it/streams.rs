@@ -4,15 +4,16 @@
 use std::sync::Arc;
 
 use seed::generate::GenConfig;
-use seed::profile::{DEFAULT_PROFILE, Profile};
+use seed::profile::{Profile, STORY_PROFILE};
 use seed::tables::Dataset;
 
 use crate::support::as_of;
 
 fn dataset_with(profile: &str, users: u64) -> Dataset {
-    let profile = Arc::new(Profile::parse(profile, "test profile").expect("a valid profile"));
+    let profile =
+        Arc::new(Profile::parse(profile, "test.toml", "test profile").expect("a valid profile"));
     let config = GenConfig::with_profile(42, as_of(), profile);
-    let meta = seed::dataset::Meta::new(config.seed, config.as_of, users);
+    let meta = config.meta(users);
     Dataset::from_batches(
         meta,
         (0..users).map(|i| seed::generate::generate_user(&config, i)),
@@ -23,7 +24,7 @@ fn dataset_with(profile: &str, users: u64) -> Dataset {
 /// range and are redrawn: 800 users hold about 5,000 grocery purchases.
 #[test]
 fn a_new_amount_distribution_moves_amounts_and_balances_only() {
-    let before_text = DEFAULT_PROFILE;
+    let before_text = STORY_PROFILE;
     let groceries =
         "amount = { min_cents = 1_200, median_cents = 6_400, max_cents = 25_000, spread = 0.55 }";
     assert!(before_text.contains(groceries));

@@ -26,7 +26,7 @@ pub(crate) fn config(seed: u64) -> GenConfig {
 /// Generates `num_users` users in memory, as of `as_of`.
 pub(crate) fn dataset_at(seed: u64, num_users: u64, as_of: NaiveDate) -> Dataset {
     let config = GenConfig::new(seed, as_of);
-    let meta = Meta::new(config.seed, config.as_of, num_users);
+    let meta = config.meta(num_users);
     Dataset::from_batches(meta, (0..num_users).map(|i| generate_user(&config, i)))
 }
 

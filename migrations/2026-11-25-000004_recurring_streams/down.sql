@@ -1,0 +1,2 @@
+DROP TABLE recurring_stream_transactions;
+DROP TABLE recurring_streams;
