@@ -10,5 +10,5 @@ pub mod schema;
 
 pub use db::{AnyConnection, DatabaseUrl, DbError};
 pub use models::{
-    Account, PersonaLabel, RecurringStream, RecurringStreamTransaction, Transaction, User,
+    Account, PersonaLabel, RecurringStream, RecurringStreamTransaction, SeedRun, Transaction, User,
 };

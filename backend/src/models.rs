@@ -1,5 +1,5 @@
 //! Row models for `users`, `accounts`, `transactions`, `persona_labels`,
-//! `recurring_streams` and `recurring_stream_transactions`.
+//! `recurring_streams`, `recurring_stream_transactions` and `seed_runs`.
 //!
 //! Each struct is at once the JSON record the seeder writes to `data/users.json` and the
 //! Diesel row it inserts and reads back: one definition, so the fixture file and the database
@@ -17,7 +17,8 @@ use diesel::sqlite::Sqlite;
 use serde::{Deserialize, Serialize};
 
 use crate::schema::{
-    accounts, persona_labels, recurring_stream_transactions, recurring_streams, transactions, users,
+    accounts, persona_labels, recurring_stream_transactions, recurring_streams, seed_runs,
+    transactions, users,
 };
 
 /// A person using SpendSense. Serves as JSON record and as Diesel row.
@@ -226,4 +227,30 @@ pub struct RecurringStreamTransaction {
     pub stream_id: String,
     /// One of its transactions, a `transactions.id`.
     pub transaction_id: String,
+}
+
+/// One load that put rows into the seeded tables: what generated them and when. Not part
+/// of `users.json`; the loader writes it in the load's own transaction.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, Identifiable)]
+#[diesel(table_name = seed_runs, check_for_backend(Sqlite, Pg))]
+#[diesel(treat_none_as_default_value = false)]
+pub struct SeedRun {
+    /// A unique id for the run.
+    pub id: String,
+    /// `meta.generator` of the data.
+    pub generator: String,
+    /// `meta.profile` of the data.
+    pub profile: String,
+    /// `meta.seed`, in decimal.
+    pub seed: String,
+    /// `meta.as_of`.
+    pub as_of: NaiveDate,
+    /// `K/N` of a shard's load; `None` for a whole run.
+    pub shard: Option<String>,
+    /// `generated`, or the path of the `users.json` a `--from` load read.
+    pub source: String,
+    /// The rows the load added per table, as a JSON object.
+    pub row_counts: String,
+    /// When the load finished (UTC).
+    pub finished_at: NaiveDateTime,
 }

@@ -53,6 +53,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    seed_runs (id) {
+        id -> Text,
+        generator -> Text,
+        profile -> Text,
+        seed -> Text,
+        as_of -> Date,
+        shard -> Nullable<Text>,
+        source -> Text,
+        row_counts -> Text,
+        finished_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     transactions (id) {
         id -> Text,
         account_id -> Text,
@@ -85,6 +99,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     persona_labels,
     recurring_stream_transactions,
     recurring_streams,
+    seed_runs,
     transactions,
     users,
 );

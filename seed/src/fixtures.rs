@@ -8,8 +8,9 @@ use chrono::NaiveDate;
 
 use crate::dataset::Meta;
 use crate::generate::GenConfig;
-use crate::load::{Destructive, LoadMode, refuse_remote};
-use crate::pipeline::{self, Outputs, RunReport};
+use crate::json::JsonOut;
+use crate::load::{Destructive, refuse_remote};
+use crate::pipeline::{self, Database, Outputs, RunReport};
 use crate::progress::Progress;
 
 /// Users in the fixture dataset.
@@ -44,6 +45,7 @@ pub fn meta() -> Meta {
 pub fn write(
     database_url: Option<&str>,
     allow_remote: bool,
+    allow_unseeded: bool,
 ) -> anyhow::Result<(RunReport, DatabaseUrl)> {
     let url = match database_url {
         Some(url) => {
@@ -57,10 +59,10 @@ pub fn write(
             DatabaseUrl::Sqlite { path }
         }
     };
-    crate::database::reset(&url)?;
+    crate::database::reset(&url, allow_unseeded)?;
     let outputs = Outputs {
-        json: Some(PathBuf::from(JSON_PATH)),
-        database: Some((url.clone(), LoadMode::Replace)),
+        json: Some(JsonOut::File(PathBuf::from(JSON_PATH))),
+        database: Some(Database::replace(url.clone())),
     };
     let report = pipeline::generate(
         &config(),

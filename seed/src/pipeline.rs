@@ -7,19 +7,21 @@
 //! depend on the number of threads.
 
 use std::ops::Range;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
+use std::path::Path;
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use backend::DatabaseUrl;
+use backend::{DatabaseUrl, SeedRun};
 use rayon::prelude::*;
 
 use crate::dataset::Meta;
 use crate::generate::{GenConfig, generate_user};
-use crate::json::{EncodedRows, JsonWriter, PreparedJson, encode_rows, read_json};
-use crate::load::{LoadMode, LoadReport, Loader};
-use crate::progress::{INTERRUPTED, Progress};
+use crate::interrupt;
+use crate::json::{
+    EncodedRows, JsonOut, JsonWriter, PreparedJson, SwappedJson, encode_rows, read_json,
+};
+use crate::load::{LoadMode, LoadOptions, LoadReport, Loader, seed_run};
+use crate::progress::Progress;
 use crate::stats::{Collector, Stats};
 use crate::tables::{RowBatch, RowCounts};
 
@@ -37,9 +39,31 @@ const READ_BATCH_ROWS: usize = 16_384;
 #[derive(Debug, Clone)]
 pub struct Outputs {
     /// The JSON file to write, if any.
-    pub json: Option<PathBuf>,
+    pub json: Option<JsonOut>,
     /// The database to load, if any, and how.
-    pub database: Option<(DatabaseUrl, LoadMode)>,
+    pub database: Option<Database>,
+}
+
+/// A database to load, and how.
+#[derive(Debug, Clone)]
+pub struct Database {
+    /// Where it is.
+    pub url: DatabaseUrl,
+    /// Replace its rows, or add to them.
+    pub mode: LoadMode,
+    /// Replace users that no seed run recorded.
+    pub allow_unseeded: bool,
+}
+
+impl Database {
+    /// A replacing load of `url` that refuses unrecorded users.
+    pub fn replace(url: DatabaseUrl) -> Database {
+        Database {
+            url,
+            mode: LoadMode::Replace,
+            allow_unseeded: false,
+        }
+    }
 }
 
 /// What a run did, for the summary.
@@ -60,8 +84,7 @@ pub struct RunReport {
 }
 
 /// Generates users `range` (global indexes) and sends them to `outputs`. Nothing is visible
-/// at either output unless everything succeeds: the JSON is renamed into place only after
-/// the database transaction has committed.
+/// at either output unless everything succeeds (see [`publish`]).
 pub fn generate(
     config: &GenConfig,
     meta: &Meta,
@@ -70,11 +93,11 @@ pub fn generate(
     progress: &Progress,
 ) -> anyhow::Result<RunReport> {
     let started = Instant::now();
-    let loader = start_loader(outputs, progress)?;
     let writer = match &outputs.json {
-        Some(path) => Some(JsonWriter::create(path, meta)?),
+        Some(out) => Some(JsonWriter::create(out, meta)?),
         None => None,
     };
+    let loader = start_loader(outputs, progress)?;
     // Measured from the same rows the file receives, so the report needs no second read.
     // Each chunk holds whole users, so it is measured on its own and only its per-user
     // signals are kept, not its ids.
@@ -97,18 +120,16 @@ pub fn generate(
         .name("sink".into())
         .spawn(move || sink.run(from_main))
         .expect("spawn the sink thread");
-    let mut interrupted = false;
     let mut start = range.start;
+    let mut interrupted = Ok(());
     while start < range.end {
         let end = (start + CHUNK_USERS).min(range.end);
         let (rows, parts) = generate_parts(config, start..end, want_json, &pool);
         progress.add_generated(end - start, rows.counts().total());
-        if INTERRUPTED.load(Ordering::Relaxed) {
-            interrupted = true;
-            break;
-        }
-        if to_sink.send(RowChunk { rows, parts }).is_err() {
-            break; // The sink failed; its error is collected below.
+        crate::pause::at("generate");
+        interrupted = interrupt::check();
+        if interrupted.is_err() || to_sink.send(RowChunk { rows, parts }).is_err() {
+            break; // Interrupted, or the sink failed: its error is collected below.
         }
         start = end;
     }
@@ -118,9 +139,7 @@ pub fn generate(
     let sink = sink_thread
         .join()
         .expect("the sink thread does not panic")?;
-    if interrupted {
-        anyhow::bail!("interrupted; nothing was changed");
-    }
+    interrupted?;
     let Sink {
         writer,
         loader,
@@ -130,14 +149,8 @@ pub fn generate(
     } = sink;
     let prepared = writer.map(JsonWriter::finish).transpose()?;
     let produce = started.elapsed();
-    let load = match loader {
-        Some(loader) => Some(loader.commit()?),
-        None => None,
-    };
     let json_bytes = prepared.as_ref().map(PreparedJson::bytes);
-    if let Some(prepared) = prepared {
-        prepared.persist()?;
-    }
+    let load = publish(prepared, loader, seed_run(meta, "generated"))?;
     Ok(RunReport {
         counts,
         produce,
@@ -146,6 +159,47 @@ pub fn generate(
         total: started.elapsed(),
         stats,
     })
+}
+
+/// Makes a run's outputs visible together, or neither. The load finishes first (keys built
+/// and checked, the run recorded) with its transaction still open; then the new JSON file
+/// takes the old one's place, the old one kept aside; then, past the point of no return
+/// ([`interrupt::begin_commit`]), the database commits. If the commit fails, or Ctrl-C comes
+/// before it, the old JSON file goes back and the load rolls back; only after the commit is
+/// the old file deleted. So no failure leaves a new file with an old database or the
+/// reverse (a process killed between the rename and the commit still can).
+fn publish(
+    json: Option<PreparedJson>,
+    loader: Option<Loader>,
+    run: SeedRun,
+) -> anyhow::Result<Option<LoadReport>> {
+    let load = loader.map(|loader| loader.finish(run)).transpose()?;
+    crate::pause::at("publish");
+    interrupt::check()?;
+    let swapped = json.map(PreparedJson::swap_in).transpose()?;
+    crate::pause::at("swapped");
+    let restore = |swapped: Option<SwappedJson>, error: anyhow::Error| match swapped {
+        Some(swapped) => match swapped.restore() {
+            Ok(()) => error,
+            Err(restore) => error.context(format!("{restore:#}")),
+        },
+        None => error,
+    };
+    if let Err(e) = interrupt::begin_commit() {
+        return Err(restore(swapped, e.into()));
+    }
+    crate::pause::at("commit");
+    let report = match load {
+        Some(load) => match load.commit() {
+            Ok(report) => Some(report),
+            Err(e) => return Err(restore(swapped, e)),
+        },
+        None => None,
+    };
+    if let Some(swapped) = swapped {
+        swapped.keep();
+    }
+    Ok(report)
 }
 
 /// One chunk of users on its way from the generator to the sink.
@@ -278,45 +332,47 @@ impl BufferPool {
 /// Loads an existing `users.json` into the database, streaming.
 pub fn load_file(
     path: &Path,
-    database: (DatabaseUrl, LoadMode),
+    database: &Database,
     progress: &Progress,
 ) -> anyhow::Result<RunReport> {
     let started = Instant::now();
     let outputs = Outputs {
         json: None,
-        database: Some(database),
+        database: Some(database.clone()),
     };
     let mut loader = start_loader(&outputs, progress)?.expect("a database was given");
     let source = read_json(path, READ_BATCH_ROWS, &mut |batch| {
         let counts = batch.counts();
         progress.add_generated(counts.users, counts.total());
-        if INTERRUPTED.load(Ordering::Relaxed) {
-            anyhow::bail!("interrupted; nothing was changed");
-        }
+        interrupt::check()?;
+        crate::rules::check(&batch)?;
         loader.send(batch)
     })?;
     let produce = started.elapsed();
-    let load = loader.commit()?;
+    let run = seed_run(&source.meta, &path.display().to_string());
+    let load = publish(None, Some(loader), run)?;
     Ok(RunReport {
         counts: source.counts,
         produce,
         json_bytes: None,
-        load: Some(load),
+        load,
         total: started.elapsed(),
         stats: None,
     })
 }
 
 fn start_loader(outputs: &Outputs, progress: &Progress) -> anyhow::Result<Option<Loader>> {
-    let Some((url, mode)) = &outputs.database else {
+    let Some(database) = &outputs.database else {
         return Ok(None);
     };
-    let conn = crate::database::open(url)?;
+    let options = LoadOptions {
+        mode: database.mode,
+        allow_unseeded: database.allow_unseeded,
+        queue: QUEUE,
+    };
     Ok(Some(Loader::start(
-        conn,
-        url.clone(),
-        *mode,
+        &database.url,
+        &options,
         progress.clone(),
-        QUEUE,
-    )))
+    )?))
 }

@@ -31,6 +31,10 @@ pub enum Command {
         /// Allow resetting a database whose host is not this machine.
         #[arg(long)]
         allow_remote: bool,
+        /// Allow resetting a database whose users no seed run recorded (they may be an
+        /// application's own data).
+        #[arg(long)]
+        allow_unseeded: bool,
     },
     /// Time SQLite's own fills of a loaded database's tables (for `cargo xtask bench`).
     #[command(hide = true)]
@@ -48,6 +52,9 @@ pub enum Command {
         /// Allow resetting a database that is not on this machine.
         #[arg(long)]
         allow_remote: bool,
+        /// Allow resetting a database whose users no seed run recorded.
+        #[arg(long)]
+        allow_unseeded: bool,
     },
     /// Measure a users.json: rows, category shares, pending rate, accounts, persona signals.
     Stats {
@@ -95,7 +102,8 @@ pub struct SeedArgs {
     /// Date all generated dates are relative to (YYYY-MM-DD) [default: today, UTC].
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub as_of: Option<NaiveDate>,
-    /// Where to write the dataset.
+    /// Where to write the dataset: a file, replaced only when the run succeeds, or `-` for
+    /// standard output (the summary then goes to standard error).
     #[arg(long, value_name = "PATH", default_value = "data/users.json")]
     pub out: PathBuf,
     /// Database to load [default: $DATABASE_URL, else data/spendsense.db].
@@ -118,6 +126,10 @@ pub struct SeedArgs {
     /// Allow replacing the rows of a database whose host is not this machine.
     #[arg(long)]
     pub allow_remote: bool,
+    /// Allow replacing users that no seed run recorded in seed_runs (they may be an
+    /// application's own data, or a production database behind a local-looking URL).
+    #[arg(long)]
+    pub allow_unseeded: bool,
     /// Built-in profile to draw from: `story`, the product's original specification (see
     /// seed/profiles/).
     #[arg(
@@ -130,15 +142,31 @@ pub struct SeedArgs {
     /// Profile file (TOML) to draw from instead of a built-in one.
     #[arg(long, value_name = "PATH", conflicts_with = "from")]
     pub config: Option<PathBuf>,
-    /// Threads for generation [default: one per core]; the output does not depend on it.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    /// Threads for generation, 1 to 512 [default: one per core]; the output does not depend
+    /// on it.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=512))]
     pub threads: Option<u16>,
     /// Show no progress; print only the summary and errors.
     #[arg(long, short)]
     pub quiet: bool,
 }
 
+/// The range of `--as-of`: every date a run derives from it (sign-ups up to a century
+/// before, predicted payments a year after) stays a four-digit year, which the JSON, SQLite's
+/// text timestamps and PostgreSQL all hold the same way.
+pub const AS_OF_RANGE: (NaiveDate, NaiveDate) = (
+    NaiveDate::from_ymd_opt(1900, 1, 1).expect("a real date"),
+    NaiveDate::from_ymd_opt(9998, 12, 31).expect("a real date"),
+);
+
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|e| format!("{e} (expected YYYY-MM-DD, a real date)"))
+    let date = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|e| format!("{e} (expected YYYY-MM-DD, a real date)"))?;
+    let (first, last) = AS_OF_RANGE;
+    if !(first..=last).contains(&date) {
+        return Err(format!(
+            "out of range (expected a date from {first} to {last})"
+        ));
+    }
+    Ok(date)
 }

@@ -3,10 +3,9 @@
 
 pub mod flags;
 pub mod plan;
-mod report;
+pub(crate) mod report;
 
 use std::process::ExitCode;
-use std::sync::atomic::Ordering;
 
 use anyhow::Context;
 use backend::DatabaseUrl;
@@ -14,10 +13,12 @@ use backend::db::one_line;
 use chrono::Utc;
 use clap::Parser;
 
+use crate::interrupt::{self, Interrupted};
+use crate::json::JsonOut;
 use crate::load::{Destructive, refuse_remote};
 use crate::pipeline;
 use crate::profile::BUILTIN_PROFILES;
-use crate::progress::{Display, DisplayMode, INTERRUPTED, Plan, Progress};
+use crate::progress::{Display, DisplayMode, Plan, Progress};
 use crate::stats;
 use flags::{Cli, Command, SeedArgs};
 use plan::{SeedPlan, Source, load_profile};
@@ -46,6 +47,10 @@ pub fn main() -> ExitCode {
     };
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.chain().any(|cause| cause.is::<Interrupted>()) => {
+            eprintln!("error: {Interrupted}");
+            ExitCode::from(interrupt::EXIT_CODE)
+        }
         Err(e) => {
             eprintln!("error: {}", one_line(&format!("{e:#}")));
             ExitCode::FAILURE
@@ -58,18 +63,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::ResetDb {
             database_url,
             allow_remote,
+            allow_unseeded,
         }) => {
+            interrupt::install();
             let url = DatabaseUrl::from_arg_or_env(database_url.as_deref())?;
             refuse_remote(&url, Destructive::Reset, allow_remote)?;
-            crate::database::reset(&url)?;
+            crate::database::reset(&url, allow_unseeded)?;
             say!("Reset {url}: every migration re-applied, tables empty");
             Ok(())
         }
         Some(Command::Fixtures {
             database_url,
             allow_remote,
+            allow_unseeded,
         }) => {
-            let (report, url) = crate::fixtures::write(database_url.as_deref(), allow_remote)?;
+            interrupt::install();
+            let (report, url) =
+                crate::fixtures::write(database_url.as_deref(), allow_remote, allow_unseeded)?;
             say!(
                 "Wrote fixtures: {} to {}",
                 report.counts,
@@ -122,19 +132,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// The first Ctrl-C asks the pipeline to stop and roll back; a second one exits at once
-/// (SQLite's journal and PostgreSQL's transaction still keep the database as it was).
-fn handle_ctrl_c() {
-    let _ = ctrlc::set_handler(|| {
-        if INTERRUPTED.swap(true, Ordering::SeqCst) {
-            std::process::exit(130);
-        }
-        eprintln!("interrupted: rolling back (press Ctrl-C again to exit at once)");
-    });
-}
-
 fn seed(args: SeedArgs) -> anyhow::Result<()> {
-    handle_ctrl_c();
+    interrupt::install();
     let display_mode = if args.quiet {
         DisplayMode::Quiet
     } else {
@@ -147,11 +146,13 @@ fn seed(args: SeedArgs) -> anyhow::Result<()> {
             .context("start the thread pool")?;
     }
     let plan = SeedPlan::resolve(args, Utc::now().date_naive())?;
+    // With the JSON on standard output, what the run says goes to standard error.
+    report::to_stderr(plan.outputs.json == Some(JsonOut::Stdout));
     let progress = Progress::default();
     let database = plan.outputs.database.clone();
     match plan.source {
         Source::File(path) => {
-            let (target, mode) = database.expect("--from conflicts with --no-db");
+            let database = database.expect("--from conflicts with --no-db");
             let display = Display::start(
                 &progress,
                 Plan {
@@ -160,11 +161,11 @@ fn seed(args: SeedArgs) -> anyhow::Result<()> {
                 },
                 display_mode,
             );
-            let report = pipeline::load_file(&path, (target.clone(), mode), &progress);
+            let report = pipeline::load_file(&path, &database, &progress);
             display.finish();
             let report = report?;
             say!("Read {} from {}", report.counts, path.display());
-            print_loaded(&report, &target);
+            print_loaded(&report, &database.url);
             print_timings(&report, "read");
         }
         Source::Generate {
@@ -202,15 +203,15 @@ fn seed(args: SeedArgs) -> anyhow::Result<()> {
                     config.as_of
                 ),
             }
-            if let (Some(path), Some(bytes)) = (&plan.outputs.json, report.json_bytes) {
-                say!(
-                    "Wrote {} ({:.1} MiB)",
-                    path.display(),
-                    bytes as f64 / (1024.0 * 1024.0)
-                );
+            if let (Some(out), Some(bytes)) = (&plan.outputs.json, report.json_bytes) {
+                let to = match out {
+                    JsonOut::File(path) => path.display().to_string(),
+                    JsonOut::Stdout => "standard output".to_owned(),
+                };
+                say!("Wrote {to} ({:.1} MiB)", bytes as f64 / (1024.0 * 1024.0));
             }
-            if let Some((target, _)) = &database {
-                print_loaded(&report, target);
+            if let Some(database) = &database {
+                print_loaded(&report, &database.url);
             }
             print_timings(
                 &report,

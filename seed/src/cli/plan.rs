@@ -5,14 +5,16 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use anyhow::Context;
 use backend::DatabaseUrl;
 use chrono::NaiveDate;
 
 use super::flags::SeedArgs;
 use crate::dataset::{Meta, Shard};
 use crate::generate::GenConfig;
+use crate::json::JsonOut;
 use crate::load::{Destructive, LoadMode, refuse_remote};
-use crate::pipeline::Outputs;
+use crate::pipeline::{Database, Outputs};
 use crate::profile::Profile;
 
 /// What a `seed` run will do.
@@ -59,7 +61,11 @@ impl SeedPlan {
             if mode == LoadMode::Replace {
                 refuse_remote(&url, Destructive::Replace, args.allow_remote)?;
             }
-            Some((url, mode))
+            Some(Database {
+                url,
+                mode,
+                allow_unseeded: args.allow_unseeded,
+            })
         };
         if let Some(path) = args.from {
             return Ok(SeedPlan {
@@ -76,6 +82,14 @@ impl SeedPlan {
             args.as_of.unwrap_or(today),
             load_profile(args.config.as_deref(), &args.profile)?,
         );
+        let json = match args.no_json {
+            true => None,
+            false => Some(json_out(
+                &args.out,
+                database.as_ref().map(|d| &d.url),
+                args.config.as_deref(),
+            )?),
+        };
         let mut meta = config.meta(args.num_users);
         let users = match args.shard {
             Some(shard) => {
@@ -93,13 +107,77 @@ impl SeedPlan {
                 users,
                 shard: args.shard.map(|shard| (shard, args.num_users)),
             },
-            outputs: Outputs {
-                json: (!args.no_json).then_some(args.out),
-                database,
-            },
+            outputs: Outputs { json, database },
             threads: args.threads,
         })
     }
+}
+
+/// Checks `--out PATH` before anything is written: `-` is standard output; otherwise the
+/// folder must exist, and the path must not be a folder, the database being loaded, the
+/// profile being read, or anything but a regular file (a device such as /dev/null, a FIFO, a
+/// socket), since the run replaces it. A symbolic link is followed: its target is replaced.
+pub fn json_out(
+    out: &Path,
+    database: Option<&DatabaseUrl>,
+    config: Option<&Path>,
+) -> anyhow::Result<JsonOut> {
+    if out.as_os_str() == "-" {
+        return Ok(JsonOut::Stdout);
+    }
+    let shown = out.display();
+    let path = match std::fs::metadata(out) {
+        Ok(meta) if meta.is_dir() => anyhow::bail!("--out {shown} is a folder, not a file"),
+        Ok(meta) if !meta.is_file() => anyhow::bail!(
+            "--out {shown} is not a regular file (a device, FIFO or socket); refusing to \
+             replace it"
+        ),
+        Ok(_) => std::fs::canonicalize(out).with_context(|| format!("resolve --out {shown}"))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if std::fs::symlink_metadata(out).is_ok() {
+                anyhow::bail!("--out {shown} is a symbolic link to nothing");
+            }
+            let dir = match out.parent() {
+                Some(dir) if !dir.as_os_str().is_empty() => dir,
+                _ => Path::new("."),
+            };
+            if !dir.is_dir() {
+                anyhow::bail!(
+                    "cannot write {shown}: directory {} does not exist",
+                    dir.display()
+                );
+            }
+            out.to_path_buf()
+        }
+        Err(e) => return Err(e).with_context(|| format!("--out {shown}")),
+    };
+    let same = |other: &Path| same_file(&path, other);
+    if let Some(DatabaseUrl::Sqlite { path: db }) = database
+        && same(db)
+    {
+        anyhow::bail!("--out {shown} is the database being loaded; refusing to overwrite it");
+    }
+    if let Some(config) = config
+        && same(config)
+    {
+        anyhow::bail!("--out {shown} is the profile being read; refusing to overwrite it");
+    }
+    Ok(JsonOut::File(path))
+}
+
+/// Whether `a` and `b` name the same file, existing or not: both resolved as far as they
+/// exist.
+fn same_file(a: &Path, b: &Path) -> bool {
+    let resolve = |p: &Path| {
+        std::fs::canonicalize(p).ok().or_else(|| {
+            let dir = match p.parent() {
+                Some(dir) if !dir.as_os_str().is_empty() => dir,
+                _ => Path::new("."),
+            };
+            Some(std::fs::canonicalize(dir).ok()?.join(p.file_name()?))
+        })
+    };
+    matches!((resolve(a), resolve(b)), (Some(a), Some(b)) if a == b)
 }
 
 /// The profile file at `path`, else the built-in profile called `name`.

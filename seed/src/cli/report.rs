@@ -1,19 +1,38 @@
 //! What a run prints on stdout: what it did, how long each phase took, and the dataset's
 //! statistics.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use backend::DatabaseUrl;
 
 use crate::pipeline::RunReport;
 
-/// Prints a line to stdout. A closed stdout (`| head`) is not an error once the data is
+/// Whether the summary goes to standard error, because standard output carries the JSON.
+static TO_STDERR: AtomicBool = AtomicBool::new(false);
+
+/// Sends what the run says to standard error (`true`) or standard output.
+pub(crate) fn to_stderr(yes: bool) {
+    TO_STDERR.store(yes, Ordering::Relaxed);
+}
+
+/// Prints a line of the summary. A closed stdout (`| head`) is not an error once the data is
 /// written, so a failed write is ignored instead of panicking as `println!` would.
 macro_rules! say {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+        if $crate::cli::report::summary_to_stderr() {
+            let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+        } else {
+            let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+        }
     }};
 }
 pub(crate) use say;
+
+/// Whether [`say!`] writes to standard error.
+pub(crate) fn summary_to_stderr() -> bool {
+    TO_STDERR.load(Ordering::Relaxed)
+}
 
 /// `Loaded … into …`, if the run loaded a database.
 pub(crate) fn print_loaded(report: &RunReport, target: &DatabaseUrl) {

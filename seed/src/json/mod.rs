@@ -10,4 +10,13 @@ mod read;
 mod write;
 
 pub use read::{JsonSource, read_json};
-pub use write::{EncodedRows, JsonWriter, PreparedJson, encode_rows};
+pub use write::{EncodedRows, JsonOut, JsonWriter, PreparedJson, SwappedJson, encode_rows};
+
+/// `error` with `what` was being done, saying "disk full" when that is what it was.
+pub(crate) fn io_error(error: std::io::Error, what: &str) -> anyhow::Error {
+    if error.kind() == std::io::ErrorKind::StorageFull {
+        anyhow::anyhow!("{what}: disk full ({error}); nothing was changed")
+    } else {
+        anyhow::Error::new(error).context(what.to_owned())
+    }
+}

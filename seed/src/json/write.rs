@@ -112,10 +112,21 @@ impl Section {
     }
 }
 
+/// Where the JSON goes: a file, replaced atomically, or standard output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JsonOut {
+    /// A regular file (or one to create), by the path of the file itself: a symbolic link
+    /// is resolved first, so the link stays and its target is replaced.
+    File(PathBuf),
+    /// Standard output (`--out -`).
+    Stdout,
+}
+
 /// Streams a dataset into `users.json`. Nothing appears at the destination until
-/// [`PreparedJson::persist`]: the file there stays the old one if anything fails before.
+/// [`PreparedJson::swap_in`]: the file there stays the old one if anything fails before.
 pub struct JsonWriter {
-    destination: PathBuf,
+    /// The file to replace; `None` for standard output.
+    destination: Option<PathBuf>,
     /// One per section in [`SECTIONS`] order; the first also holds the header and becomes
     /// the whole file.
     sections: Vec<Section>,
@@ -123,34 +134,44 @@ pub struct JsonWriter {
 }
 
 impl JsonWriter {
-    /// Starts a new file for `destination`, writing the header with `meta`.
-    pub fn create(destination: &Path, meta: &Meta) -> anyhow::Result<JsonWriter> {
-        let dir = match destination.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir,
-            _ => Path::new("."),
+    /// Starts a new file for `out`, writing the header with `meta`. The temporary files are
+    /// made next to the destination, so the final rename stays on one file system; for
+    /// standard output, in the system's temporary directory.
+    pub fn create(out: &JsonOut, meta: &Meta) -> anyhow::Result<JsonWriter> {
+        let (dir, name, destination) = match out {
+            JsonOut::File(destination) => {
+                let dir = match destination.parent() {
+                    Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+                    _ => PathBuf::from("."),
+                };
+                if !dir.is_dir() {
+                    anyhow::bail!(
+                        "cannot write {}: directory {} does not exist",
+                        destination.display(),
+                        dir.display()
+                    );
+                }
+                let name = destination
+                    .file_name()
+                    .with_context(|| format!("{} is not a file path", destination.display()))?
+                    .to_string_lossy()
+                    .into_owned();
+                (dir, name, Some(destination.clone()))
+            }
+            JsonOut::Stdout => (std::env::temp_dir(), "seed-stdout.json".to_owned(), None),
         };
-        if !dir.is_dir() {
-            anyhow::bail!(
-                "cannot write {}: directory {} does not exist",
-                destination.display(),
-                dir.display()
-            );
-        }
-        let name = destination
-            .file_name()
-            .with_context(|| format!("{} is not a file path", destination.display()))?
-            .to_string_lossy();
+        let dir = dir.as_path();
         remove_stale_temp_files(dir, &name);
         let mut sections = Vec::with_capacity(SECTIONS.len());
         for (i, section) in SECTIONS.iter().enumerate() {
             let part = if i == 0 { "main" } else { section.name };
             let path = dir.join(format!(".{name}.{part}.tmp-{}", std::process::id()));
             let section = Section::create(path.clone())
-                .with_context(|| format!("create {}", path.display()))?;
+                .map_err(|e| crate::json::io_error(e, &format!("create {}", path.display())))?;
             sections.push(section);
         }
         let mut writer = JsonWriter {
-            destination: destination.to_path_buf(),
+            destination,
             sections,
             bytes: 0,
         };
@@ -175,7 +196,7 @@ impl JsonWriter {
             .zip(&encoded.sections)
         {
             file.write(records)
-                .with_context(|| format!("write {}", section.name))?;
+                .map_err(|e| crate::json::io_error(e, &format!("write {}", section.name)))?;
         }
         self.bytes += encoded.len() as u64;
         Ok(())
@@ -183,13 +204,17 @@ impl JsonWriter {
 
     /// Assembles the complete file next to the destination and syncs it to disk.
     pub fn finish(mut self) -> anyhow::Result<PreparedJson> {
+        let what = match &self.destination {
+            Some(destination) => destination.display().to_string(),
+            None => "the JSON for standard output".to_owned(),
+        };
         self.assemble()
-            .with_context(|| format!("write {}", self.destination.display()))?;
+            .map_err(|e| crate::json::io_error(e, &format!("write {what}")))?;
         let prepared = PreparedJson {
             temp: self.sections[0].path.clone(),
             destination: self.destination.clone(),
             bytes: self.bytes,
-            persisted: false,
+            done: false,
         };
         // The main temp file now belongs to `prepared`; only the other sections are removed.
         self.sections[0].path = PathBuf::new();
@@ -256,9 +281,9 @@ fn remove_stale_temp_files(dir: &Path, name: &str) {
 /// A complete `users.json` waiting next to its destination for the final rename.
 pub struct PreparedJson {
     temp: PathBuf,
-    destination: PathBuf,
+    destination: Option<PathBuf>,
     bytes: u64,
-    persisted: bool,
+    done: bool,
 }
 
 impl PreparedJson {
@@ -267,27 +292,122 @@ impl PreparedJson {
         self.bytes
     }
 
-    /// Atomically replaces the destination with the new file.
-    pub fn persist(mut self) -> anyhow::Result<()> {
-        fs::rename(&self.temp, &self.destination)
-            .with_context(|| format!("rename into {}", self.destination.display()))?;
-        self.persisted = true;
-        if let Some(dir) = self
-            .destination
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-        {
-            // Make the rename itself durable; failure to sync a directory is not fatal.
-            let _ = File::open(dir).and_then(|d| d.sync_all());
+    /// Puts the new file in the destination's place, keeping the old file aside (a hard link,
+    /// or a copy where links do not work) until [`SwappedJson::keep`] deletes it or
+    /// [`SwappedJson::restore`] puts it back. For standard output, writes the file out.
+    pub fn swap_in(mut self) -> anyhow::Result<SwappedJson> {
+        let Some(destination) = self.destination.clone() else {
+            let mut file = File::open(&self.temp).context("read the JSON back")?;
+            let stdout = io::stdout();
+            io::copy(&mut file, &mut stdout.lock())
+                .and_then(|_| stdout.lock().flush())
+                .map_err(|e| crate::json::io_error(e, "write the JSON to standard output"))?;
+            return Ok(SwappedJson {
+                destination: None,
+                backup: None,
+                resolved: true,
+            });
+        };
+        let backup = if destination.exists() {
+            let backup = sibling(&destination, "backup");
+            let _ = fs::remove_file(&backup);
+            fs::hard_link(&destination, &backup)
+                .or_else(|_| fs::copy(&destination, &backup).map(drop))
+                .with_context(|| format!("keep {} aside", destination.display()))?;
+            Some(backup)
+        } else {
+            None
+        };
+        if let Err(e) = fs::rename(&self.temp, &destination) {
+            if let Some(backup) = &backup {
+                let _ = fs::remove_file(backup);
+            }
+            return Err(crate::json::io_error(
+                e,
+                &format!("rename into {}", destination.display()),
+            ));
         }
-        Ok(())
+        self.done = true;
+        sync_dir(&destination);
+        Ok(SwappedJson {
+            destination: Some(destination),
+            backup,
+            resolved: false,
+        })
     }
 }
 
 impl Drop for PreparedJson {
     fn drop(&mut self) {
-        if !self.persisted {
+        if !self.done {
             let _ = fs::remove_file(&self.temp);
         }
+    }
+}
+
+/// A new `users.json` in place, with the old one kept aside until the run is sure. Dropped
+/// without [`SwappedJson::keep`], it puts the old file back.
+pub struct SwappedJson {
+    destination: Option<PathBuf>,
+    backup: Option<PathBuf>,
+    resolved: bool,
+}
+
+impl SwappedJson {
+    /// The new file stays; the old one is deleted.
+    pub fn keep(mut self) {
+        self.resolved = true;
+        if let Some(backup) = &self.backup {
+            let _ = fs::remove_file(backup);
+        }
+    }
+
+    /// The old file goes back (or, if there was none, the new one goes away).
+    pub fn restore(mut self) -> anyhow::Result<()> {
+        self.resolved = true;
+        self.put_back()
+    }
+
+    fn put_back(&self) -> anyhow::Result<()> {
+        let Some(destination) = &self.destination else {
+            return Ok(());
+        };
+        match &self.backup {
+            Some(backup) => fs::rename(backup, destination).with_context(|| {
+                format!(
+                    "put the previous {} back (it is at {})",
+                    destination.display(),
+                    backup.display()
+                )
+            })?,
+            None => fs::remove_file(destination)
+                .with_context(|| format!("remove the new {}", destination.display()))?,
+        }
+        sync_dir(destination);
+        Ok(())
+    }
+}
+
+impl Drop for SwappedJson {
+    fn drop(&mut self) {
+        if !self.resolved {
+            let _ = self.put_back();
+        }
+    }
+}
+
+/// `.NAME.PART.tmp-PID` beside `destination`: where this process keeps a part of it.
+fn sibling(destination: &Path, part: &str) -> PathBuf {
+    let name = destination
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    destination.with_file_name(format!(".{name}.{part}.tmp-{}", std::process::id()))
+}
+
+/// Makes a rename in `path`'s directory durable; failure to sync a directory is not fatal.
+fn sync_dir(path: &Path) {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let _ = File::open(dir).and_then(|d| d.sync_all());
     }
 }

@@ -1,28 +1,36 @@
 //! Loading rows into a database inside one transaction, on a thread of its own.
 //!
-//! One driver ([`drive`]) runs every load: it begins the transaction, empties the seeded
-//! tables and drops what is cheaper to rebuild (a replacing load), writes the batches as they
-//! arrive, rebuilds keys and indexes, checks every foreign key, and then waits to be told to
-//! commit. SQLite and PostgreSQL differ only in their primitives, the [`Backend`] trait
-//! ([`sqlite`], [`postgres`]), so phases, timings, append semantics and error messages are
-//! the same on both.
+//! [`Loader::start`] opens the database, takes the load's write lock up front (waiting a
+//! bounded time, and giving way to Ctrl-C) and refuses a replacing load of data that no seed
+//! run recorded; only then does generation start. One driver ([`drive`]) then runs every
+//! load: it empties the seeded tables and drops what is cheaper to rebuild (a replacing
+//! load), writes the batches as they arrive, rebuilds keys and indexes, checks every foreign
+//! key from or to a seeded table (other tables' included), and records the run in
+//! `seed_runs`. The transaction stays open until [`PreparedLoad::commit`]; dropping the loader
+//! or the prepared load before that rolls back, so the database is exactly as before.
 //!
-//! The loader owns the connection. If its sender goes away before the commit (an error or
-//! an interrupted run upstream), it rolls back and the database is exactly as before.
+//! SQLite and PostgreSQL differ only in their primitives, the [`Backend`] trait ([`sqlite`],
+//! [`postgres`]), so phases, timings, append semantics, guards and error messages are the
+//! same on both.
 
 pub mod ceiling;
 mod postgres;
 mod sqlite;
 
+use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use backend::{AnyConnection, DatabaseUrl};
+use backend::{AnyConnection, DatabaseUrl, SeedRun};
 
+use crate::interrupt;
 use crate::progress::{Phase, Progress};
 use crate::tables::{RowBatch, RowCounts, TABLES, Table};
+
+/// How long a load waits for another connection to release the tables before it gives up.
+pub const LOCK_WAIT: Duration = Duration::from_secs(5);
 
 /// Whether a load replaces the tables' rows or adds to them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,34 +53,53 @@ pub enum Destructive {
     Reset,
 }
 
+impl Destructive {
+    /// What it does to the seeded tables, in words.
+    fn what(self) -> String {
+        let tables: Vec<&str> = TABLES.iter().map(|t| t.name).collect();
+        let tables = tables.join(", ");
+        match self {
+            Destructive::Replace => format!("replace {tables}"),
+            Destructive::Reset => format!("drop and re-create {tables}"),
+        }
+    }
+}
+
 /// Refuses a destructive command on a database that is not on this machine (see
-/// [`DatabaseUrl::is_local`]) unless `allow_remote` is set, saying what it would drop. It
-/// runs before any connection is made. Appending loads (shards) delete nothing and need no
-/// permission.
+/// [`DatabaseUrl::is_local`]) unless `allow_remote` is set, saying what it would drop and
+/// which host decided. It runs before any connection is made. Appending loads (shards)
+/// delete nothing and need no permission.
 pub fn refuse_remote(
     target: &DatabaseUrl,
     action: Destructive,
     allow_remote: bool,
 ) -> anyhow::Result<()> {
-    if allow_remote || target.is_local() {
-        return Ok(());
+    match target.explain_not_local() {
+        Some(remote) if !allow_remote => anyhow::bail!(
+            "refusing to {} in {remote}: the host is not local; pass --allow-remote",
+            action.what()
+        ),
+        _ => Ok(()),
     }
-    let tables: Vec<&str> = TABLES.iter().map(|t| t.name).collect();
-    let tables = tables.join(", ");
-    let what = match action {
-        Destructive::Replace => format!("replace {tables} in {target}"),
-        Destructive::Reset => format!("drop and re-create {tables} in {target}"),
-    };
-    anyhow::bail!("refusing to {what}: the host is not local; pass --allow-remote")
 }
 
-/// The SQL that drops (`drop`) or re-creates the keys and indexes of the seeded tables of a
-/// PostgreSQL database, exactly as a replacing load does; for the bench's `psql` baseline.
-pub fn postgres_key_statements(url: &DatabaseUrl, drop: bool) -> anyhow::Result<Vec<String>> {
-    match url.connect()? {
-        AnyConnection::Postgresql(mut conn) => postgres::key_statements(&mut conn, drop),
-        AnyConnection::Sqlite(_) => anyhow::bail!("{url} is not a PostgreSQL database"),
+/// Refuses to delete users that no seed run recorded: `users` holds `users` rows while
+/// `seed_runs` holds none, so they may be an application's own data, unless
+/// `allow_unseeded` is set. The check runs inside the transaction, under the lock.
+pub(crate) fn refuse_unseeded(
+    action: Destructive,
+    users: i64,
+    runs: i64,
+    allow_unseeded: bool,
+) -> anyhow::Result<()> {
+    if users == 0 || runs > 0 || allow_unseeded {
+        return Ok(());
     }
+    anyhow::bail!(
+        "refusing to {}: users holds {users} rows that no seed run recorded (seed_runs is \
+         empty), which may be an application's own data; pass --allow-unseeded to delete them",
+        action.what()
+    )
 }
 
 /// What a finished load did and how long each step took.
@@ -114,6 +141,11 @@ pub(crate) struct Orphans {
     pub(crate) count: i64,
 }
 
+/// `name` as a quoted SQL identifier, the same on SQLite and PostgreSQL.
+pub(crate) fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
 impl ForeignKey {
     /// SQL (the same on SQLite and PostgreSQL) that finds one row breaking this key and the
     /// key it lacks, as `row_id` and `missing`.
@@ -124,9 +156,10 @@ impl ForeignKey {
             &self.child_column
         };
         format!(
-            "SELECT CAST(c.\"{row}\" AS TEXT) AS row_id, CAST(c.\"{col}\" AS TEXT) AS missing \
+            "SELECT CAST(c.{row} AS TEXT) AS row_id, CAST(c.{col} AS TEXT) AS missing \
              FROM {orphans} LIMIT 1",
-            col = self.child_column,
+            row = quote(row),
+            col = quote(&self.child_column),
             orphans = self.orphans_from(),
         )
     }
@@ -138,47 +171,76 @@ impl ForeignKey {
 
     fn orphans_from(&self) -> String {
         format!(
-            "\"{child}\" c WHERE c.\"{col}\" IS NOT NULL AND NOT EXISTS \
-             (SELECT 1 FROM \"{parent}\" p WHERE p.\"{pcol}\" = c.\"{col}\")",
-            child = self.child,
-            col = self.child_column,
-            parent = self.parent,
-            pcol = self.parent_column,
+            "{child} c WHERE c.{col} IS NOT NULL AND NOT EXISTS \
+             (SELECT 1 FROM {parent} p WHERE p.{pcol} = c.{col})",
+            child = quote(&self.child),
+            col = quote(&self.child_column),
+            parent = quote(&self.parent),
+            pcol = quote(&self.parent_column),
         )
     }
 
-    /// The one-line error for rows that break this key, the same on every backend:
-    /// `transaction … references missing account … (and 3 more missing accounts)`.
+    /// The one-line error for rows that break this key, the same on every backend. Rows of
+    /// the seeded tables: `transaction … references missing account … (and 3 more missing
+    /// accounts)`. Rows of another table (the application's) that the load would orphan:
+    /// `the load would orphan 10 rows of insights: …`.
     fn orphan_error(&self, orphans: &Orphans) -> anyhow::Error {
         let words = |table: &str| match Table::named(table) {
             Some(table) => (table.singular(), table.label()),
             None => (table.to_owned(), table.to_owned()),
         };
-        let (child, _) = words(&self.child);
         let (parent, parents) = words(&self.parent);
-        let what = format!(
-            "{child} {} references missing {parent} {}",
-            orphans.row, orphans.missing
-        );
-        match orphans.count {
-            n if n > 1 => anyhow::anyhow!("{what} (and {} more missing {parents})", n - 1),
-            _ => anyhow::anyhow!("{what}"),
+        match Table::named(&self.child) {
+            Some(child) => {
+                let what = format!(
+                    "{} {} references missing {parent} {}",
+                    child.singular(),
+                    orphans.row,
+                    orphans.missing
+                );
+                match orphans.count {
+                    n if n > 1 => anyhow::anyhow!("{what} (and {} more missing {parents})", n - 1),
+                    _ => anyhow::anyhow!("{what}"),
+                }
+            }
+            None => anyhow::anyhow!(
+                "the load would orphan {n} {rows} of {child}, which reference{s} {parents} by \
+                 {child}.{column}: {child} {row} references missing {parent} {missing}; delete \
+                 {those} first, or load data that holds the {parents} {they} reference",
+                n = orphans.count,
+                rows = if orphans.count == 1 { "row" } else { "rows" },
+                s = if orphans.count == 1 { "s" } else { "" },
+                child = self.child,
+                column = self.child_column,
+                row = orphans.row,
+                missing = orphans.missing,
+                those = if orphans.count == 1 {
+                    "that row"
+                } else {
+                    "those rows"
+                },
+                they = if orphans.count == 1 { "it" } else { "they" },
+            ),
         }
     }
 }
 
 /// What differs between SQLite and PostgreSQL in a load. The transaction is open from
 /// [`Backend::begin`] until [`Backend::commit`] or [`Backend::rollback`].
-trait Backend {
-    /// Starts the load's transaction.
-    fn begin(&mut self) -> anyhow::Result<()>;
+trait Backend: Send {
+    /// Starts the load's transaction with the write lock held, waiting at most [`LOCK_WAIT`]
+    /// for it (less if Ctrl-C comes), and brings the schema up to date.
+    fn begin(&mut self, mode: LoadMode) -> anyhow::Result<()>;
 
-    /// Empties the seeded tables (a replacing load).
-    fn clear(&mut self) -> anyhow::Result<()>;
+    /// Rows of `table`, or `None` if there is no such table.
+    fn count(&mut self, table: &str) -> anyhow::Result<Option<i64>>;
 
     /// Drops the keys and indexes that are cheaper to rebuild after the rows are in (a
     /// replacing load).
     fn drop_keys(&mut self) -> anyhow::Result<()>;
+
+    /// Empties the seeded tables and `seed_runs` (a replacing load).
+    fn clear(&mut self) -> anyhow::Result<()>;
 
     /// Writes rows, parents first. A backend may hold rows back until [`Backend::flush`].
     fn write(&mut self, batch: RowBatch) -> anyhow::Result<()>;
@@ -186,10 +248,12 @@ trait Backend {
     /// Writes every row still held back.
     fn flush(&mut self) -> anyhow::Result<()>;
 
-    /// Rebuilds what [`Backend::drop_keys`] dropped, foreign keys excepted.
-    fn build_keys(&mut self) -> anyhow::Result<()>;
+    /// Rebuilds what [`Backend::drop_keys`] dropped, foreign keys excepted. Calls `step`
+    /// between statements, so a long rebuild can be interrupted.
+    fn build_keys(&mut self, step: &dyn Fn() -> anyhow::Result<()>) -> anyhow::Result<()>;
 
-    /// Every foreign key that the load's rows must satisfy.
+    /// Every foreign key that the tables must satisfy after the load: those of the seeded
+    /// tables and those of other tables that reference them.
     fn foreign_keys(&mut self) -> anyhow::Result<Vec<ForeignKey>>;
 
     /// Checks one foreign key (re-creating it, if it was dropped); false if a row breaks it.
@@ -198,6 +262,9 @@ trait Backend {
     /// One row that breaks `key`, and how many do.
     fn find_orphans(&mut self, key: &ForeignKey) -> anyhow::Result<Orphans>;
 
+    /// Records the load in `seed_runs`.
+    fn record(&mut self, run: &SeedRun) -> anyhow::Result<()>;
+
     /// Makes the load permanent.
     fn commit(&mut self) -> anyhow::Result<()>;
 
@@ -205,131 +272,210 @@ trait Backend {
     fn rollback(&mut self) -> anyhow::Result<()>;
 }
 
-/// Runs a load on `backend`, whose transaction has begun: every phase up to the commit, which
-/// happens only when `batches` says so.
+/// Runs a load on `backend`, whose transaction has begun: every phase up to the commit,
+/// which happens only when the pipeline says so.
 fn drive(
     backend: &mut dyn Backend,
     batches: &Batches,
     mode: LoadMode,
     progress: &Progress,
-) -> anyhow::Result<LoadReport> {
+) -> anyhow::Result<(LoadReport, SeedRun)> {
+    let step = || interrupt::check().map_err(anyhow::Error::from);
     let started = Instant::now();
     if mode == LoadMode::Replace {
-        backend.clear()?;
+        // Keys first: PostgreSQL cannot empty a table that another table's key references.
         backend.drop_keys()?;
+        backend.clear()?;
     }
 
     progress.phase(Phase::Insert);
     let mut counts = RowCounts::default();
-    while let Some(batch) = batches.next()? {
-        let batch_counts = batch.counts();
-        backend.write(batch)?;
-        counts.add(batch_counts);
-        progress.add_loaded(batch_counts.total());
-    }
+    let mut run = loop {
+        match batches.next()? {
+            Message::Rows(batch) => {
+                step()?;
+                let batch_counts = batch.counts();
+                backend.write(batch)?;
+                counts.add(batch_counts);
+                progress.add_loaded(batch_counts.total());
+                crate::pause::at("insert");
+            }
+            Message::Finish(run) => break *run,
+            Message::Commit => anyhow::bail!("the loader was told to commit before it finished"),
+        }
+    };
     backend.flush()?;
     let insert = started.elapsed();
 
     progress.phase(Phase::Index);
     let started = Instant::now();
-    backend.build_keys()?;
+    crate::pause::at("index");
+    step()?;
+    backend.build_keys(&step)?;
     let index = started.elapsed();
 
     progress.phase(Phase::Check);
     let started = Instant::now();
+    crate::pause::at("check");
     for key in backend.foreign_keys()? {
+        step()?;
         if !backend.check_foreign_key(&key)? {
             let orphans = backend.find_orphans(&key)?;
             return Err(key.orphan_error(&orphans));
         }
     }
     let check = started.elapsed();
-    Ok(LoadReport {
+
+    run.row_counts = row_counts_json(counts);
+    run.finished_at = chrono::Utc::now().naive_utc();
+    backend.record(&run)?;
+    step()?;
+    let report = LoadReport {
         counts,
         insert,
         index,
         check,
-    })
+    };
+    Ok((report, run))
 }
 
-/// The loader thread: the backend for `conn`, one transaction, the driver, the commit.
-fn run(
-    conn: AnyConnection,
-    batches: &Batches,
-    mode: LoadMode,
-    progress: &Progress,
-) -> anyhow::Result<LoadReport> {
-    let mut backend: Box<dyn Backend> = match conn {
-        AnyConnection::Sqlite(conn) => Box::new(sqlite::SqliteBackend::new(conn)?),
-        AnyConnection::Postgresql(conn) => Box::new(postgres::PgBackend::new(conn)?),
-    };
-    let backend = &mut *backend;
-    backend.begin()?;
-    let result = drive(backend, batches, mode, progress).and_then(|report| {
-        backend.commit()?;
-        Ok(report)
-    });
-    if result.is_err() {
-        // The error that stopped the load is the one to report; a failed rollback (SQLite
-        // has already rolled back after a full disk, say) changes nothing for the database.
-        let _ = backend.rollback();
+/// `{"users":50,...}`: a run's rows per table, for `seed_runs.row_counts`.
+fn row_counts_json(counts: RowCounts) -> String {
+    let fields: Vec<String> = counts
+        .per_table()
+        .map(|(table, n)| format!("\"{}\":{n}", table.name))
+        .collect();
+    format!("{{{}}}", fields.join(","))
+}
+
+/// The `seed_runs` record of a load, before the loader fills in its counts and time.
+pub fn seed_run(meta: &crate::dataset::Meta, source: &str) -> SeedRun {
+    let now = chrono::Utc::now().naive_utc();
+    SeedRun {
+        // Unique enough for a record of loads: the time to the nanosecond and the process.
+        id: format!("{}-{}", now.format("%Y%m%dT%H%M%S%.9f"), std::process::id()),
+        generator: meta.generator.clone(),
+        profile: meta.profile.clone(),
+        seed: meta.seed.to_string(),
+        as_of: meta.as_of,
+        shard: meta.shard.map(|s| s.to_string()),
+        source: source.to_owned(),
+        row_counts: String::new(),
+        finished_at: now,
     }
-    result
+}
+
+/// What the loader needs to know besides the rows.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// Replace the tables' rows or add to them.
+    pub mode: LoadMode,
+    /// Replace rows that no seed run recorded (see [`refuse_unseeded`]).
+    pub allow_unseeded: bool,
+    /// Batches that may wait for the loader (each a chunk of users): bounds memory.
+    pub queue: usize,
 }
 
 /// A message to the loader thread.
-enum LoadMsg {
+enum Message {
     Rows(RowBatch),
+    /// Every row was sent: finish the load and record it as this run.
+    Finish(Box<SeedRun>),
     Commit,
 }
 
 /// A load in progress on its own thread.
 pub struct Loader {
-    sender: Option<SyncSender<LoadMsg>>,
+    sender: Option<SyncSender<Message>>,
+    prepared: Option<Receiver<LoadReport>>,
     thread: Option<JoinHandle<anyhow::Result<LoadReport>>>,
+    /// A SQLite file this load created, removed if the load does not commit.
+    created: Option<PathBuf>,
+    committed: bool,
 }
 
 impl Loader {
-    /// Starts loading into `conn` (already open and migrated). `queue` bounds how many batches
-    /// may wait, which bounds memory.
+    /// Opens `target`, creating it if it is missing, begins the load's transaction with the
+    /// write lock held and the schema current, applies the guards, and starts the loader
+    /// thread.
     pub fn start(
-        conn: AnyConnection,
-        target: DatabaseUrl,
-        mode: LoadMode,
+        target: &DatabaseUrl,
+        options: &LoadOptions,
         progress: Progress,
-        queue: usize,
-    ) -> Loader {
-        let (sender, receiver) = mpsc::sync_channel(queue);
+    ) -> anyhow::Result<Loader> {
+        let opened = crate::database::open_for_load(target)?;
+        let mut backend: Box<dyn Backend> = match opened.conn {
+            AnyConnection::Sqlite(conn) => {
+                Box::new(sqlite::SqliteBackend::new(conn, target.clone())?)
+            }
+            AnyConnection::Postgresql(conn) => {
+                Box::new(postgres::PgBackend::new(conn, target.clone())?)
+            }
+        };
+        let mut loader = Loader {
+            sender: None,
+            prepared: None,
+            thread: None,
+            created: opened.created,
+            committed: false,
+        };
+        let context = || format!("load into {target}");
+        backend.begin(options.mode).with_context(context)?;
+        if options.mode == LoadMode::Replace {
+            let guard = (|| {
+                let users = backend.count("users")?.unwrap_or(0);
+                let runs = backend.count("seed_runs")?.unwrap_or(0);
+                refuse_unseeded(Destructive::Replace, users, runs, options.allow_unseeded)
+            })();
+            if let Err(e) = guard {
+                let _ = backend.rollback();
+                return Err(e.context(context()));
+            }
+        }
+
+        let (sender, receiver) = mpsc::sync_channel(options.queue);
+        let (prepared_sender, prepared) = mpsc::sync_channel(1);
+        let mode = options.mode;
+        let target = target.clone();
         let thread = std::thread::Builder::new()
             .name("loader".into())
             .spawn(move || {
                 let batches = Batches { receiver };
-                run(conn, &batches, mode, &progress).with_context(|| format!("load into {target}"))
+                run(&mut *backend, &batches, mode, &progress, &prepared_sender)
+                    .map_err(|e| name_disk_full(e, &target))
+                    .with_context(|| format!("load into {target}"))
             })
             .expect("spawn the loader thread");
-        Loader {
-            sender: Some(sender),
-            thread: Some(thread),
-        }
+        loader.sender = Some(sender);
+        loader.prepared = Some(prepared);
+        loader.thread = Some(thread);
+        Ok(loader)
     }
 
     /// Hands rows to the loader. Fails with the loader's own error if it has stopped.
     pub fn send(&mut self, batch: RowBatch) -> anyhow::Result<()> {
         let sender = self.sender.as_ref().expect("loader is running");
-        if sender.send(LoadMsg::Rows(batch)).is_err() {
+        if sender.send(Message::Rows(batch)).is_err() {
             return Err(self.join_error());
         }
         Ok(())
     }
 
-    /// Tells the loader that every row has been sent, and waits for it to commit.
-    pub fn commit(mut self) -> anyhow::Result<LoadReport> {
-        let sender = self.sender.take().expect("loader is running");
-        if sender.send(LoadMsg::Commit).is_err() {
+    /// Tells the loader that every row has been sent: it builds the keys, checks them and
+    /// records `run`, then waits, transaction open, for [`PreparedLoad::commit`].
+    pub fn finish(mut self, run: SeedRun) -> anyhow::Result<PreparedLoad> {
+        let sender = self.sender.as_ref().expect("loader is running");
+        if sender.send(Message::Finish(Box::new(run))).is_err() {
             return Err(self.join_error());
         }
-        drop(sender);
-        self.join()
+        let prepared = self.prepared.take().expect("finished once");
+        match prepared.recv() {
+            Ok(report) => Ok(PreparedLoad {
+                loader: self,
+                report,
+            }),
+            Err(_) => Err(self.join_error()),
+        }
     }
 
     fn join_error(&mut self) -> anyhow::Error {
@@ -350,18 +496,93 @@ impl Loader {
 }
 
 impl Drop for Loader {
-    /// Dropping a loader that was not committed rolls its transaction back and waits for that.
+    /// Dropping a loader that did not commit rolls its transaction back and waits for that;
+    /// a SQLite file it created is removed again.
     fn drop(&mut self) {
         self.sender = None;
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+        if !self.committed
+            && let Some(path) = &self.created
+        {
+            crate::database::remove_sqlite_file(path);
+        }
     }
 }
 
-/// The receiving end, as the driver sees it: batches until a commit, or an abort.
+/// A load whose rows are in, keys built and checked, and run recorded: the transaction is
+/// open, waiting for the commit. Dropping it rolls back.
+pub struct PreparedLoad {
+    loader: Loader,
+    report: LoadReport,
+}
+
+impl PreparedLoad {
+    /// What the load did, once committed.
+    pub fn report(&self) -> LoadReport {
+        self.report
+    }
+
+    /// Commits the load.
+    pub fn commit(mut self) -> anyhow::Result<LoadReport> {
+        let sender = self.loader.sender.take().expect("loader is running");
+        if sender.send(Message::Commit).is_err() {
+            return Err(self.loader.join_error());
+        }
+        drop(sender);
+        let report = self.loader.join()?;
+        self.loader.committed = true;
+        Ok(report)
+    }
+}
+
+/// `error`, or "disk full" if that is what it comes down to: SQLite says "database or disk
+/// is full" and PostgreSQL "No space left on device", deep in a message about whichever
+/// statement met it.
+fn name_disk_full(error: anyhow::Error, target: &DatabaseUrl) -> anyhow::Error {
+    let text = format!("{error:#}");
+    if text.contains("database or disk is full") || text.contains("No space left on device") {
+        return anyhow::anyhow!(
+            "disk full: no space left to write {target} ({}); nothing was changed",
+            backend::db::one_line(&text)
+        );
+    }
+    error
+}
+
+/// The loader thread: the driver, then the commit when told. Any error rolls back.
+fn run(
+    backend: &mut dyn Backend,
+    batches: &Batches,
+    mode: LoadMode,
+    progress: &Progress,
+    prepared: &SyncSender<LoadReport>,
+) -> anyhow::Result<LoadReport> {
+    let result = drive(backend, batches, mode, progress).and_then(|(report, _)| {
+        // The pipeline now makes its JSON file ready and decides; it may also go away.
+        if prepared.send(report).is_err() {
+            return Err(Abandoned.into());
+        }
+        match batches.next()? {
+            Message::Commit => {
+                backend.commit()?;
+                Ok(report)
+            }
+            _ => anyhow::bail!("the loader was sent rows after it finished"),
+        }
+    });
+    if result.is_err() {
+        // The error that stopped the load is the one to report; a failed rollback (SQLite
+        // has already rolled back after a full disk, say) changes nothing for the database.
+        let _ = backend.rollback();
+    }
+    result
+}
+
+/// The receiving end, as the driver sees it: messages until the sender leaves.
 struct Batches {
-    receiver: Receiver<LoadMsg>,
+    receiver: Receiver<Message>,
 }
 
 /// Raised when the rows stop without a commit: the transaction must roll back.
@@ -370,13 +591,18 @@ struct Batches {
 pub struct Abandoned;
 
 impl Batches {
-    /// The next batch; `Ok(None)` once the commit arrives, `Err(Abandoned)` if the sender left.
-    fn next(&self) -> Result<Option<RowBatch>, Abandoned> {
-        match self.receiver.recv() {
-            Ok(LoadMsg::Rows(batch)) => Ok(Some(batch)),
-            Ok(LoadMsg::Commit) => Ok(None),
-            Err(_) => Err(Abandoned),
-        }
+    /// The next message; `Err(Abandoned)` if the sender left.
+    fn next(&self) -> Result<Message, Abandoned> {
+        self.receiver.recv().map_err(|_| Abandoned)
+    }
+}
+
+/// The SQL that drops (`drop`) or re-creates the keys and indexes of the seeded tables of a
+/// PostgreSQL database, exactly as a replacing load does; for the bench's `psql` baseline.
+pub fn postgres_key_statements(url: &DatabaseUrl, drop: bool) -> anyhow::Result<Vec<String>> {
+    match url.connect()? {
+        AnyConnection::Postgresql(mut conn) => postgres::key_statements(&mut conn, drop),
+        AnyConnection::Sqlite(_) => anyhow::bail!("{url} is not a PostgreSQL database"),
     }
 }
 
@@ -393,16 +619,16 @@ mod tests {
         assert_eq!(
             error,
             "refusing to replace users, accounts, transactions, persona_labels, recurring_streams, \
-             recurring_stream_transactions in PostgreSQL database \"app\" \
-             on db.example.com:5432: the host is not local; pass --allow-remote"
+             recurring_stream_transactions in PostgreSQL database \"app\" on db.example.com:5432 \
+             (host from the URL): the host is not local; pass --allow-remote"
         );
         let error = refuse_remote(&remote, Destructive::Reset, false)
             .unwrap_err()
             .to_string();
         assert!(
             error.starts_with(
-                "refusing to drop and re-create users, accounts, transactions, persona_labels, recurring_streams, \
-             recurring_stream_transactions in"
+                "refusing to drop and re-create users, accounts, transactions, persona_labels, \
+                 recurring_streams, recurring_stream_transactions in"
             ),
             "{error}"
         );
@@ -418,6 +644,18 @@ mod tests {
             assert!(refuse_remote(&local, Destructive::Replace, false).is_ok());
             assert!(refuse_remote(&local, Destructive::Reset, false).is_ok());
         }
+    }
+
+    #[test]
+    fn refuses_users_that_no_seed_run_recorded() {
+        let error = refuse_unseeded(Destructive::Replace, 1_234, 0, false)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("users holds 1234 rows"), "{error}");
+        assert!(error.contains("pass --allow-unseeded"), "{error}");
+        assert!(refuse_unseeded(Destructive::Replace, 1_234, 0, true).is_ok());
+        assert!(refuse_unseeded(Destructive::Replace, 1_234, 1, false).is_ok());
+        assert!(refuse_unseeded(Destructive::Reset, 0, 0, false).is_ok());
     }
 
     #[test]
@@ -446,6 +684,14 @@ mod tests {
                 .orphan_error(&orphans(1))
                 .to_string(),
             "persona label r1 references missing user p1"
+        );
+        assert_eq!(
+            key("insights", "user_id", "users", true)
+                .orphan_error(&orphans(10))
+                .to_string(),
+            "the load would orphan 10 rows of insights, which reference users by \
+             insights.user_id: insights r1 references missing user p1; delete those rows \
+             first, or load data that holds the users they reference"
         );
     }
 }

@@ -22,7 +22,11 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorInformation, Error as DieselError};
 use diesel::sql_types::{BigInt, Bool, Nullable, Text};
 
-use super::{Backend, ForeignKey, Orphans};
+use backend::schema::seed_runs;
+use backend::{DatabaseUrl, SeedRun};
+
+use super::{Backend, ForeignKey, LoadMode, Orphans};
+use crate::database::{PG_TABLE_EXISTS, count_rows};
 use crate::tables::{RowBatch, TABLES, with_seeded_tables};
 
 /// The environment variable that picks how rows travel: `copy` (the default) or `insert`.
@@ -59,15 +63,17 @@ impl LoadMethod {
 /// A load into a PostgreSQL database.
 pub(super) struct PgBackend {
     conn: PgConnection,
+    target: DatabaseUrl,
     method: LoadMethod,
     /// The keys, constraints and indexes dropped for the load, to create again.
     dropped: Vec<Definition>,
 }
 
 impl PgBackend {
-    pub(super) fn new(conn: PgConnection) -> anyhow::Result<PgBackend> {
+    pub(super) fn new(conn: PgConnection, target: DatabaseUrl) -> anyhow::Result<PgBackend> {
         Ok(PgBackend {
             conn,
+            target,
             method: LoadMethod::from_env()?,
             dropped: Vec::new(),
         })
@@ -75,21 +81,41 @@ impl PgBackend {
 }
 
 impl Backend for PgBackend {
-    fn begin(&mut self) -> anyhow::Result<()> {
+    fn begin(&mut self, mode: LoadMode) -> anyhow::Result<()> {
+        crate::database::pg_migrate(&mut self.conn, &self.target)?;
         AnsiTransactionManager::begin_transaction(&mut self.conn).context("begin the load")?;
         self.conn
             .batch_execute(&format!(
                 "SET LOCAL maintenance_work_mem = '{MAINTENANCE_WORK_MEM}'"
             ))
-            .context("configure the transaction")
+            .context("configure the transaction")?;
+        // Every table the load writes, locked up front. A replacing load locks out every
+        // other session, and with them the tables whose foreign keys it drops and re-adds;
+        // an appending one (shards, in parallel) only conflicts with such a load.
+        let mut tables: Vec<String> = TABLES.iter().map(|t| t.name.to_owned()).collect();
+        tables.push("seed_runs".to_owned());
+        let lock = match mode {
+            LoadMode::Replace => {
+                tables.extend(referencing_tables(&mut self.conn)?);
+                "ACCESS EXCLUSIVE"
+            }
+            LoadMode::Append => "ROW EXCLUSIVE",
+        };
+        let target = self.target.clone();
+        crate::database::pg_lock(&mut self.conn, &target, &tables, lock)
+    }
+
+    fn count(&mut self, table: &str) -> anyhow::Result<Option<i64>> {
+        count_rows(&mut self.conn, PG_TABLE_EXISTS, table)
     }
 
     fn clear(&mut self) -> anyhow::Result<()> {
-        // TRUNCATE takes every table's exclusive lock before the catalog is read, so no
-        // concurrent load can change the keys between reading and dropping them.
         let tables: Vec<&str> = TABLES.iter().map(|t| t.name).collect();
         self.conn
-            .batch_execute(&format!("TRUNCATE {}", tables.join(", ")))
+            .batch_execute(&format!(
+                "TRUNCATE {}; DELETE FROM seed_runs",
+                tables.join(", ")
+            ))
             .context("empty the tables")
     }
 
@@ -113,8 +139,9 @@ impl Backend for PgBackend {
         Ok(())
     }
 
-    fn build_keys(&mut self) -> anyhow::Result<()> {
+    fn build_keys(&mut self, step: &dyn Fn() -> anyhow::Result<()>) -> anyhow::Result<()> {
         for definition in self.dropped.iter().filter(|d| d.kind != "f") {
+            step()?;
             definition.create(&mut self.conn)?;
         }
         Ok(())
@@ -169,6 +196,14 @@ impl Backend for PgBackend {
         })
     }
 
+    fn record(&mut self, run: &SeedRun) -> anyhow::Result<()> {
+        diesel::insert_into(seed_runs::table)
+            .values(run)
+            .execute(&mut self.conn)
+            .map_err(|e| anyhow::anyhow!("record the run in seed_runs: {}", describe(&e)))?;
+        Ok(())
+    }
+
     fn commit(&mut self) -> anyhow::Result<()> {
         AnsiTransactionManager::commit_transaction(&mut self.conn).context("commit")
     }
@@ -176,6 +211,29 @@ impl Backend for PgBackend {
     fn rollback(&mut self) -> anyhow::Result<()> {
         AnsiTransactionManager::rollback_transaction(&mut self.conn).context("roll back")
     }
+}
+
+/// Tables outside the seeded ones with a foreign key to one of them (an application's
+/// tables), quoted as `regclass` prints them.
+fn referencing_tables(conn: &mut PgConnection) -> anyhow::Result<Vec<String>> {
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+    let tables: Vec<String> = TABLES
+        .iter()
+        .map(|t| format!("to_regclass('{}')", t.name))
+        .collect();
+    let tables = tables.join(", ");
+    let names: Vec<Name> = diesel::sql_query(format!(
+        "SELECT DISTINCT conrelid::regclass::text AS name FROM pg_constraint \
+         WHERE contype = 'f' AND confrelid IN ({tables}) AND conrelid NOT IN ({tables}) \
+         ORDER BY 1"
+    ))
+    .load(conn)
+    .context("read the tables that reference the seeded ones")?;
+    Ok(names.into_iter().map(|n| n.name).collect())
 }
 
 /// The statements that drop (children first) or create (parents first) every key and index

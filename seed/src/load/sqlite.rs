@@ -14,7 +14,13 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
 use diesel::sqlite::SqliteConnection;
 
-use super::{Backend, ForeignKey, Orphans};
+use backend::db::{MIGRATIONS, one_line};
+use backend::schema::seed_runs;
+use backend::{DatabaseUrl, SeedRun};
+use diesel_migrations::MigrationHarness;
+
+use super::{Backend, ForeignKey, LoadMode, Orphans, quote};
+use crate::database::{SQLITE_TABLE_EXISTS, count_rows};
 use crate::tables::{RowBatch, TABLES, with_seeded_tables};
 
 /// Rows per INSERT statement. Every statement binds rows × columns values, which must stay
@@ -30,6 +36,7 @@ const CACHE_KIB: i64 = 16_384;
 /// A load into a SQLite database.
 pub(super) struct SqliteBackend {
     conn: SqliteConnection,
+    target: DatabaseUrl,
     /// Rows not yet written: a full statement's worth is written at a time.
     pending: RowBatch,
     /// The indexes dropped for the load, to build again.
@@ -37,10 +44,12 @@ pub(super) struct SqliteBackend {
 }
 
 impl SqliteBackend {
-    pub(super) fn new(mut conn: SqliteConnection) -> anyhow::Result<SqliteBackend> {
+    pub(super) fn new(mut conn: SqliteConnection, target: DatabaseUrl) -> anyhow::Result<Self> {
+        crate::database::sqlite_tune_new(&mut conn)?;
         configure_for_load(&mut conn)?;
         Ok(SqliteBackend {
             conn,
+            target,
             pending: RowBatch::default(),
             dropped: Vec::new(),
         })
@@ -48,18 +57,31 @@ impl SqliteBackend {
 }
 
 impl Backend for SqliteBackend {
-    fn begin(&mut self) -> anyhow::Result<()> {
-        AnsiTransactionManager::begin_transaction_sql(&mut self.conn, "BEGIN IMMEDIATE")
-            .context("begin the load")
+    fn begin(&mut self, _mode: LoadMode) -> anyhow::Result<()> {
+        let journal = crate::database::Journal::from_env()?;
+        crate::database::sqlite_journal(&mut self.conn, &self.target, journal)?;
+        crate::database::sqlite_begin(&mut self.conn, &self.target)?;
+        // Inside the load's transaction, so a failed load leaves the schema as it was too.
+        self.conn
+            .run_pending_migrations(MIGRATIONS)
+            .map_err(|e| anyhow::anyhow!("apply the migrations: {}", one_line(&e.to_string())))?;
+        Ok(())
     }
 
-    fn clear(&mut self) -> anyhow::Result<()> {
-        empty_tables(&mut self.conn)
+    fn count(&mut self, table: &str) -> anyhow::Result<Option<i64>> {
+        count_rows(&mut self.conn, SQLITE_TABLE_EXISTS, table)
     }
 
     fn drop_keys(&mut self) -> anyhow::Result<()> {
         self.dropped = secondary_indexes(&mut self.conn)?;
         drop_indexes(&mut self.conn, &self.dropped)
+    }
+
+    fn clear(&mut self) -> anyhow::Result<()> {
+        empty_tables(&mut self.conn)?;
+        self.conn
+            .batch_execute("DELETE FROM seed_runs")
+            .context("empty seed_runs")
     }
 
     fn write(&mut self, mut batch: RowBatch) -> anyhow::Result<()> {
@@ -71,8 +93,12 @@ impl Backend for SqliteBackend {
         insert_pending(&mut self.conn, &mut self.pending, true)
     }
 
-    fn build_keys(&mut self) -> anyhow::Result<()> {
-        build_indexes(&mut self.conn, &self.dropped)
+    fn build_keys(&mut self, step: &dyn Fn() -> anyhow::Result<()>) -> anyhow::Result<()> {
+        for index in &self.dropped {
+            step()?;
+            build_indexes(&mut self.conn, std::slice::from_ref(index))?;
+        }
+        Ok(())
     }
 
     fn foreign_keys(&mut self) -> anyhow::Result<Vec<ForeignKey>> {
@@ -95,6 +121,14 @@ impl Backend for SqliteBackend {
             missing: first.missing,
             count: count.n,
         })
+    }
+
+    fn record(&mut self, run: &SeedRun) -> anyhow::Result<()> {
+        diesel::insert_into(seed_runs::table)
+            .values(run)
+            .execute(&mut self.conn)
+            .context("record the run in seed_runs")?;
+        Ok(())
     }
 
     fn commit(&mut self) -> anyhow::Result<()> {
@@ -243,32 +277,35 @@ struct ForeignKeyRow {
     child_has_id: bool,
 }
 
-/// Every foreign key of the seeded tables, in table order.
+/// Every foreign key from a seeded table, and from any other table to a seeded one (an
+/// application's table that references `users`, say), in table order.
 pub(super) fn foreign_keys(conn: &mut SqliteConnection) -> anyhow::Result<Vec<ForeignKey>> {
-    let mut keys = Vec::new();
-    for table in TABLES {
-        let rows: Vec<ForeignKeyRow> = diesel::sql_query(format!(
-            "SELECT f.id AS id, '{table}' AS child, f.\"from\" AS child_column, \
-                    f.\"table\" AS parent, \
-                    COALESCE(f.\"to\", (SELECT name FROM pragma_table_info(f.\"table\") \
-                                        WHERE pk = 1)) AS parent_column, \
-                    EXISTS (SELECT 1 FROM pragma_table_info('{table}') WHERE name = 'id') \
-                      AS child_has_id \
-             FROM pragma_foreign_key_list('{table}') f ORDER BY f.id, f.seq",
-            table = table.name
-        ))
-        .load(conn)
-        .with_context(|| format!("list the foreign keys of {}", table.name))?;
-        keys.extend(rows.into_iter().map(|row| ForeignKey {
+    let seeded: Vec<String> = TABLES.iter().map(|t| format!("'{}'", t.name)).collect();
+    let seeded = seeded.join(", ");
+    let rows: Vec<ForeignKeyRow> = diesel::sql_query(format!(
+        "SELECT f.id AS id, m.name AS child, f.\"from\" AS child_column, \
+                f.\"table\" AS parent, \
+                COALESCE(f.\"to\", (SELECT name FROM pragma_table_info(f.\"table\") \
+                                    WHERE pk = 1)) AS parent_column, \
+                EXISTS (SELECT 1 FROM pragma_table_info(m.name) WHERE name = 'id') \
+                  AS child_has_id \
+         FROM sqlite_master m, pragma_foreign_key_list(m.name) f \
+         WHERE m.type = 'table' AND (m.name IN ({seeded}) OR f.\"table\" IN ({seeded})) \
+         ORDER BY m.name IN ({seeded}) DESC, m.rowid, f.id, f.seq"
+    ))
+    .load(conn)
+    .context("list the foreign keys")?;
+    Ok(rows
+        .into_iter()
+        .map(|row| ForeignKey {
             name: format!("{}.{} foreign key {}", row.child, row.child_column, row.id),
             child: row.child,
             child_column: row.child_column,
             parent: row.parent,
             parent_column: row.parent_column,
             child_has_id: row.child_has_id,
-        }));
-    }
-    Ok(keys)
+        })
+        .collect())
 }
 
 #[derive(QueryableByName)]
@@ -291,13 +328,12 @@ struct Count {
 /// transactions: 0.4 s instead of 1.5-2.5 s).
 fn foreign_key_holds(conn: &mut SqliteConnection, key: &ForeignKey) -> anyhow::Result<bool> {
     let missing: Option<Count> = diesel::sql_query(format!(
-        "SELECT 1 AS n FROM (SELECT DISTINCT \"{col}\" AS parent_id FROM \"{child}\") \
-         WHERE parent_id IS NOT NULL \
-           AND parent_id NOT IN (SELECT \"{pcol}\" FROM \"{parent}\") LIMIT 1",
-        col = key.child_column,
-        child = key.child,
-        pcol = key.parent_column,
-        parent = key.parent,
+        "SELECT 1 AS n FROM (SELECT DISTINCT {col} AS parent_id FROM {child}) \
+         WHERE parent_id IS NOT NULL AND parent_id NOT IN (SELECT {pcol} FROM {parent}) LIMIT 1",
+        col = quote(&key.child_column),
+        child = quote(&key.child),
+        pcol = quote(&key.parent_column),
+        parent = quote(&key.parent),
     ))
     .get_result(conn)
     .optional()

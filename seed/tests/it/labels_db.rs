@@ -8,8 +8,8 @@ use backend::{AnyConnection, DatabaseUrl, PersonaLabel};
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use seed::generate::GenConfig;
-use seed::load::LoadMode;
-use seed::pipeline::{self, Outputs};
+use seed::json::JsonOut;
+use seed::pipeline::{self, Database, Outputs};
 use seed::progress::Progress;
 
 fn scratch(name: &str) -> PathBuf {
@@ -39,8 +39,8 @@ fn labels_load_with_users_and_are_replaced_on_reseed() {
     let url = DatabaseUrl::parse(db.to_str().expect("utf-8")).expect("a path");
     let config = GenConfig::new(4, NaiveDate::from_ymd_opt(2026, 11, 25).expect("a date"));
     let outputs = Outputs {
-        json: Some(json.clone()),
-        database: Some((url.clone(), LoadMode::Replace)),
+        json: Some(JsonOut::File(json.clone())),
+        database: Some(Database::replace(url.clone())),
     };
     let meta = config.meta(30);
     let progress = Progress::default();
@@ -54,7 +54,7 @@ fn labels_load_with_users_and_are_replaced_on_reseed() {
     assert_eq!(labels(&url).1, first);
 
     // Loading the JSON file back puts the same labels in.
-    pipeline::load_file(&json, (url.clone(), LoadMode::Replace), &progress).expect("load the file");
+    pipeline::load_file(&json, &Database::replace(url.clone()), &progress).expect("load the file");
     assert_eq!(labels(&url).1, first);
 
     let data: seed::tables::Dataset =

@@ -305,7 +305,7 @@ fn destructive_commands_refuse_remote_hosts_without_connecting() {
         String::from_utf8_lossy(&load.stderr),
         "error: refusing to replace users, accounts, transactions, persona_labels, recurring_streams, \
              recurring_stream_transactions in PostgreSQL database \"app\" on \
-         db.invalid:5432: the host is not local; pass --allow-remote\n"
+         db.invalid:5432 (host from the URL): the host is not local; pass --allow-remote\n"
     );
     let reset = seed(
         &["reset-db", "--database-url", url],
@@ -316,7 +316,7 @@ fn destructive_commands_refuse_remote_hosts_without_connecting() {
         String::from_utf8_lossy(&reset.stderr),
         "error: refusing to drop and re-create users, accounts, transactions, persona_labels, recurring_streams, \
              recurring_stream_transactions in PostgreSQL database \
-         \"app\" on db.invalid:5432: the host is not local; pass --allow-remote\n"
+         \"app\" on db.invalid:5432 (host from the URL): the host is not local; pass --allow-remote\n"
     );
     // With the flag the guard lets it through, and the (unresolvable) host is what fails.
     let allowed = seed(&["reset-db", "--allow-remote"], &[("DATABASE_URL", url)]);

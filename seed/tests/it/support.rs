@@ -7,7 +7,7 @@ use backend::{Account, Transaction, User};
 use chrono::NaiveDate;
 use seed::dataset::Meta;
 use seed::generate::{GenConfig, generate_user};
-use seed::json::{EncodedRows, JsonWriter, encode_rows};
+use seed::json::{EncodedRows, JsonOut, JsonWriter, encode_rows};
 use seed::tables::Dataset;
 
 use crate::pg_support::{read_rows, sqlite_url};
@@ -39,14 +39,14 @@ pub(crate) fn dataset(seed: u64, num_users: u64) -> Dataset {
 pub(crate) fn write_json_bytes(meta: &Meta, seed: u64, num_users: u64, dir: &Path) -> Vec<u8> {
     let config = GenConfig::new(seed, meta.as_of);
     let path = dir.join("users.json");
-    let mut writer = JsonWriter::create(&path, meta).unwrap();
+    let mut writer = JsonWriter::create(&JsonOut::File(path.clone()), meta).unwrap();
     for index in 0..num_users {
         let rows = generate_user(&config, index);
         let mut encoded = EncodedRows::default();
         encode_rows(&rows, &mut encoded);
         writer.write(&encoded).unwrap();
     }
-    writer.finish().unwrap().persist().unwrap();
+    writer.finish().unwrap().swap_in().unwrap().keep();
     std::fs::read(&path).unwrap()
 }
 
