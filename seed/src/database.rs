@@ -87,8 +87,8 @@ fn with_lock_wait<C>(
                 interrupt::check()?;
                 if started.elapsed() >= LOCK_WAIT {
                     anyhow::bail!(
-                        "{target} is locked by another connection (an open transaction or \
-                         another load): waited {} s for it; nothing was changed",
+                        "locked by another connection (an open transaction or another \
+                         load): waited {} s for it; nothing was changed",
                         LOCK_WAIT.as_secs()
                     );
                 }

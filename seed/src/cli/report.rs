@@ -37,7 +37,13 @@ pub(crate) fn summary_to_stderr() -> bool {
 /// `Loaded … into …`, if the run loaded a database.
 pub(crate) fn print_loaded(report: &RunReport, target: &DatabaseUrl) {
     if let Some(load) = &report.load {
-        say!("Loaded {} into {target}", load.counts);
+        match &load.server {
+            Some(server) => say!(
+                "Loaded {} into {target}, connected to {server}",
+                load.counts
+            ),
+            None => say!("Loaded {} into {target}", load.counts),
+        }
     }
 }
 

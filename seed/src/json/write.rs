@@ -195,8 +195,9 @@ impl JsonWriter {
             .zip(SECTIONS)
             .zip(&encoded.sections)
         {
-            file.write(records)
-                .map_err(|e| crate::json::io_error(e, &format!("write {}", section.name)))?;
+            file.write(records).map_err(|e| {
+                crate::json::io_error(e, &format!("write the {} of the JSON", section.name))
+            })?;
         }
         self.bytes += encoded.len() as u64;
         Ok(())

@@ -103,8 +103,12 @@ pub(crate) fn refuse_unseeded(
 }
 
 /// What a finished load did and how long each step took.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct LoadReport {
+    /// The server the load was connected to, as the server sees itself, such as
+    /// `127.0.0.1:5432`: for a URL with several hosts, the one libpq reached. `None` for
+    /// SQLite.
+    pub server: Option<String>,
     /// Rows inserted per table.
     pub counts: RowCounts,
     /// Time spent inserting rows (including waiting for them).
@@ -265,6 +269,9 @@ trait Backend: Send {
     /// Records the load in `seed_runs`.
     fn record(&mut self, run: &SeedRun) -> anyhow::Result<()>;
 
+    /// The server the connection reached, as it sees itself; `None` for a file.
+    fn server(&mut self) -> anyhow::Result<Option<String>>;
+
     /// Makes the load permanent.
     fn commit(&mut self) -> anyhow::Result<()>;
 
@@ -331,6 +338,7 @@ fn drive(
     backend.record(&run)?;
     step()?;
     let report = LoadReport {
+        server: backend.server()?,
         counts,
         insert,
         index,
@@ -442,7 +450,7 @@ impl Loader {
             .spawn(move || {
                 let batches = Batches { receiver };
                 run(&mut *backend, &batches, mode, &progress, &prepared_sender)
-                    .map_err(|e| name_disk_full(e, &target))
+                    .map_err(name_disk_full)
                     .with_context(|| format!("load into {target}"))
             })
             .expect("spawn the loader thread");
@@ -520,8 +528,8 @@ pub struct PreparedLoad {
 
 impl PreparedLoad {
     /// What the load did, once committed.
-    pub fn report(&self) -> LoadReport {
-        self.report
+    pub fn report(&self) -> &LoadReport {
+        &self.report
     }
 
     /// Commits the load.
@@ -540,11 +548,11 @@ impl PreparedLoad {
 /// `error`, or "disk full" if that is what it comes down to: SQLite says "database or disk
 /// is full" and PostgreSQL "No space left on device", deep in a message about whichever
 /// statement met it.
-fn name_disk_full(error: anyhow::Error, target: &DatabaseUrl) -> anyhow::Error {
+fn name_disk_full(error: anyhow::Error) -> anyhow::Error {
     let text = format!("{error:#}");
     if text.contains("database or disk is full") || text.contains("No space left on device") {
         return anyhow::anyhow!(
-            "disk full: no space left to write {target} ({}); nothing was changed",
+            "disk full ({}); nothing was changed",
             backend::db::one_line(&text)
         );
     }
@@ -561,7 +569,7 @@ fn run(
 ) -> anyhow::Result<LoadReport> {
     let result = drive(backend, batches, mode, progress).and_then(|(report, _)| {
         // The pipeline now makes its JSON file ready and decides; it may also go away.
-        if prepared.send(report).is_err() {
+        if prepared.send(report.clone()).is_err() {
             return Err(Abandoned.into());
         }
         match batches.next()? {

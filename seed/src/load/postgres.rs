@@ -204,6 +204,25 @@ impl Backend for PgBackend {
         Ok(())
     }
 
+    fn server(&mut self) -> anyhow::Result<Option<String>> {
+        #[derive(QueryableByName)]
+        struct Server {
+            #[diesel(sql_type = Text)]
+            server: String,
+        }
+        // No address means a Unix socket; the port is then the server's own setting.
+        let server: Server = diesel::sql_query(
+            "SELECT COALESCE(CASE family(inet_server_addr()) \
+                               WHEN 6 THEN '[' || host(inet_server_addr()) || ']' \
+                               ELSE host(inet_server_addr()) END \
+                             || ':' || inet_server_port(), \
+                    'the local socket (port ' || current_setting('port') || ')') AS server",
+        )
+        .get_result(&mut self.conn)
+        .context("ask the server where it is")?;
+        Ok(Some(server.server))
+    }
+
     fn commit(&mut self) -> anyhow::Result<()> {
         AnsiTransactionManager::commit_transaction(&mut self.conn).context("commit")
     }

@@ -131,6 +131,10 @@ impl Backend for SqliteBackend {
         Ok(())
     }
 
+    fn server(&mut self) -> anyhow::Result<Option<String>> {
+        Ok(None)
+    }
+
     fn commit(&mut self) -> anyhow::Result<()> {
         AnsiTransactionManager::commit_transaction(&mut self.conn).context("commit")
     }

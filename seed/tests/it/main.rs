@@ -2,6 +2,8 @@
 
 mod cli;
 mod coherence;
+mod edges;
+mod edges_pg;
 mod generate;
 mod golden;
 mod json;
@@ -10,5 +12,6 @@ mod personas;
 mod pg_support;
 mod postgres;
 mod profile_file;
+mod running;
 mod streams;
 mod support;
