@@ -5,7 +5,7 @@
 //! every few seconds instead; `--quiet` shows neither.
 
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -274,6 +274,3 @@ fn run_plain(progress: &Progress, plan: Plan, signal: &(Mutex<bool>, Condvar)) {
         eprintln!("{line}");
     }
 }
-
-/// Set once by a Ctrl-C handler; the pipeline stops producing and rolls back.
-pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);

@@ -72,7 +72,7 @@ impl flags::Bench {
             }
             runs.extend(ceiling(sh, &seed, size, &db)?);
             if let Some(url) = &self.postgres_url {
-                cmd!(sh, "{seed} reset-db --database-url {url}")
+                cmd!(sh, "{seed} reset-db --allow-unseeded --database-url {url}")
                     .quiet()
                     .ignore_stdout()
                     .run()?;

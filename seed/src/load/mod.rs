@@ -395,7 +395,8 @@ enum Message {
 /// A load in progress on its own thread.
 pub struct Loader {
     sender: Option<SyncSender<Message>>,
-    prepared: Option<Receiver<LoadReport>>,
+    /// Says the load is ready to commit.
+    prepared: Option<Receiver<()>>,
     thread: Option<JoinHandle<anyhow::Result<LoadReport>>>,
     /// A SQLite file this load created, removed if the load does not commit.
     created: Option<PathBuf>,
@@ -478,10 +479,7 @@ impl Loader {
         }
         let prepared = self.prepared.take().expect("finished once");
         match prepared.recv() {
-            Ok(report) => Ok(PreparedLoad {
-                loader: self,
-                report,
-            }),
+            Ok(()) => Ok(PreparedLoad { loader: self }),
             Err(_) => Err(self.join_error()),
         }
     }
@@ -523,15 +521,9 @@ impl Drop for Loader {
 /// open, waiting for the commit. Dropping it rolls back.
 pub struct PreparedLoad {
     loader: Loader,
-    report: LoadReport,
 }
 
 impl PreparedLoad {
-    /// What the load did, once committed.
-    pub fn report(&self) -> &LoadReport {
-        &self.report
-    }
-
     /// Commits the load.
     pub fn commit(mut self) -> anyhow::Result<LoadReport> {
         let sender = self.loader.sender.take().expect("loader is running");
@@ -565,11 +557,11 @@ fn run(
     batches: &Batches,
     mode: LoadMode,
     progress: &Progress,
-    prepared: &SyncSender<LoadReport>,
+    prepared: &SyncSender<()>,
 ) -> anyhow::Result<LoadReport> {
     let result = drive(backend, batches, mode, progress).and_then(|(report, _)| {
         // The pipeline now makes its JSON file ready and decides; it may also go away.
-        if prepared.send(report.clone()).is_err() {
+        if prepared.send(()).is_err() {
             return Err(Abandoned.into());
         }
         match batches.next()? {
