@@ -413,6 +413,9 @@ impl Loader {
         progress: Progress,
     ) -> anyhow::Result<Loader> {
         let opened = crate::database::open_for_load(target)?;
+        // Shards share the file they may have created together: only a replacing load,
+        // which has the file to itself, removes one it created.
+        let created = opened.created.filter(|_| options.mode == LoadMode::Replace);
         let mut backend: Box<dyn Backend> = match opened.conn {
             AnyConnection::Sqlite(conn) => {
                 Box::new(sqlite::SqliteBackend::new(conn, target.clone())?)
@@ -425,7 +428,7 @@ impl Loader {
             sender: None,
             prepared: None,
             thread: None,
-            created: opened.created,
+            created,
             committed: false,
         };
         let context = || format!("load into {target}");
