@@ -1,0 +1,175 @@
+//! The US banking calendar: weekends and the observed US federal holidays, on which payroll
+//! and transfers do not settle.
+//!
+//! Holidays follow 5 U.S.C. 6103 as the Office of Personnel Management observes them: a
+//! holiday falling on a Saturday is observed the Friday before, one on a Sunday the Monday
+//! after. Juneteenth counts from 2021, the year it became a federal holiday. Pure date
+//! arithmetic: generation and `stats` share it, so the generator's paydays and the report's
+//! check of them cannot disagree.
+
+use chrono::{Datelike, Duration, NaiveDate, Weekday};
+
+/// Whether `date` is an observed US federal holiday.
+pub fn is_federal_holiday(date: NaiveDate) -> bool {
+    // A holiday observed on `date` is fixed in `date`'s year, or is the next year's New Year's
+    // Day observed on December 31st.
+    holidays_observed(date.year()).any(|holiday| holiday == date)
+        || (date.month() == 12
+            && date.day() == 31
+            && observed(ymd(date.year() + 1, 1, 1)) == Some(date))
+}
+
+/// Whether `date` is a business day: a weekday that is not an observed federal holiday.
+pub fn is_business_day(date: NaiveDate) -> bool {
+    !matches!(date.weekday(), Weekday::Sat | Weekday::Sun) && !is_federal_holiday(date)
+}
+
+/// `date` if it is a business day, else the last business day before it (a payday that
+/// falls on a weekend or holiday is paid early).
+pub fn previous_business_day(mut date: NaiveDate) -> NaiveDate {
+    while !is_business_day(date) {
+        match date.pred_opt() {
+            Some(day) => date = day,
+            None => return date,
+        }
+    }
+    date
+}
+
+/// `date` if it is a business day, else the first business day after it (a transfer
+/// started on a weekend settles then).
+pub fn next_business_day(mut date: NaiveDate) -> NaiveDate {
+    while !is_business_day(date) {
+        match date.succ_opt() {
+            Some(day) => date = day,
+            None => return date,
+        }
+    }
+    date
+}
+
+/// The `n`th business day after `date` (`date` itself for `n == 0`, even when it is not a
+/// business day).
+pub fn add_business_days(mut date: NaiveDate, n: u32) -> NaiveDate {
+    for _ in 0..n {
+        match date.succ_opt() {
+            Some(day) => date = next_business_day(day),
+            None => return date,
+        }
+    }
+    date
+}
+
+/// The observed dates of `year`'s federal holidays (those whose nominal date falls in
+/// `year`; New Year's Day may be observed on December 31st of the year before).
+fn holidays_observed(year: i32) -> impl Iterator<Item = NaiveDate> {
+    let fixed = [(1, 1), (7, 4), (11, 11), (12, 25)]
+        .into_iter()
+        .chain((year >= 2021).then_some((6, 19)))
+        .filter_map(move |(month, day)| observed(ymd(year, month, day)));
+    let floating = [
+        nth_weekday(year, 1, Weekday::Mon, 3), // Birthday of Martin Luther King, Jr.
+        nth_weekday(year, 2, Weekday::Mon, 3), // Washington's Birthday
+        last_weekday(year, 5, Weekday::Mon),   // Memorial Day
+        nth_weekday(year, 9, Weekday::Mon, 1), // Labor Day
+        nth_weekday(year, 10, Weekday::Mon, 2), // Columbus Day
+        nth_weekday(year, 11, Weekday::Thu, 4), // Thanksgiving Day
+    ];
+    fixed.chain(floating.into_iter().flatten())
+}
+
+/// The day a holiday falling on `date` is observed.
+fn observed(date: Option<NaiveDate>) -> Option<NaiveDate> {
+    let date = date?;
+    match date.weekday() {
+        Weekday::Sat => date.pred_opt(),
+        Weekday::Sun => date.succ_opt(),
+        _ => Some(date),
+    }
+}
+
+fn ymd(year: i32, month: u32, day: u32) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(year, month, day)
+}
+
+/// The `n`th (1-based) `weekday` of `month`.
+fn nth_weekday(year: i32, month: u32, weekday: Weekday, n: u32) -> Option<NaiveDate> {
+    NaiveDate::from_weekday_of_month_opt(year, month, weekday, n as u8)
+}
+
+/// The last `weekday` of `month`.
+fn last_weekday(year: i32, month: u32, weekday: Weekday) -> Option<NaiveDate> {
+    let first_next = if month == 12 {
+        ymd(year + 1, 1, 1)
+    } else {
+        ymd(year, month + 1, 1)
+    }?;
+    let last = first_next - Duration::days(1);
+    let back = (7 + last.weekday().num_days_from_monday() - weekday.num_days_from_monday()) % 7;
+    Some(last - Duration::days(i64::from(back)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn observed_holidays_of_2026_match_opm() {
+        // OPM's published list of 2026 federal holidays.
+        let opm = [
+            d(2026, 1, 1),
+            d(2026, 1, 19),
+            d(2026, 2, 16),
+            d(2026, 5, 25),
+            d(2026, 6, 19),
+            d(2026, 7, 3), // July 4th is a Saturday
+            d(2026, 9, 7),
+            d(2026, 10, 12),
+            d(2026, 11, 11),
+            d(2026, 11, 26),
+            d(2026, 12, 25),
+        ];
+        let found: Vec<NaiveDate> = d(2026, 1, 1)
+            .iter_days()
+            .take_while(|day| day.year() == 2026)
+            .filter(|day| is_federal_holiday(*day))
+            .collect();
+        assert_eq!(found, opm);
+    }
+
+    #[test]
+    fn new_year_on_a_saturday_is_observed_the_year_before() {
+        // January 1st, 2022 was a Saturday: observed Friday December 31st, 2021.
+        assert!(is_federal_holiday(d(2021, 12, 31)));
+        assert!(!is_federal_holiday(d(2022, 1, 1)));
+        // Juneteenth 2021 fell on a Saturday; in 2020 it was no federal holiday.
+        assert!(is_federal_holiday(d(2021, 6, 18)));
+        assert!(!is_federal_holiday(d(2020, 6, 19)));
+    }
+
+    #[test]
+    fn business_days_skip_weekends_and_holidays() {
+        // Thanksgiving 2026 is Thursday November 26th.
+        assert!(!is_business_day(d(2026, 11, 26)));
+        assert_eq!(previous_business_day(d(2026, 11, 26)), d(2026, 11, 25));
+        assert_eq!(next_business_day(d(2026, 11, 28)), d(2026, 11, 30));
+        assert_eq!(add_business_days(d(2026, 11, 25), 1), d(2026, 11, 27));
+        assert_eq!(add_business_days(d(2026, 11, 25), 2), d(2026, 11, 30));
+        assert_eq!(add_business_days(d(2026, 11, 28), 0), d(2026, 11, 28));
+        // Christmas 2027 is a Saturday: Friday the 24th is off, Monday the 27th is open.
+        assert_eq!(previous_business_day(d(2027, 12, 25)), d(2027, 12, 23));
+        assert!(is_business_day(d(2027, 12, 27)));
+    }
+
+    #[test]
+    fn extreme_dates_do_not_panic() {
+        assert_eq!(previous_business_day(NaiveDate::MIN), NaiveDate::MIN);
+        assert_eq!(next_business_day(NaiveDate::MAX), NaiveDate::MAX);
+        let _ = is_federal_holiday(NaiveDate::MAX);
+        let _ = add_business_days(NaiveDate::MAX, 3);
+    }
+}
