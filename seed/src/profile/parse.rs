@@ -463,6 +463,8 @@ impl RawProfile {
             income,
             subscriptions,
             personas,
+            statement: None,
+            calibrated: None,
         })
     }
 }
