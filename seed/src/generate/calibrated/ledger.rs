@@ -107,12 +107,10 @@ impl<'c> Ledger<'c> {
                 account.min_payment = Some(0);
             }
             account.is_overdue = Some(outcome.overdue);
-            let last_payment = self
-                .entries
-                .iter()
-                .zip(&transactions)
-                .filter(|(e, _)| e.account == card && e.category == "LOAN_PAYMENTS" && e.amount < 0)
-                .last();
+            let last_payment =
+                self.entries.iter().zip(&transactions).rfind(|(e, _)| {
+                    e.account == card && e.category == "LOAN_PAYMENTS" && e.amount < 0
+                });
             if let Some((e, t)) = last_payment {
                 account.last_payment_amount = Some(-e.amount);
                 account.last_payment_date = Some(t.date.date());
