@@ -26,9 +26,8 @@ pub(super) struct CardPlan {
     pub(super) monthly_spend: i64,
     /// A revolving card's utilisation at its last statement.
     target_utilization: f64,
-    /// The least a revolving card paying more than the minimum keeps owing after a payment:
-    /// the persona's lowest utilisation, so a payment never drops a high-utilisation card
-    /// out of its persona.
+    /// The least a revolving card owes at the window's end: the persona's lowest
+    /// utilisation, so payments never drop a high-utilisation card out of its persona.
     floor: i64,
 }
 
@@ -132,8 +131,8 @@ impl<'c> Ledger<'c> {
 
     /// Runs the card's ledger: once from a first guess at its opening balance, and for a
     /// revolving card once more from the opening that lands its last statement on the
-    /// planned utilisation (and a third time if the window then ends below the persona's
-    /// floor). Declined purchases move to checking.
+    /// planned utilisation (and up to twice more while the window then ends below the
+    /// persona's floor). Declined purchases move to checking.
     pub(super) fn run_card(&mut self) {
         let (Some(card), Some(plan)) = (self.card, self.card_plan.clone()) else {
             return;
@@ -158,16 +157,22 @@ impl<'c> Ledger<'c> {
             order: &order,
         };
         let mut run = sim.run(opening, rng.clone());
+
         if plan.revolves() {
             let measured = run.outcome.last_statement.map_or(0, |s| s.1) as f64;
             let shift = (plan.target_utilization * limit - measured).round() as i64;
             opening = (opening + shift).clamp(0, plan.limit);
             run = sim.run(opening, rng.clone());
+
             // A revolving card ends the window owing at least its floor (a high-utilisation
-            // card stays high after its last payment), whatever the payments left.
-            if run.closing < plan.floor && opening < plan.limit {
+            // card stays high after its last payment), whatever the payments left: a minimum
+            // at its floor can outrun a small card's interest.
+            for _ in 0..2 {
+                if run.closing >= plan.floor || opening >= plan.limit {
+                    break;
+                }
                 opening = (opening + plan.floor - run.closing + plan.limit / 100).min(plan.limit);
-                run = sim.run(opening, rng);
+                run = sim.run(opening, rng.clone());
             }
         }
         for i in run.declined {
@@ -225,7 +230,7 @@ impl<'a, 'c> Simulation<'a, 'c> {
                     CardUse::Unused | CardUse::Full => balance,
                     CardUse::More => {
                         let swing = (plan.limit as f64 * rng.random_range(-0.02..0.02)) as i64;
-                        let wanted = (charges + interest + swing).min(balance - plan.floor);
+                        let wanted = charges + interest + swing;
                         if minimum + 1 > balance - 1 {
                             balance
                         } else {
