@@ -132,8 +132,8 @@ fn config_swaps_the_distributions() {
     ]);
     assert!(ok, "{stderr}");
     assert!(stdout.contains("configured 20.00%"), "{stdout}");
-    let (_, collector) = seed::stats::collect_file(&out).expect("read the output");
-    let stats = collector.finish(180);
+    let (meta, collector) = seed::stats::collect_file(&out).expect("read the output");
+    let stats = collector.finish(&Profile::default_profile(), meta.as_of);
     let _ = std::fs::remove_file(&profile);
     let _ = std::fs::remove_file(&out);
     let rate = 100.0 * stats.pending as f64 / stats.counts.transactions as f64;
