@@ -13,9 +13,9 @@ use backend::db::one_line;
 use chrono::Utc;
 use clap::Parser;
 
+use crate::guard::{Destructive, refuse_remote};
 use crate::interrupt::{self, Interrupted};
 use crate::json::JsonOut;
-use crate::load::{Destructive, refuse_remote};
 use crate::pipeline;
 use crate::profile::BUILTIN_PROFILES;
 use crate::progress::{Display, DisplayMode, Plan, Progress};

@@ -12,8 +12,9 @@ use chrono::NaiveDate;
 use super::flags::SeedArgs;
 use crate::dataset::{Meta, Shard};
 use crate::generate::GenConfig;
+use crate::guard::{Destructive, refuse_remote};
 use crate::json::JsonOut;
-use crate::load::{Destructive, LoadMode, refuse_remote};
+use crate::load::LoadMode;
 use crate::pipeline::{Database, Outputs};
 use crate::profile::{Profile, Targets};
 

@@ -8,6 +8,7 @@ mod generate;
 mod golden;
 mod json;
 mod labels_db;
+mod layout;
 mod personas;
 mod pg_support;
 mod postgres;
