@@ -21,6 +21,7 @@ mod personas;
 pub mod rng;
 mod schedule;
 mod spending;
+pub mod streams;
 
 use std::sync::Arc;
 
