@@ -89,3 +89,39 @@ pub(super) fn billing_days(start: NaiveDate, as_of: NaiveDate, day_of_month: u32
     }
     out
 }
+
+/// The payday after day offset `after` on a fixed schedule, placed as [`paydays`] places
+/// them, so the schedule can be continued past the window; `None` for irregular pay, whose
+/// next gap is not known in advance.
+pub(super) fn next_payday(payroll: Payroll, start: NaiveDate, after: i64) -> Option<i64> {
+    match payroll {
+        Payroll::Biweekly => Some(after + 14),
+        Payroll::Semimonthly => {
+            let date = start + chrono::Duration::days(after);
+            let mut month =
+                NaiveDate::from_ymd_opt(date.year(), date.month(), 1).expect("first of month");
+            loop {
+                let next = month
+                    .checked_add_months(chrono::Months::new(1))
+                    .expect("next month");
+                for day in [
+                    month.with_day(15).expect("15th"),
+                    next.pred_opt().expect("last day"),
+                ] {
+                    // Weekend paydays move back to Friday, as in `paydays`.
+                    let day = match day.weekday() {
+                        chrono::Weekday::Sat => day - chrono::Duration::days(1),
+                        chrono::Weekday::Sun => day - chrono::Duration::days(2),
+                        _ => day,
+                    };
+                    let d = (day - start).num_days();
+                    if d > after {
+                        return Some(d);
+                    }
+                }
+                month = next;
+            }
+        }
+        Payroll::Irregular => None,
+    }
+}
