@@ -152,7 +152,7 @@ struct Event<'p> {
     category: &'p str,
     merchant: &'p str,
     /// The recurring series it belongs to, an index into [`UserBuilder::series`].
-    stream: Option<u8>,
+    stream: Option<u16>,
 }
 
 /// A recurring series as scheduled: what its stream will report besides its transactions.
@@ -164,6 +164,11 @@ struct Planned<'p> {
     /// The day of the schedule's next transaction after the window, as a day offset from the
     /// window's first day.
     next_day: i64,
+}
+
+/// The index the next series planned after `series` gets, as its events carry it.
+fn next_index(series: &[Planned<'_>]) -> u16 {
+    u16::try_from(series.len()).expect("a user's series fit in u16")
 }
 
 /// A user's paychecks as scheduled: what their streams are planned from.
@@ -376,7 +381,7 @@ impl<'c> UserBuilder<'c> {
                 }
                 i += 1;
             };
-            let stream = Some(self.series.len() as u8);
+            let stream = Some(next_index(&self.series));
             self.series.push(Planned {
                 account,
                 merchant: paychecks.employer,
@@ -442,7 +447,7 @@ impl<'c> UserBuilder<'c> {
             let category = &profile.categories[sub.category].name;
             self.fixed[account as usize] += bills.len() as u32;
             let last_bill = start + Duration::days(bills[bills.len() - 1]);
-            let stream = Some(self.series.len() as u8);
+            let stream = Some(next_index(&self.series));
             self.series.push(Planned {
                 account,
                 merchant: &sub.merchant,
