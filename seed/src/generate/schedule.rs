@@ -125,3 +125,31 @@ pub(super) fn next_payday(payroll: Payroll, start: NaiveDate, after: i64) -> Opt
         Payroll::Irregular => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::persona::Persona;
+    use crate::profile::Profile;
+
+    /// `next_payday` continues `paydays` exactly: from each payday it finds the next one,
+    /// across month ends, weekends and a leap day.
+    #[test]
+    fn the_next_payday_is_the_one_paydays_schedules() {
+        let profile = Profile::default_profile();
+        let params = profile.persona(Persona::Steady);
+        let start = NaiveDate::from_ymd_opt(2023, 12, 2).unwrap();
+        let as_of = NaiveDate::from_ymd_opt(2025, 3, 1).unwrap();
+        for payroll in [Payroll::Biweekly, Payroll::Semimonthly] {
+            for seed in 0..4 {
+                let rng = &mut Pcg64::new(seed, 0);
+                let days = paydays(rng, payroll, params, start, as_of);
+                assert!(days.len() > 25, "{payroll:?}");
+                for pair in days.windows(2) {
+                    assert_eq!(next_payday(payroll, start, pair[0]), Some(pair[1]));
+                }
+            }
+        }
+        assert_eq!(next_payday(Payroll::Irregular, start, 3), None);
+    }
+}
