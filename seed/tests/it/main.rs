@@ -13,6 +13,7 @@ mod personas;
 mod pg_support;
 mod postgres;
 mod profile_file;
+mod recurring;
 mod running;
 mod streams;
 mod support;
