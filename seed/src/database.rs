@@ -15,8 +15,8 @@ use diesel::sql_types::{BigInt, Bool};
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::MigrationHarness;
 
+use crate::guard::{Destructive, LOCK_WAIT, refuse_unseeded};
 use crate::interrupt;
-use crate::load::{Destructive, LOCK_WAIT, refuse_unseeded};
 
 /// A database opened for a load.
 pub(crate) struct Opened {

@@ -8,8 +8,8 @@ use chrono::NaiveDate;
 
 use crate::dataset::Meta;
 use crate::generate::GenConfig;
+use crate::guard::{Destructive, refuse_remote};
 use crate::json::JsonOut;
-use crate::load::{Destructive, refuse_remote};
 use crate::pipeline::{self, Database, Outputs, RunReport};
 use crate::progress::Progress;
 

@@ -11,6 +11,7 @@ pub mod database;
 pub mod dataset;
 pub mod fixtures;
 pub mod generate;
+pub mod guard;
 pub mod interrupt;
 pub mod json;
 pub mod load;

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use backend::{DatabaseUrl, SeedRun};
+use chrono::NaiveDate;
 use rayon::prelude::*;
 
 use crate::dataset::Meta;
@@ -21,6 +22,7 @@ use crate::json::{
     EncodedRows, JsonOut, JsonWriter, PreparedJson, SwappedJson, encode_rows, read_json,
 };
 use crate::load::{LoadMode, LoadOptions, LoadReport, Loader, seed_run};
+use crate::profile::Profile;
 use crate::progress::Progress;
 use crate::stats::{Collector, Stats};
 use crate::tables::{RowBatch, RowCounts};
@@ -110,7 +112,8 @@ pub fn generate(
         stats,
         counts: RowCounts::default(),
         pool: Arc::clone(&pool),
-        window_days: config.profile.window_days,
+        profile: Arc::clone(&config.profile),
+        as_of: config.as_of,
     };
 
     // The sink thread writes, measures and forwards each chunk while the pool generates the
@@ -216,7 +219,8 @@ struct Sink {
     stats: Option<Stats>,
     counts: RowCounts,
     pool: Arc<BufferPool>,
-    window_days: i64,
+    profile: Arc<Profile>,
+    as_of: NaiveDate,
 }
 
 impl Sink {
@@ -233,7 +237,7 @@ impl Sink {
             if let Some(stats) = self.stats.as_mut() {
                 let mut collector = Collector::new();
                 collector.add(&rows)?;
-                stats.merge(collector.finish(self.window_days));
+                stats.merge(collector.finish(&self.profile, self.as_of));
             }
             if let Some(loader) = self.loader.as_mut() {
                 loader.send(rows)?;

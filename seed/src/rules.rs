@@ -3,14 +3,12 @@
 //! load refuses, naming the record, what no seeded database may contain.
 
 use crate::catalog::EMAIL_DOMAINS;
+use crate::generate::streams::Frequency;
 use crate::persona::Persona;
 use crate::tables::RowBatch;
 
 /// The directions a recurring stream may have (Plaid's).
 const DIRECTIONS: [&str; 2] = ["inflow", "outflow"];
-
-/// The frequencies a recurring stream may have (Plaid's).
-const FREQUENCIES: [&str; 5] = ["WEEKLY", "BIWEEKLY", "SEMI_MONTHLY", "MONTHLY", "ANNUALLY"];
 
 /// Fails naming the first record of `batch` that breaks a rule: an email outside the
 /// reserved example domains (no real person's address), a persona that does not exist, a
@@ -47,12 +45,13 @@ pub fn check(batch: &RowBatch) -> anyhow::Result<()> {
                 stream.direction
             );
         }
-        if !FREQUENCIES.contains(&stream.frequency.as_str()) {
+        if Frequency::from_name(&stream.frequency).is_none() {
+            let names: Vec<&str> = Frequency::ALL.iter().map(|f| f.name()).collect();
             anyhow::bail!(
                 "recurring stream {}: unknown frequency {:?} (expected one of {})",
                 stream.id,
                 stream.frequency,
-                FREQUENCIES.join(", ")
+                names.join(", ")
             );
         }
     }

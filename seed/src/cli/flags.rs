@@ -56,7 +56,7 @@ pub enum Command {
         #[arg(long)]
         allow_unseeded: bool,
     },
-    /// Measure a users.json: rows, category shares, pending rate, accounts, persona signals.
+    /// Measure a users.json: rows, category shares, pending rate, accounts, persona signals, and the profile's bands.
     Stats {
         /// The file to measure.
         #[arg(value_name = "PATH", default_value = "data/users.json")]

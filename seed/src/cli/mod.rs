@@ -13,15 +13,15 @@ use backend::db::one_line;
 use chrono::Utc;
 use clap::Parser;
 
+use crate::guard::{Destructive, refuse_remote};
 use crate::interrupt::{self, Interrupted};
 use crate::json::JsonOut;
-use crate::load::{Destructive, refuse_remote};
 use crate::pipeline;
 use crate::profile::BUILTIN_PROFILES;
 use crate::progress::{Display, DisplayMode, Plan, Progress};
 use crate::stats;
 use flags::{Cli, Command, SeedArgs};
-use plan::{SeedPlan, Source, load_profile};
+use plan::{SeedPlan, Source, load_profile, load_targets};
 use report::{print_loaded, print_timings, say};
 
 /// Runs the `seed` command line; the binary's `main` is this.
@@ -111,8 +111,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             }
             let profile = load_profile(config.as_deref(), &named)?;
-            let stats = collector.finish(profile.window_days);
-            say!("{}", stats::render(&stats, &profile).trim_end_matches('\n'));
+            let targets = load_targets(config.as_deref(), &named)?;
+            let stats = collector.finish(&profile, meta.as_of);
+            say!(
+                "{}",
+                stats::render(&stats, &profile, targets.as_ref())?.trim_end_matches('\n')
+            );
             Ok(())
         }
         Some(Command::Tables) => {
@@ -173,6 +177,7 @@ fn seed(args: SeedArgs) -> anyhow::Result<()> {
             meta,
             users,
             shard,
+            targets,
         } => {
             let display = Display::start(
                 &progress,
@@ -224,7 +229,8 @@ fn seed(args: SeedArgs) -> anyhow::Result<()> {
             if let Some(stats) = &report.stats {
                 say!(
                     "{}",
-                    stats::render(stats, &config.profile).trim_end_matches('\n')
+                    stats::render(stats, &config.profile, targets.as_deref())?
+                        .trim_end_matches('\n')
                 );
             }
         }

@@ -12,10 +12,11 @@ use chrono::NaiveDate;
 use super::flags::SeedArgs;
 use crate::dataset::{Meta, Shard};
 use crate::generate::GenConfig;
+use crate::guard::{Destructive, refuse_remote};
 use crate::json::JsonOut;
-use crate::load::{Destructive, LoadMode, refuse_remote};
+use crate::load::LoadMode;
 use crate::pipeline::{Database, Outputs};
-use crate::profile::Profile;
+use crate::profile::{Profile, Targets};
 
 /// What a `seed` run will do.
 #[derive(Debug)]
@@ -41,6 +42,8 @@ pub enum Source {
         users: Range<u64>,
         /// The shard, and the users of the whole run it is part of.
         shard: Option<(Shard, u64)>,
+        /// The profile's targets, which `--stats` reports on.
+        targets: Option<Box<Targets>>,
     },
     /// An existing `users.json`.
     File(PathBuf),
@@ -106,6 +109,7 @@ impl SeedPlan {
                 meta,
                 users,
                 shard: args.shard.map(|shard| (shard, args.num_users)),
+                targets: load_targets(args.config.as_deref(), &args.profile)?.map(Box::new),
             },
             outputs: Outputs { json, database },
             threads: args.threads,
@@ -185,5 +189,22 @@ pub fn load_profile(path: Option<&Path>, name: &str) -> anyhow::Result<Arc<Profi
     match path {
         Some(path) => Ok(Arc::new(Profile::load(path)?)),
         None => Profile::builtin(name),
+    }
+}
+
+/// The targets of a profile: those shipped with a built-in profile, or for a profile file
+/// `NAME.toml` the file `NAME.targets.toml` beside it, if there is one.
+pub fn load_targets(path: Option<&Path>, name: &str) -> anyhow::Result<Option<Targets>> {
+    let Some(path) = path else {
+        return Ok(Targets::builtin(name));
+    };
+    let beside = path.with_extension("targets.toml");
+    match std::fs::read_to_string(&beside) {
+        Ok(source) => Ok(Some(Targets::parse(
+            &source,
+            &beside.display().to_string(),
+        )?)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(anyhow::anyhow!("cannot read {}: {e}", beside.display())),
     }
 }

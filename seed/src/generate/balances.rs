@@ -23,7 +23,18 @@ pub(super) struct BalanceInputs<'a> {
 /// persona's utilisation; savings hold a cushion plus what flowed in; checking is drawn from
 /// the profile's range, or measured in months of the user's own spending for personas that
 /// fix it. These are the story profile's balances: drawn to show each persona's signal, not
-/// derived from a ledger, so they need not equal an opening balance plus the flows.
+/// derived from a ledger, so they do not equal an opening balance plus the flows. Checking
+/// receives most paychecks and spends far less, so nearly every checking account would have
+/// had to start the window below zero for its balance to be the sum of its flows (49 of the
+/// 50 of the default 50 users as of 2025-06-01); savings, a cushion plus their net inflow,
+/// would not.
+///
+/// The story has no statement cycle and no card payments, so a card's statement and payment
+/// fields (`last_statement_balance`, `last_statement_issue_date`, `next_payment_due_date`,
+/// `last_payment_amount`, `last_payment_date`) stay null: the data holds none of the events
+/// they report, and a statement balance computed back from a drawn balance would be a figure
+/// no ledger produced. `min_payment` is the profile's percentage of the balance and
+/// `is_overdue` is drawn with the persona's overdue share.
 pub(super) fn set_balances(rng: &mut Pcg64, inputs: &BalanceInputs<'_>, accounts: &mut [Account]) {
     let BalanceInputs {
         profile,

@@ -10,7 +10,9 @@
 //! a persona, the accounts, the paydays, how many transactions of each category the window
 //! holds (so that category weights hold per user, hence dataset-wide), the recurring
 //! merchants, then each purchase at a favourite merchant at the hour and weekday of its
-//! habit, and last the balances.
+//! habit, and last the balances (drawn per persona, not summed from the transactions; see
+//! `balances.rs`). Paychecks on a regular payroll and recurring merchants are recorded as
+//! they are scheduled, as `recurring_streams` (`streams.rs`); purchases never are.
 
 mod accounts;
 mod amounts;
@@ -22,6 +24,7 @@ mod personas;
 pub mod rng;
 mod schedule;
 mod spending;
+pub mod streams;
 
 use std::sync::Arc;
 
@@ -41,6 +44,7 @@ use balances::{BalanceInputs, set_balances};
 pub use personas::PersonaDeck;
 use rng::{Purpose, RowStream, pick, pick_weighted, shuffle, user_stream, uuid_v4};
 use spending::{DAY, Favorites, apportion, habit_time, hour_in, pick_group};
+use streams::{Frequency, Occurrence, Series};
 
 /// What every generated value depends on besides the user index.
 #[derive(Debug, Clone, PartialEq)]
@@ -121,6 +125,7 @@ struct Streams {
     pending: Pcg64,
     balances: Pcg64,
     ids: Pcg64,
+    stream_ids: Pcg64,
 }
 
 impl Streams {
@@ -138,6 +143,7 @@ impl Streams {
             pending: stream(Purpose::Pending),
             balances: stream(Purpose::Balances),
             ids: stream(Purpose::TransactionIds),
+            stream_ids: stream(Purpose::StreamIds),
         }
     }
 }
@@ -149,6 +155,36 @@ struct Event<'p> {
     amount: i64,
     category: &'p str,
     merchant: &'p str,
+    /// The recurring series it belongs to, an index into [`UserBuilder::series`].
+    stream: Option<u16>,
+}
+
+/// A recurring series as scheduled: what its stream will report besides its transactions.
+struct Planned<'p> {
+    account: u8,
+    merchant: &'p str,
+    category: &'p str,
+    frequency: Frequency,
+    /// The day of the schedule's next transaction after the window, as a day offset from the
+    /// window's first day.
+    next_day: i64,
+}
+
+/// The index the next series planned after `series` gets, as its events carry it.
+fn next_index(series: &[Planned<'_>]) -> u16 {
+    u16::try_from(series.len()).expect("a user's series fit in u16")
+}
+
+/// A user's paychecks as scheduled: what their streams are planned from.
+struct Paychecks<'a, 'p> {
+    payroll: Payroll,
+    /// Paydays as day offsets from the window's first day; paycheck `i` is on `days[i]`.
+    days: &'a [i64],
+    /// The index of paycheck 0 among the events.
+    first_event: usize,
+    /// The employer of a regular payroll.
+    employer: &'p str,
+    category: &'p str,
 }
 
 /// Generates user `index` (0-based): the user with all of their accounts, transactions and
@@ -176,6 +212,8 @@ struct UserBuilder<'c> {
     savings: Option<u8>,
     card: Option<u8>,
     events: Vec<Event<'c>>,
+    /// The recurring series the events of which are tagged with their index.
+    series: Vec<Planned<'c>>,
     /// Transactions per account already scheduled (paychecks and recurring charges).
     fixed: [u32; 3],
 }
@@ -198,6 +236,7 @@ impl<'c> UserBuilder<'c> {
             savings: None,
             card: None,
             events: Vec::with_capacity(160),
+            series: Vec::new(),
             fixed: [0; 3],
         }
     }
@@ -264,7 +303,17 @@ impl<'c> UserBuilder<'c> {
         let employer_b = pick(rng, &employers.merchants);
         // Row 0 is the salary; an irregular earner's paycheck i is row i + 1.
         let salary = draw_amount(&mut amounts.row(0), &employers.amount);
-        let mut to_savings_so_far = 0;
+        let (checking, savings) = (self.checking, self.savings);
+        let share = params.paychecks_to_savings_percent;
+        // Spread the savings share evenly over the paychecks: with 50%, every other one.
+        let account_of = move |i: usize| {
+            let i = i as u32;
+            match savings {
+                Some(savings) if (i + 1) * share / 100 > i * share / 100 => savings,
+                _ => checking,
+            }
+        };
+        let first_event = self.events.len();
         for (i, &day) in paydays.iter().enumerate() {
             let (amount, merchant) = if payroll == Payroll::Irregular {
                 (
@@ -278,13 +327,7 @@ impl<'c> UserBuilder<'c> {
             } else {
                 (salary, employer_a)
             };
-            // Spread the savings share evenly over the paychecks: with 50%, every other one.
-            let to_savings = (i as u32 + 1) * params.paychecks_to_savings_percent / 100;
-            let account = match self.savings {
-                Some(savings) if to_savings > to_savings_so_far => savings,
-                _ => self.checking,
-            };
-            to_savings_so_far = to_savings;
+            let account = account_of(i);
             let at = day * DAY + hour_in(rng, employers.hours);
             self.events.push(Event {
                 account,
@@ -292,10 +335,71 @@ impl<'c> UserBuilder<'c> {
                 amount: -amount,
                 category: &income.name,
                 merchant,
+                stream: None,
             });
             self.fixed[account as usize] += 1;
         }
+        let paychecks = Paychecks {
+            payroll,
+            days: &paydays,
+            first_event,
+            employer: employer_a,
+            category: &income.name,
+        };
+        self.plan_payroll_streams(&paychecks, account_of);
         paydays.len() as u32
+    }
+
+    /// Regular paychecks form a stream on each account they land on. A savings share that
+    /// splits them thins each account's series: every other paycheck of a biweekly payroll
+    /// lands about monthly, and a sparser series matches no frequency of Plaid's and forms no
+    /// stream. Irregular pay (two clients, gaps of weeks to months) has no such cadence
+    /// either.
+    fn plan_payroll_streams(
+        &mut self,
+        paychecks: &Paychecks<'_, 'c>,
+        account_of: impl Fn(usize) -> u8,
+    ) {
+        let base = match paychecks.payroll {
+            Payroll::Biweekly => Frequency::Biweekly,
+            Payroll::Semimonthly => Frequency::SemiMonthly,
+            Payroll::Irregular => return,
+        };
+        let start = self.window_start.date();
+        let days = paychecks.days;
+        for account in std::iter::once(self.checking).chain(self.savings) {
+            let mine: Vec<usize> = (0..days.len())
+                .filter(|&i| account_of(i) == account)
+                .collect();
+            let mut steps: Vec<usize> = mine.windows(2).map(|w| w[1] - w[0]).collect();
+            steps.sort_unstable();
+            let frequency = match steps.get(steps.len().saturating_sub(1) / 2) {
+                Some(1) => base,
+                Some(2) => Frequency::Monthly,
+                _ => continue,
+            };
+            // The schedule, continued past the window until a paycheck lands here again.
+            let (mut i, mut day) = (days.len(), days[days.len() - 1]);
+            let next_day = loop {
+                day = schedule::next_payday(paychecks.payroll, start, day)
+                    .expect("a regular payroll continues");
+                if account_of(i) == account {
+                    break day;
+                }
+                i += 1;
+            };
+            let stream = Some(next_index(&self.series));
+            self.series.push(Planned {
+                account,
+                merchant: paychecks.employer,
+                category: paychecks.category,
+                frequency,
+                next_day,
+            });
+            for i in mine {
+                self.events[paychecks.first_event + i].stream = stream;
+            }
+        }
     }
 
     /// How many transactions: enough that paychecks are INCOME's share of them, within the
@@ -349,6 +453,15 @@ impl<'c> UserBuilder<'c> {
             let time = hour_in(rng, profile.billing_hours);
             let category = &profile.categories[sub.category].name;
             self.fixed[account as usize] += bills.len() as u32;
+            let last_bill = start + Duration::days(bills[bills.len() - 1]);
+            let stream = Some(next_index(&self.series));
+            self.series.push(Planned {
+                account,
+                merchant: &sub.merchant,
+                category,
+                frequency: Frequency::Monthly,
+                next_day: (Frequency::Monthly.after(last_bill) - start).num_days(),
+            });
             for day in bills {
                 self.events.push(Event {
                     account,
@@ -356,6 +469,7 @@ impl<'c> UserBuilder<'c> {
                     amount,
                     category,
                     merchant: &sub.merchant,
+                    stream,
                 });
             }
             subs += 1;
@@ -419,6 +533,7 @@ impl<'c> UserBuilder<'c> {
                     amount: draw_amount(&mut amounts.row(dealt + purchase), &group.amount),
                     category: &category.name,
                     merchant: favorites.pick(rng, profile, c as usize, g),
+                    stream: None,
                 });
             }
             dealt += free;
@@ -449,9 +564,10 @@ impl<'c> UserBuilder<'c> {
         pending
     }
 
-    /// The rows: transactions get their ids, in account and date order.
+    /// The rows: transactions get their ids, in account and date order, and each recurring
+    /// series its stream, in the order of their first transactions.
     fn finish(mut self, user: User, pending: Vec<bool>) -> RowBatch {
-        let transactions = self
+        let transactions: Vec<Transaction> = self
             .events
             .iter()
             .zip(pending)
@@ -465,6 +581,33 @@ impl<'c> UserBuilder<'c> {
                 pending,
             })
             .collect();
+        let mut streams = RowBatch::default();
+        let mut members: Vec<Vec<Occurrence<'_>>> = vec![Vec::new(); self.series.len()];
+        let mut order = Vec::with_capacity(self.series.len());
+        for (e, t) in self.events.iter().zip(&transactions) {
+            let Some(s) = e.stream else { continue };
+            let s = s as usize;
+            if members[s].is_empty() {
+                order.push(s);
+            }
+            members[s].push(Occurrence {
+                transaction_id: &t.id,
+                date: t.date.date(),
+                amount: t.amount,
+            });
+        }
+        let start = self.window_start.date();
+        for s in order {
+            let plan = &self.series[s];
+            let series = Series {
+                account_id: &self.accounts[plan.account as usize].id,
+                merchant_name: plan.merchant,
+                category: plan.category,
+                frequency: plan.frequency,
+                next_date: start + Duration::days(plan.next_day),
+            };
+            series.push_stream(uuid_v4(&mut self.rng.stream_ids), &members[s], &mut streams);
+        }
         let persona_label = PersonaLabel {
             user_id: user.id.clone(),
             persona: self.persona.name().to_owned(),
@@ -474,7 +617,8 @@ impl<'c> UserBuilder<'c> {
             accounts: self.accounts,
             transactions,
             persona_labels: vec![persona_label],
-            ..RowBatch::default()
+            recurring_streams: streams.recurring_streams,
+            recurring_stream_transactions: streams.recurring_stream_transactions,
         }
     }
 }

@@ -37,6 +37,8 @@ pub enum Purpose {
     Balances,
     /// Transaction ids.
     TransactionIds,
+    /// Recurring stream ids. Last, so that adding it moved no other purpose's stream.
+    StreamIds,
 }
 
 /// The stream of user `index` for `purpose`.

@@ -89,3 +89,67 @@ pub(super) fn billing_days(start: NaiveDate, as_of: NaiveDate, day_of_month: u32
     }
     out
 }
+
+/// The payday after day offset `after` on a fixed schedule, placed as [`paydays`] places
+/// them, so the schedule can be continued past the window; `None` for irregular pay, whose
+/// next gap is not known in advance.
+pub(super) fn next_payday(payroll: Payroll, start: NaiveDate, after: i64) -> Option<i64> {
+    match payroll {
+        Payroll::Biweekly => Some(after + 14),
+        Payroll::Semimonthly => {
+            let date = start + chrono::Duration::days(after);
+            let mut month =
+                NaiveDate::from_ymd_opt(date.year(), date.month(), 1).expect("first of month");
+            loop {
+                let next = month
+                    .checked_add_months(chrono::Months::new(1))
+                    .expect("next month");
+                for day in [
+                    month.with_day(15).expect("15th"),
+                    next.pred_opt().expect("last day"),
+                ] {
+                    // Weekend paydays move back to Friday, as in `paydays`.
+                    let day = match day.weekday() {
+                        chrono::Weekday::Sat => day - chrono::Duration::days(1),
+                        chrono::Weekday::Sun => day - chrono::Duration::days(2),
+                        _ => day,
+                    };
+                    let d = (day - start).num_days();
+                    if d > after {
+                        return Some(d);
+                    }
+                }
+                month = next;
+            }
+        }
+        Payroll::Irregular => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::persona::Persona;
+    use crate::profile::Profile;
+
+    /// `next_payday` continues `paydays` exactly: from each payday it finds the next one,
+    /// across month ends, weekends and a leap day.
+    #[test]
+    fn the_next_payday_is_the_one_paydays_schedules() {
+        let profile = Profile::default_profile();
+        let params = profile.persona(Persona::Steady);
+        let start = NaiveDate::from_ymd_opt(2023, 12, 2).unwrap();
+        let as_of = NaiveDate::from_ymd_opt(2025, 3, 1).unwrap();
+        for payroll in [Payroll::Biweekly, Payroll::Semimonthly] {
+            for seed in 0..4 {
+                let rng = &mut Pcg64::new(seed, 0);
+                let days = paydays(rng, payroll, params, start, as_of);
+                assert!(days.len() > 25, "{payroll:?}");
+                for pair in days.windows(2) {
+                    assert_eq!(next_payday(payroll, start, pair[0]), Some(pair[1]));
+                }
+            }
+        }
+        assert_eq!(next_payday(Payroll::Irregular, start, 3), None);
+    }
+}

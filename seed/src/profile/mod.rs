@@ -11,6 +11,7 @@
 pub mod calibrated;
 mod location;
 mod parse;
+mod targets;
 
 use std::ops::Range;
 use std::path::Path;
@@ -23,6 +24,7 @@ use crate::catalog::AccountKind;
 use crate::persona::Persona;
 use location::{key_at, line_of};
 use parse::RawProfile;
+pub use targets::{Band, CALIBRATED_TARGETS, Targets};
 
 /// The `story` profile's text, as shipped in `seed/profiles/story.toml`: the default.
 pub const STORY_PROFILE: &str = include_str!("../../profiles/story.toml");

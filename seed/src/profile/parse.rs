@@ -159,6 +159,24 @@ fn check_range<T: PartialOrd + std::fmt::Display + Copy>(
     Ok((lo, hi))
 }
 
+/// The sum of `weights`, which the generator draws from as a `u32`: a list whose sum does
+/// not fit is refused here, naming `key`, rather than wrapping or panicking later.
+fn weight_total(
+    fail: &Fail<'_>,
+    span: Range<usize>,
+    key: &str,
+    weights: impl IntoIterator<Item = u32>,
+) -> Result<u32, ProfileError> {
+    let total: u64 = weights.into_iter().map(u64::from).sum();
+    u32::try_from(total).map_err(|_| {
+        fail(
+            span,
+            key,
+            format!("weights sum to {total}, more than {}", u32::MAX),
+        )
+    })
+}
+
 impl RawProfile {
     pub(super) fn validate(self, name: &str, fail: &Fail<'_>) -> Result<Profile, ProfileError> {
         let window_days = *self.window_days.get_ref();
@@ -206,6 +224,12 @@ impl RawProfile {
         }
         let weights = self.spending_weights.get_ref();
         let spending_weights = [weights.checking, weights.savings, weights.credit_card];
+        weight_total(
+            fail,
+            self.spending_weights.span(),
+            "spending_weights",
+            spending_weights,
+        )?;
         if spending_weights.contains(&0) {
             return Err(fail(
                 self.spending_weights.span(),
@@ -274,7 +298,13 @@ impl RawProfile {
                 weight: raw.weight,
             });
         }
-        if accounts.iter().map(|s| s.weight).sum::<u32>() == 0 {
+        let total = weight_total(
+            fail,
+            self.accounts.span(),
+            "accounts.weight",
+            accounts.iter().map(|s| s.weight),
+        )?;
+        if total == 0 {
             return Err(fail(
                 self.accounts.span(),
                 "accounts",
@@ -320,7 +350,13 @@ impl RawProfile {
                         "must span at least one hour".to_owned(),
                     ));
                 }
-                if group.days.get_ref().iter().all(|&d| d == 0) {
+                let days = weight_total(
+                    fail,
+                    group.days.span(),
+                    &gkey("days"),
+                    *group.days.get_ref(),
+                )?;
+                if days == 0 {
                     return Err(fail(
                         group.days.span(),
                         &gkey("days"),
@@ -348,7 +384,13 @@ impl RawProfile {
                     merchants: group.merchants.get_ref().clone(),
                 });
             }
-            if groups.iter().map(|g| g.share).sum::<u32>() == 0 {
+            let shares = weight_total(
+                fail,
+                raw.groups.span(),
+                &key("groups.share"),
+                groups.iter().map(|g| g.share),
+            )?;
+            if shares == 0 {
                 return Err(fail(
                     raw.groups.span(),
                     &key("groups"),
@@ -361,7 +403,7 @@ impl RawProfile {
                 groups,
             });
         }
-        let total: u32 = categories.iter().map(|c| c.weight).sum();
+        let total: u64 = categories.iter().map(|c| u64::from(c.weight)).sum();
         if total != 100 {
             return Err(fail(
                 self.categories.span(),
@@ -437,15 +479,12 @@ impl RawProfile {
         for (persona, raw) in Persona::ALL.into_iter().zip(raws) {
             personas.push(raw.get_ref().validate(fail, persona.name(), &accounts)?);
         }
-        let shares: Vec<u32> = personas.iter().map(|p| p.share).collect();
-        if shares.iter().sum::<u32>() != 100 {
+        let shares: u64 = personas.iter().map(|p| u64::from(p.share)).sum();
+        if shares != 100 {
             return Err(fail(
                 p.steady.get_ref().share.span(),
                 "personas.share",
-                format!(
-                    "persona shares must sum to 100, got {}",
-                    shares.iter().sum::<u32>()
-                ),
+                format!("persona shares must sum to 100, got {shares}"),
             ));
         }
         Ok(Profile {

@@ -404,7 +404,9 @@ fn every_persona_shows_its_signal() {
     let data = thousand();
     let mut collector = Collector::new();
     collector.add(&data.rows()).expect("rows reference parents");
-    let users = collector.finish(window_days()).users;
+    let users = collector
+        .finish(&Profile::calibrated_profile(), as_of())
+        .users;
     for persona in Persona::ALL {
         let (mine, others): (Vec<_>, Vec<_>) =
             users.iter().partition(|u| u.persona == Some(persona));

@@ -22,7 +22,7 @@ fn measure(data: &Dataset) -> Stats {
     collector
         .add(&data.rows())
         .expect("rows reference their parents");
-    collector.finish(Profile::default_profile().window_days)
+    collector.finish(&Profile::default_profile(), data.meta.as_of)
 }
 
 /// Over four seeds and 1,200 users: every labelled user shows the persona's signal (the

@@ -5,8 +5,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use backend::schema::{accounts, transactions, users};
-use backend::{Account, DatabaseUrl, Transaction, User};
+use backend::schema::{
+    accounts, recurring_stream_transactions, recurring_streams, transactions, users,
+};
+use backend::{
+    Account, DatabaseUrl, RecurringStream, RecurringStreamTransaction, Transaction, User,
+};
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
@@ -153,12 +157,15 @@ pub(crate) fn seed_ok(args: &[&str], envs: &[(&str, &str)]) -> Output {
     output
 }
 
-/// Every row of the three tables, each table ordered by id.
+/// Every row of the app's three tables and of the recurring streams with their links, each
+/// table ordered by its key.
 #[derive(Debug, PartialEq)]
 pub(crate) struct Rows {
     pub(crate) users: Vec<User>,
     pub(crate) accounts: Vec<Account>,
     pub(crate) transactions: Vec<Transaction>,
+    pub(crate) recurring_streams: Vec<RecurringStream>,
+    pub(crate) recurring_stream_transactions: Vec<RecurringStreamTransaction>,
 }
 
 /// Reads every row through the backend's models, from SQLite or PostgreSQL alike.
@@ -181,6 +188,19 @@ pub(crate) fn read_rows(url: &str) -> Rows {
             .select(Transaction::as_select())
             .load(conn)
             .expect("read transactions"),
+        recurring_streams: recurring_streams::table
+            .order(recurring_streams::id)
+            .select(RecurringStream::as_select())
+            .load(conn)
+            .expect("read recurring streams"),
+        recurring_stream_transactions: recurring_stream_transactions::table
+            .order((
+                recurring_stream_transactions::stream_id,
+                recurring_stream_transactions::transaction_id,
+            ))
+            .select(RecurringStreamTransaction::as_select())
+            .load(conn)
+            .expect("read recurring stream transactions"),
     }
 }
 

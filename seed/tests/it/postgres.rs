@@ -30,16 +30,22 @@ fn generate_into(url: &str, users: &str, json: Option<&str>, envs: &[(&str, &str
     seed_ok(&args, envs);
 }
 
-/// The dataset a JSON file holds, every table ordered by id like [`read_rows`].
+/// The rows a JSON file holds, every table ordered by its key like [`read_rows`].
 fn rows_of_file(path: &std::path::Path) -> Rows {
-    let mut dataset: Dataset = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-    dataset.users.sort_by(|a, b| a.id.cmp(&b.id));
-    dataset.accounts.sort_by(|a, b| a.id.cmp(&b.id));
-    dataset.transactions.sort_by(|a, b| a.id.cmp(&b.id));
+    let dataset: Dataset = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let mut rows = dataset.rows();
+    rows.users.sort_by(|a, b| a.id.cmp(&b.id));
+    rows.accounts.sort_by(|a, b| a.id.cmp(&b.id));
+    rows.transactions.sort_by(|a, b| a.id.cmp(&b.id));
+    rows.recurring_streams.sort_by(|a, b| a.id.cmp(&b.id));
+    rows.recurring_stream_transactions
+        .sort_by(|a, b| (&a.stream_id, &a.transaction_id).cmp(&(&b.stream_id, &b.transaction_id)));
     Rows {
-        users: dataset.users,
-        accounts: dataset.accounts,
-        transactions: dataset.transactions,
+        users: rows.users,
+        accounts: rows.accounts,
+        transactions: rows.transactions,
+        recurring_streams: rows.recurring_streams,
+        recurring_stream_transactions: rows.recurring_stream_transactions,
     }
 }
 
@@ -80,6 +86,10 @@ fn sqlite_and_postgres_read_back_the_same_rows() {
     assert!(
         from_sqlite.accounts.iter().any(|a| a.apr.is_some()),
         "some credit cards, to compare floats"
+    );
+    assert!(
+        from_sqlite.recurring_stream_transactions.len() > from_sqlite.recurring_streams.len(),
+        "recurring streams with their transactions"
     );
     assert_eq!(read_rows(&pg.url()), from_sqlite);
     assert_eq!(from_sqlite, rows_of_file(&json));

@@ -132,8 +132,8 @@ fn config_swaps_the_distributions() {
     ]);
     assert!(ok, "{stderr}");
     assert!(stdout.contains("configured 20.00%"), "{stdout}");
-    let (_, collector) = seed::stats::collect_file(&out).expect("read the output");
-    let stats = collector.finish(180);
+    let (meta, collector) = seed::stats::collect_file(&out).expect("read the output");
+    let stats = collector.finish(&Profile::default_profile(), meta.as_of);
     let _ = std::fs::remove_file(&profile);
     let _ = std::fs::remove_file(&out);
     let rate = 100.0 * stats.pending as f64 / stats.counts.transactions as f64;
@@ -161,4 +161,96 @@ fn stats_subcommand_reads_a_file() {
         assert!(stdout.contains(persona.name()), "{stdout}");
     }
     assert!(stdout.lines().count() <= 22, "{stdout}");
+}
+
+/// Weights whose sum does not fit the generator's `u32` draws: one line naming the list, from
+/// the library and from the binary, never a panic (exit 101) or a wrapped sum.
+#[test]
+fn weights_that_overflow_are_refused_on_one_line() {
+    let max = u32::MAX.to_string();
+    let cases = [
+        (
+            STORY_PROFILE.replacen(
+                "spending_weights = { checking = 2,",
+                &format!("spending_weights = {{ checking = {max},"),
+                1,
+            ),
+            "spending_weights",
+        ),
+        (
+            STORY_PROFILE.replacen("weight = 30", &format!("weight = {max}"), 1),
+            "accounts.weight",
+        ),
+        (
+            STORY_PROFILE.replacen(
+                "days = [2, 2, 2, 2, 3, 5, 4]",
+                &format!("days = [{max}, 2, 2, 2, 3, 5, 4]"),
+                1,
+            ),
+            "days",
+        ),
+    ];
+    for (source, key) in cases {
+        assert_ne!(
+            source, STORY_PROFILE,
+            "the case for {key} edits the profile"
+        );
+        let err = Profile::parse(&source, "big.toml", "big.toml")
+            .expect_err("a sum beyond u32 is refused");
+        assert!(err.key.ends_with(key), "{key}: {err}");
+        assert!(err.message.contains("more than 4294967295"), "{key}: {err}");
+        assert!(!err.to_string().contains('\n'));
+
+        let path = scratch(&format!("overflow-{}.toml", key.replace('.', "-")));
+        std::fs::write(&path, &source).expect("write profile");
+        let out = scratch(&format!("overflow-{}.json", key.replace('.', "-")));
+        let (ok, _, stderr) = run_seed(&[
+            "--config",
+            path.to_str().unwrap(),
+            "--num-users",
+            "5",
+            "--no-db",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(!ok, "{key}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{key}: {stderr}");
+        assert!(stderr.contains("more than 4294967295"), "{key}: {stderr}");
+        assert!(!out.exists(), "{key}: a refused profile writes nothing");
+        std::fs::remove_file(&path).ok();
+    }
+
+    // Category weights must sum to 100: FOOD_AND_DRINK at u32::MAX and GENERAL_MERCHANDISE 26
+    // higher make 2^32 + 100, which a u32 sum would wrap to exactly 100.
+    let wrapped = STORY_PROFILE
+        .replacen(
+            "weight = 25\n\n[[categories.groups]]",
+            &format!("weight = {max}\n\n[[categories.groups]]"),
+            1,
+        )
+        .replacen(
+            "weight = 20\n\n[[categories.groups]]",
+            "weight = 46\n\n[[categories.groups]]",
+            1,
+        );
+    assert_ne!(wrapped, STORY_PROFILE);
+    let err = Profile::parse(&wrapped, "wrap.toml", "wrap.toml").expect_err("no wrap to 100");
+    assert!(err.message.contains("must sum to 100"), "{err}");
+    assert!(err.message.contains("4294967"), "{err}");
+
+    // The same for persona shares.
+    let wrapped = STORY_PROFILE
+        .replacen(
+            "[personas.high_utilization]\nshare = 20",
+            &format!("[personas.high_utilization]\nshare = {max}"),
+            1,
+        )
+        .replacen(
+            "[personas.variable_income]\nshare = 15",
+            "[personas.variable_income]\nshare = 36",
+            1,
+        );
+    assert_ne!(wrapped, STORY_PROFILE);
+    let err = Profile::parse(&wrapped, "wrap.toml", "wrap.toml").expect_err("no wrap to 100");
+    assert!(err.message.contains("must sum to 100"), "{err}");
 }

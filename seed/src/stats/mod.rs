@@ -5,19 +5,26 @@
 //! detectors would, so it can check the generator. Rows arrive in `users.json` order (users,
 //! accounts, transactions, persona labels) and memory holds per-user and per-account
 //! summaries only: a transaction is kept just until its account's run of rows ends.
+//!
+//! [`bands`] measures what a profile's targets speak of (pay periods, card statements,
+//! payments, balances, spending shares); [`render`] prints them next to their bands.
+
+pub mod bands;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::path::Path;
 
 use backend::Transaction;
+use chrono::NaiveDate;
 
 use crate::catalog::{AccountKind, INCOME};
 use crate::dataset::Meta;
 use crate::json::read_json;
 use crate::persona::Persona;
-use crate::profile::Profile;
+use crate::profile::{Band, Profile, Targets};
 use crate::tables::{RowBatch, RowCounts};
+use bands::{BandAcc, BandStats};
 
 const DAY: f64 = 86_400.0;
 
@@ -88,6 +95,8 @@ pub struct Stats {
     pub income_on_credit: u64,
     /// Every user's signals, in file order.
     pub users: Vec<UserSignals>,
+    /// What the bands of a profile's targets measure.
+    pub bands: BandStats,
 }
 
 impl Stats {
@@ -103,6 +112,7 @@ impl Stats {
         }
         self.income_on_credit += other.income_on_credit;
         self.users.extend(other.users);
+        self.bands.merge(other.bands);
     }
 }
 
@@ -146,6 +156,7 @@ pub struct Collector {
     /// The run of transactions of one account being read.
     run: Option<Run>,
     labels: Vec<(u32, Persona)>,
+    bands: BandAcc,
 }
 
 impl Collector {
@@ -162,6 +173,7 @@ impl Collector {
             self.user_index
                 .insert(user.id.clone(), self.users.len() as u32);
             self.users.push(UserAcc::default());
+            self.bands.add_user();
         }
         for account in &batch.accounts {
             let user = *self.user_index.get(&account.user_id).ok_or_else(|| {
@@ -175,6 +187,7 @@ impl Collector {
             if let Some(kind) = kind {
                 self.stats.accounts_by_kind[kind.index()] += 1;
             }
+            self.bands.add_account(user, kind, account);
             let acc = &mut self.users[user as usize];
             match kind {
                 Some(AccountKind::CreditCard) => {
@@ -208,6 +221,25 @@ impl Collector {
             let persona = Persona::from_name(&label.persona)
                 .ok_or_else(|| anyhow::anyhow!("unknown persona `{}`", label.persona))?;
             self.labels.push((user, persona));
+        }
+        let mut links: HashMap<&str, Vec<&str>> = HashMap::new();
+        for link in &batch.recurring_stream_transactions {
+            links
+                .entry(&link.stream_id)
+                .or_default()
+                .push(&link.transaction_id);
+        }
+        for stream in &batch.recurring_streams {
+            let account = *self.account_index.get(&stream.account_id).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "recurring stream {} references missing account {}",
+                    stream.id,
+                    stream.account_id
+                )
+            })?;
+            let user = self.accounts[account as usize].user;
+            let ids = links.get(stream.id.as_str()).map_or(&[][..], Vec::as_slice);
+            self.bands.add_stream(user, stream, ids);
         }
         Ok(())
     }
@@ -243,6 +275,8 @@ impl Collector {
         }
         let run = self.run.as_mut().expect("a run is open");
         let info = &self.accounts[run.account as usize];
+        self.bands
+            .add_transaction(info.user, run.account, info.kind, t);
         let acc = &mut self.users[info.user as usize];
         let seconds = t.date.and_utc().timestamp();
         if t.category == INCOME {
@@ -273,6 +307,7 @@ impl Collector {
         let Some(mut run) = self.run.take() else {
             return;
         };
+        self.bands.end_run(run.account);
         run.spends
             .sort_unstable_by_key(|&(at, amount, merchant)| (merchant, amount, at));
         let acc = &mut self.users[self.accounts[run.account as usize].user as usize];
@@ -294,9 +329,15 @@ impl Collector {
         }
     }
 
-    /// The finished statistics of data spanning `window_days` (for per-month figures).
-    pub fn finish(mut self, window_days: i64) -> Stats {
+    /// The finished statistics of data drawn from `profile` as of `as_of`.
+    pub fn finish(mut self, profile: &Profile, as_of: NaiveDate) -> Stats {
         self.end_run();
+        let window_days = profile.window_days;
+        let rule = profile
+            .statement
+            .map(|terms| move |balance: i64| terms.minimum_payment(balance));
+        let minimum = rule.as_ref().map(|f| f as &dyn Fn(i64) -> i64);
+        self.stats.bands = std::mem::take(&mut self.bands).finish(as_of, minimum);
         let mut personas = vec![None; self.users.len()];
         for (user, persona) in self.labels {
             personas[user as usize] = Some(persona);
@@ -367,7 +408,14 @@ pub fn collect_file(path: &Path) -> anyhow::Result<(Meta, Collector)> {
 
 /// The compact report: rows, category shares against the profile, pending rate, account
 /// kinds, and per persona its users, how many show its signal and the medians of each signal.
-pub fn render(stats: &Stats, profile: &Profile) -> String {
+///
+/// With `targets`, a table of every band follows: the observed value, the published
+/// target and the band, and whether the value lies within it.
+pub fn render(
+    stats: &Stats,
+    profile: &Profile,
+    targets: Option<&Targets>,
+) -> anyhow::Result<String> {
     let c = &stats.counts;
     let mut out = String::new();
     let _ = writeln!(
@@ -440,5 +488,84 @@ pub fn render(stats: &Stats, profile: &Profile) -> String {
             show(med(&|u| u.savings_inflow_monthly_cents), &|v| dollars(v)),
         );
     }
-    out
+    if let Some(targets) = targets {
+        out.push_str(&render_bands(stats, profile, targets)?);
+    }
+    Ok(out)
+}
+
+/// Each band of `targets` with the value `stats` observed for it (`None` when the data has
+/// nothing to measure it on, which fails the band).
+pub fn evaluate<'t>(
+    stats: &Stats,
+    profile: &Profile,
+    targets: &'t Targets,
+) -> anyhow::Result<Vec<(&'t Band, Option<f64>)>> {
+    targets
+        .bands
+        .iter()
+        .map(|band| {
+            let value = stats
+                .bands
+                .measure(&band.measure, profile.window_days)
+                .map_err(|e| anyhow::anyhow!("target `{}`: {e}", band.label))?;
+            Ok((band, value))
+        })
+        .collect()
+}
+
+/// The bands table: observed, target, band and verdict per band.
+fn render_bands(stats: &Stats, profile: &Profile, targets: &Targets) -> anyhow::Result<String> {
+    let figure = |unit: &str, value: f64| match unit {
+        "%" => format!("{value:.1}%"),
+        "$" => format!("${value:.0}"),
+        "x" => format!("{value:.2}x"),
+        _ => format!("{value:.1}"),
+    };
+    let mut out = String::new();
+    let users = stats.counts.users;
+    let _ = writeln!(
+        out,
+        "{:<48}{:>11}{:>10}{:>20}  verdict",
+        "Band", "observed", "target", "band"
+    );
+    let mut met = 0;
+    let results = evaluate(stats, profile, targets)?;
+    for (band, value) in &results {
+        let holds = value.is_some_and(|v| band.holds(v));
+        met += usize::from(holds);
+        let range = if band.high >= 1_000.0 && band.unit == "x" {
+            format!(">= {}", figure(&band.unit, band.low))
+        } else {
+            format!(
+                "{}-{}",
+                figure(&band.unit, band.low),
+                figure(&band.unit, band.high)
+            )
+        };
+        let _ = writeln!(
+            out,
+            "  {:<46}{:>11}{:>10}{:>20}  {}",
+            band.label,
+            value.map_or_else(|| "-".to_owned(), |v| figure(&band.unit, v)),
+            band.target
+                .map_or_else(|| "-".to_owned(), |t| figure(&band.unit, t)),
+            range,
+            if holds { "ok" } else { "MISSED" },
+        );
+    }
+    let _ = writeln!(
+        out,
+        "Bands met: {met} of {}{}",
+        results.len(),
+        if users < targets.min_users {
+            format!(
+                " ({users} users; the bands are meant for {} or more)",
+                targets.min_users
+            )
+        } else {
+            String::new()
+        }
+    );
+    Ok(out)
 }
