@@ -777,6 +777,22 @@ impl RawCalibrated {
             });
         }
 
+        // A user's streams are indexed by u16: payroll, housing, the utilities and the fixed
+        // bills must stay far below that.
+        for (list, len, key) in [
+            (self.utilities.span(), utilities.len(), "utilities"),
+            (self.fixed_bills.span(), fixed_bills.len(), "fixed_bills"),
+        ] {
+            if len > 1_000 {
+                return Err(err(
+                    fail,
+                    list,
+                    key,
+                    format!("at most 1000 entries, got {len}"),
+                ));
+            }
+        }
+
         let mut purchases = Vec::new();
         for p in self.purchases.get_ref() {
             let category = category(fail, &p.category, "purchases.category")?;

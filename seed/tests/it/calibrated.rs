@@ -736,6 +736,38 @@ pub(crate) fn assert_loaded(url: &str, file: &Dataset) {
     );
 }
 
+/// A file in the calibrated shape given to `--config` draws the same users as the built-in
+/// profile; only `meta.profile` (the file's name) differs.
+#[test]
+fn a_calibrated_file_is_read_by_its_shape() {
+    let dir = TempDir::create("calibrated_config");
+    let config = dir.join("mine.toml");
+    std::fs::write(&config, CALIBRATED_PROFILE).unwrap();
+    let out = dir.join("users.json");
+    seed_ok(
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--num-users",
+            "25",
+            "--seed",
+            "4",
+            "--as-of",
+            "2026-11-25",
+            "--no-db",
+            "-q",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let mut file: Dataset = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(file.meta.profile, "mine.toml");
+    let built_in = generate(4, 25, as_of());
+    file.meta = built_in.meta.clone();
+    assert_eq!(file, built_in);
+}
+
 /// Bad values give one line naming the key and the line, never a panic.
 #[test]
 fn bad_calibrated_values_fail_in_one_line() {

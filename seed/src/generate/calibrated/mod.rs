@@ -83,7 +83,7 @@ enum Kind {
     Transfer,
     /// One side of a card payment.
     CardPayment,
-    /// Interest, a late fee or a service fee.
+    /// Interest, a late fee or an ATM fee.
     Fee,
 }
 
