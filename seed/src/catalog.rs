@@ -5,6 +5,26 @@
 /// accounts and carry negative amounts.
 pub const INCOME: &str = "INCOME";
 
+/// Plaid's personal-finance-category primaries, the categories of the calibrated profile.
+pub const PLAID_PRIMARIES: [&str; 16] = [
+    "INCOME",
+    "TRANSFER_IN",
+    "TRANSFER_OUT",
+    "LOAN_PAYMENTS",
+    "BANK_FEES",
+    "ENTERTAINMENT",
+    "FOOD_AND_DRINK",
+    "GENERAL_MERCHANDISE",
+    "HOME_IMPROVEMENT",
+    "MEDICAL",
+    "PERSONAL_CARE",
+    "GENERAL_SERVICES",
+    "GOVERNMENT_AND_NON_PROFIT",
+    "TRANSPORTATION",
+    "TRAVEL",
+    "RENT_AND_UTILITIES",
+];
+
 /// The reserved example domains (RFC 2606) every email address uses.
 pub const EMAIL_DOMAINS: [&str; 3] = ["example.com", "example.org", "example.net"];
 

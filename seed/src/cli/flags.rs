@@ -130,7 +130,8 @@ pub struct SeedArgs {
     /// application's own data, or a production database behind a local-looking URL).
     #[arg(long)]
     pub allow_unseeded: bool,
-    /// Built-in profile to draw from: `story`, the product's original specification (see
+    /// Built-in profile to draw from: `story`, the product's original specification, or
+    /// `calibrated`, data whose money adds up, calibrated to published US figures (see
     /// seed/profiles/).
     #[arg(
         long,

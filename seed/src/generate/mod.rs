@@ -17,6 +17,7 @@
 mod accounts;
 mod amounts;
 mod balances;
+mod calibrated;
 mod identity;
 mod mix;
 mod personas;
@@ -70,14 +71,17 @@ impl GenConfig {
 
     /// A configuration drawing from `profile`.
     pub fn with_profile(seed: u64, as_of: NaiveDate, profile: Arc<Profile>) -> Self {
-        let income = &profile.categories[profile.income];
-        let income_scale = mix::income_scale(
-            profile.window_days,
-            f64::from(income.weight) / 100.0,
-            &profile.personas,
-            &profile.accounts,
-            profile.transactions_per_account.0,
-        );
+        // The calibrated generator sizes its users from its own distributions.
+        let income_scale = match &profile.calibrated {
+            Some(_) => 1.0,
+            None => mix::income_scale(
+                profile.window_days,
+                f64::from(profile.categories[profile.income].weight) / 100.0,
+                &profile.personas,
+                &profile.accounts,
+                profile.transactions_per_account.0,
+            ),
+        };
         GenConfig {
             seed,
             as_of,
@@ -186,7 +190,10 @@ struct Paychecks<'a, 'p> {
 /// Generates user `index` (0-based): the user with all of their accounts, transactions and
 /// ground truth, each table's rows in output order.
 pub fn generate_user(config: &GenConfig, index: u64) -> RowBatch {
-    UserBuilder::new(config, index).build()
+    match &config.profile.calibrated {
+        Some(calibrated) => calibrated::generate_user(config, calibrated, index),
+        None => UserBuilder::new(config, index).build(),
+    }
 }
 
 /// One user in the making: the state its phases share, so each phase is a method rather than

@@ -54,7 +54,7 @@ pub fn block_stream(seed: u64, block: u64) -> Pcg64 {
 /// A PCG generator for `key` under the run's seed: the key picks the stream and is mixed into
 /// the starting state too, so that two keys' sequences are unrelated, not offsets of one
 /// another.
-fn keyed_rng(seed: u64, key: u128) -> Pcg64 {
+pub(super) fn keyed_rng(seed: u64, key: u128) -> Pcg64 {
     let hi = splitmix64(seed ^ splitmix64((key >> 64) as u64));
     let lo = splitmix64(hi ^ splitmix64(key as u64 ^ seed.rotate_left(32)));
     Pcg64::new((u128::from(hi) << 64) | u128::from(lo), key)

@@ -1,10 +1,14 @@
 //! The profile: every distribution the generator draws from, read from a TOML file.
 //!
 //! The built-in profiles are compiled in and picked by name (`--profile`): `story`
-//! (`seed/profiles/story.toml`, the default) follows the product's original specification.
-//! `--config PATH` reads another file instead. Parsing checks every value once, up front, so generation never meets a bad weight;
-//! a bad file fails with one line naming the file, the line and the key.
+//! (`seed/profiles/story.toml`, the default) follows the product's original specification;
+//! `calibrated` (`seed/profiles/calibrated.toml`) makes data whose money adds up, calibrated
+//! to published US figures. `--config PATH` reads another file instead; a file saying
+//! `generator = "calibrated"` has the calibrated shape ([`calibrated`]), any other the
+//! story's. Parsing checks every value once, up front, so generation never meets a bad
+//! weight; a bad file fails with one line naming the file, the line and the key.
 
+pub mod calibrated;
 mod location;
 mod parse;
 mod targets;
@@ -25,11 +29,45 @@ pub use targets::{Band, CALIBRATED_TARGETS, Targets};
 /// The `story` profile's text, as shipped in `seed/profiles/story.toml`: the default.
 pub const STORY_PROFILE: &str = include_str!("../../profiles/story.toml");
 
+/// The `calibrated` profile's text, as shipped in `seed/profiles/calibrated.toml`.
+pub const CALIBRATED_PROFILE: &str = include_str!("../../profiles/calibrated.toml");
+
 /// The name of the profile used when none is named.
 pub const DEFAULT_PROFILE_NAME: &str = "story";
 
 /// The built-in profiles, by name.
-pub const BUILTIN_PROFILES: &[&str] = &["story"];
+pub const BUILTIN_PROFILES: &[&str] = &["story", "calibrated"];
+
+/// How a card's monthly statements fall due and what their minimum payment is (the calibrated
+/// profile's `[cards.statement]`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StatementTerms {
+    /// A statement's payment is due this many days after its issue date.
+    pub due_days: u32,
+    /// The minimum payment as a percentage of the statement balance.
+    pub minimum_percent: f64,
+    /// The least minimum payment of a positive balance, in cents.
+    pub minimum_floor_cents: i64,
+}
+
+impl StatementTerms {
+    /// The minimum payment of a statement balance `balance`: nothing for no balance, else
+    /// `minimum_percent` of it (rounded half away from zero to cents) but at least the floor,
+    /// and never more than the balance.
+    pub fn minimum_payment(&self, balance: i64) -> i64 {
+        if balance <= 0 {
+            return 0;
+        }
+        let percent = (balance as f64 * self.minimum_percent / 100.0).round() as i64;
+        balance.min(self.minimum_floor_cents.max(percent))
+    }
+}
+
+/// What decides a profile file's shape: its `generator` key, if any.
+#[derive(Deserialize)]
+struct Head {
+    generator: Option<toml::Spanned<String>>,
+}
 
 /// A profile file that cannot be used: one line with the file, the line and the key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -189,8 +227,35 @@ pub struct Profile {
     pub income: usize,
     /// Recurring merchants.
     pub subscriptions: Vec<Subscription>,
-    /// Per persona, indexed by [`Persona::index`].
+    /// Per persona, indexed by [`Persona::index`]. In the calibrated profile only `share` is
+    /// used; the rest of each persona is in [`Profile::calibrated`].
     pub personas: Vec<PersonaProfile>,
+    /// Card statement terms: `Some` in the calibrated profile, `None` in the story's.
+    pub statement: Option<StatementTerms>,
+    /// The calibrated generator's distributions, for a `generator = "calibrated"` profile;
+    /// the story-shaped fields above then hold only the window, sign-up span, pending share
+    /// and persona shares.
+    pub calibrated: Option<Arc<calibrated::Calibrated>>,
+}
+
+impl PersonaProfile {
+    /// A persona of the calibrated profile seen through the story's shape: its share, and
+    /// neutral values the calibrated generator never reads.
+    fn share_only(share: u32) -> PersonaProfile {
+        PersonaProfile {
+            share,
+            payroll: vec![Payroll::Biweekly],
+            pay_gap_days: (14, 14),
+            subscriptions: (0, 0),
+            subscriptions_min_monthly_cents: 0,
+            card_utilization_percent: (0, 0),
+            overdue_percent: 0,
+            overdue_utilization_percent: (0, 0),
+            checking_cover_percent: None,
+            paychecks_to_savings_percent: 0,
+            requires: Vec::new(),
+        }
+    }
 }
 
 impl Profile {
@@ -207,10 +272,24 @@ impl Profile {
             .clone()
     }
 
+    /// The built-in `calibrated` profile.
+    pub fn calibrated_profile() -> Arc<Profile> {
+        static CALIBRATED: std::sync::OnceLock<Arc<Profile>> = std::sync::OnceLock::new();
+        CALIBRATED
+            .get_or_init(|| {
+                Arc::new(
+                    Profile::parse(CALIBRATED_PROFILE, "calibrated", "calibrated profile")
+                        .expect("the calibrated profile is valid"),
+                )
+            })
+            .clone()
+    }
+
     /// The built-in profile called `name`; fails naming the ones there are.
     pub fn builtin(name: &str) -> anyhow::Result<Arc<Profile>> {
         match name {
             "story" => Ok(Profile::default_profile()),
+            "calibrated" => Ok(Profile::calibrated_profile()),
             _ => anyhow::bail!(
                 "no built-in profile is called {name:?}; there are {}",
                 BUILTIN_PROFILES.join(", ")
@@ -232,7 +311,7 @@ impl Profile {
 
     /// Parses and validates profile text called `name`; `origin` names it in errors.
     pub fn parse(source: &str, name: &str, origin: &str) -> Result<Profile, ProfileError> {
-        let raw: RawProfile = toml::from_str(source).map_err(|e| {
+        let toml_error = |e: toml::de::Error| {
             let offset = e.span().map_or(0, |s| s.start);
             ProfileError {
                 origin: origin.to_owned(),
@@ -240,14 +319,60 @@ impl Profile {
                 key: key_at(source, offset),
                 message: one_line(e.message()),
             }
-        })?;
+        };
         let fail = |span: Range<usize>, key: &str, message: String| ProfileError {
             origin: origin.to_owned(),
             line: line_of(source, span.start),
             key: key.to_owned(),
             message,
         };
-        raw.validate(name, &fail)
+        let head: Head = toml::from_str(source).map_err(toml_error)?;
+        match head.generator.as_ref().map(|g| g.get_ref().as_str()) {
+            None => {
+                let raw: RawProfile = toml::from_str(source).map_err(toml_error)?;
+                raw.validate(name, &fail)
+            }
+            Some("calibrated") => {
+                let raw: calibrated::RawCalibrated = toml::from_str(source).map_err(toml_error)?;
+                let parts = raw.validate(&fail)?;
+                Ok(Profile::from_calibrated(name, parts))
+            }
+            Some(other) => Err(fail(
+                head.generator.as_ref().expect("present").span(),
+                "generator",
+                format!(
+                    "`{other}` is not a generator; the one there is is \"calibrated\" (leave the key out for the story's)"
+                ),
+            )),
+        }
+    }
+
+    /// A calibrated profile in the shape every profile has.
+    fn from_calibrated(name: &str, parts: calibrated::CalibratedParts) -> Profile {
+        Profile {
+            name: name.to_owned(),
+            window_days: parts.window_days,
+            signup_days: parts.signup_days,
+            pending_percent: parts.pending_percent,
+            transactions_per_account: (1, 1),
+            favorite_merchants: (1, 1),
+            billing_hours: (0, 1),
+            spending_weights: [1, 0, 1],
+            balances: Balances {
+                checking_cents: (0, 0),
+                savings_cents: (0, 0),
+                credit_limit_cents: (0, 0),
+                apr_basis_points: (0, 0),
+                min_payment_percent: 0,
+            },
+            accounts: Vec::new(),
+            categories: Vec::new(),
+            income: 0,
+            subscriptions: Vec::new(),
+            personas: parts.personas,
+            statement: Some(parts.statement),
+            calibrated: Some(Arc::new(parts.calibrated)),
+        }
     }
 
     /// The parameters of `persona`.

@@ -502,6 +502,8 @@ impl RawProfile {
             income,
             subscriptions,
             personas,
+            statement: None,
+            calibrated: None,
         })
     }
 }

@@ -333,7 +333,10 @@ impl Collector {
     pub fn finish(mut self, profile: &Profile, as_of: NaiveDate) -> Stats {
         self.end_run();
         let window_days = profile.window_days;
-        let minimum: Option<&dyn Fn(i64) -> i64> = None;
+        let rule = profile
+            .statement
+            .map(|terms| move |balance: i64| terms.minimum_payment(balance));
+        let minimum = rule.as_ref().map(|f| f as &dyn Fn(i64) -> i64);
         self.stats.bands = std::mem::take(&mut self.bands).finish(as_of, minimum);
         let mut personas = vec![None; self.users.len()];
         for (user, persona) in self.labels {

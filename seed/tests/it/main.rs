@@ -1,5 +1,6 @@
 //! Integration tests of the seeder and its loaders, compiled as one binary; one module per area.
 
+mod calibrated;
 mod cli;
 mod coherence;
 mod edges;
