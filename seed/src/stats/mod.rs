@@ -418,33 +418,50 @@ pub fn render(
 ) -> anyhow::Result<String> {
     let c = &stats.counts;
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "Rows: {} users, {} accounts, {} transactions, {} persona labels",
-        c.users, c.accounts, c.transactions, c.persona_labels
-    );
+    let _ = writeln!(out, "Rows: {c}");
     let total = c.transactions.max(1) as f64;
-    let _ = writeln!(
-        out,
-        "{:<22}{:>9}{:>12}",
-        "Category", "observed", "configured"
-    );
-    for category in &profile.categories {
-        let seen = stats.categories.get(&category.name).copied().unwrap_or(0);
-        let _ = writeln!(
-            out,
-            "  {:<20}{:>8.1}%{:>11.1}%",
-            category.name,
-            100.0 * seen as f64 / total,
-            f64::from(category.weight)
-        );
+    let share = |count: u64| 100.0 * count as f64 / total;
+    let pending = share(stats.pending);
+    match &profile.calibrated {
+        // The calibrated profile sets no category weights: its mix follows from incomes,
+        // bills and habits, so every observed category is listed, largest first.
+        Some(calibrated) => {
+            let _ = writeln!(out, "{:<28}{:>9}", "Category", "observed");
+            let mut seen: Vec<(&String, &u64)> = stats.categories.iter().collect();
+            seen.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            for (category, &count) in seen {
+                let _ = writeln!(out, "  {category:<26}{:>8.1}%", share(count));
+            }
+            let _ = writeln!(
+                out,
+                "Pending: {pending:.2}% (purchases of the last {} days, each pending with \
+                 chance {:.0}%)",
+                calibrated.pending_days, profile.pending_percent
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "{:<22}{:>9}{:>12}",
+                "Category", "observed", "configured"
+            );
+            for category in &profile.categories {
+                let seen = stats.categories.get(&category.name).copied().unwrap_or(0);
+                let _ = writeln!(
+                    out,
+                    "  {:<20}{:>8.1}%{:>11.1}%",
+                    category.name,
+                    share(seen),
+                    f64::from(category.weight)
+                );
+            }
+            let _ = writeln!(
+                out,
+                "Pending: {pending:.2}% (configured {:.2}%)",
+                profile.pending_percent
+            );
+        }
     }
-    let _ = writeln!(
-        out,
-        "Pending: {:.2}% (configured {:.2}%)",
-        100.0 * stats.pending as f64 / total,
-        profile.pending_percent
-    );
     let [checking, savings, cards] = stats.accounts_by_kind;
     let _ = writeln!(
         out,

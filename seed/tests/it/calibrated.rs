@@ -14,7 +14,7 @@ use diesel::prelude::*;
 use seed::calendar::{is_business_day, next_business_day};
 use seed::generate::{GenConfig, generate_user};
 use seed::persona::Persona;
-use seed::profile::{CALIBRATED_PROFILE, Profile, StatementTerms};
+use seed::profile::{CALIBRATED_PROFILE, Profile, StatementTerms, Targets};
 use seed::stats::Collector;
 use seed::tables::{Dataset, RowBatch};
 
@@ -861,4 +861,44 @@ fn bad_calibrated_values_fail_in_one_line() {
     let parsed = Profile::parse(CALIBRATED_PROFILE, "calibrated", "calibrated").unwrap();
     assert_eq!(Arc::new(parsed), Profile::calibrated_profile());
     assert!(Profile::builtin("calibrated").is_ok());
+}
+
+/// What `seed stats` prints is what the tests hold: every band of the shipped targets file,
+/// measured by `stats` itself, holds at 1,000 users, for the pinned seed and as-of and for
+/// another seed at another as-of (the bands are properties of the profile, not of one draw).
+#[test]
+fn stats_finds_every_shipped_band_met() {
+    let profile = Profile::calibrated_profile();
+    let targets = Targets::builtin("calibrated").expect("the calibrated profile ships targets");
+    let other = generate(
+        7,
+        1_000,
+        NaiveDate::from_ymd_opt(2025, 6, 1).expect("a date"),
+    );
+    for data in [thousand(), &other] {
+        let mut collector = Collector::new();
+        collector
+            .add(&data.rows())
+            .expect("rows reference their parents");
+        let stats = collector.finish(&profile, data.meta.as_of);
+        assert!(stats.counts.users >= targets.min_users);
+        let results = seed::stats::evaluate(&stats, &profile, &targets).expect("known measures");
+        assert_eq!(results.len(), targets.bands.len());
+        let missed: Vec<String> = results
+            .iter()
+            .filter(|(band, value)| !value.is_some_and(|v| band.holds(v)))
+            .map(|(band, value)| {
+                format!(
+                    "{}: {value:?} not in {}-{}",
+                    band.label, band.low, band.high
+                )
+            })
+            .collect();
+        assert!(
+            missed.is_empty(),
+            "seed {} as of {}: {missed:?}",
+            data.meta.seed,
+            data.meta.as_of
+        );
+    }
 }
