@@ -42,7 +42,15 @@ impl flags::Bench {
         let mut runs = Vec::new();
         for &size in &self.sizes {
             let n = size.to_string();
-            let base = ["--num-users", n.as_str(), "--as-of", AS_OF, "--quiet"];
+            let base = [
+                "--num-users",
+                n.as_str(),
+                "--as-of",
+                AS_OF,
+                "--profile",
+                self.profile.as_str(),
+                "--quiet",
+            ];
             let json_s = json.to_str().context("bench path is UTF-8")?;
             let db_s = db.to_str().context("bench path is UTF-8")?;
 
@@ -104,8 +112,8 @@ impl flags::Bench {
         }
         sh.remove_path(&db)?;
         sh.remove_path(&json)?;
-        let report = render(sh, &runs)?;
-        write_report(sh, &self.out, &report)?;
+        let report = render(sh, &runs, &self.profile)?;
+        write_report(sh, &self.out, &report, &self.profile)?;
         println!("{report}");
         println!("Wrote {}", self.out.display());
         Ok(ExitCode::SUCCESS)
@@ -210,7 +218,7 @@ fn machine(sh: &Shell) -> String {
     format!("{cpu}, {cores} cores, {mem_gib:.1} GiB RAM; {rustc}")
 }
 
-fn render(sh: &Shell, runs: &[Run]) -> anyhow::Result<String> {
+fn render(sh: &Shell, runs: &[Run], profile: &str) -> anyhow::Result<String> {
     let date = cmd!(sh, "date -u +%Y-%m-%d").read().unwrap_or_default();
     let commit = cmd!(sh, "git rev-parse --short HEAD")
         .read()
@@ -229,7 +237,8 @@ fn render(sh: &Shell, runs: &[Run]) -> anyhow::Result<String> {
     )?;
     writeln!(
         out,
-        "Every run uses `--as-of {AS_OF}`, seed 42, a fresh database file, and the release build."
+        "Every run uses `--profile {profile}`, `--as-of {AS_OF}`, seed 42, a fresh database file, \
+         and the release build."
     )?;
     writeln!(out)?;
     writeln!(
@@ -255,18 +264,28 @@ fn render(sh: &Shell, runs: &[Run]) -> anyhow::Result<String> {
     Ok(out)
 }
 
-fn write_report(sh: &Shell, path: &Path, report: &str) -> anyhow::Result<()> {
+/// Replaces the table between the profile's markers (`bench:begin` and `bench:end` for the
+/// default profile, `bench:begin NAME` and `bench:end NAME` for another), or adds them.
+fn write_report(sh: &Shell, path: &Path, report: &str, profile: &str) -> anyhow::Result<()> {
+    let (begin_marker, end_marker) = match profile {
+        "story" => (BEGIN.to_owned(), END.to_owned()),
+        name => (
+            format!("<!-- bench:begin {name} -->"),
+            format!("<!-- bench:end {name} -->"),
+        ),
+    };
     let existing = sh.read_file(path).unwrap_or_default();
-    let generated = format!("{BEGIN}\n{report}{END}");
-    let updated = match (existing.find(BEGIN), existing.find(END)) {
+    let generated = format!("{begin_marker}\n{report}{end_marker}");
+    let updated = match (existing.find(&begin_marker), existing.find(&end_marker)) {
         (Some(begin), Some(end)) if begin < end => {
             format!(
                 "{}{generated}{}",
                 &existing[..begin],
-                &existing[end + END.len()..]
+                &existing[end + end_marker.len()..]
             )
         }
-        _ => format!("# Benchmarks\n\n{generated}\n"),
+        _ if existing.is_empty() => format!("# Benchmarks\n\n{generated}\n"),
+        _ => format!("{}\n\n{generated}\n", existing.trim_end()),
     };
     sh.write_file(path, updated)?;
     Ok(())

@@ -67,6 +67,10 @@ pub(crate) struct Bench {
     /// Also measure PostgreSQL at this URL (a database the benchmark may drop and recreate).
     #[arg(long, value_name = "URL")]
     pub(crate) postgres_url: Option<String>,
+    /// Built-in profile every run draws from; each profile's table has its own markers in
+    /// the report.
+    #[arg(long, value_name = "NAME", default_value = "story")]
+    pub(crate) profile: String,
     /// Where to write the report.
     #[arg(long, value_name = "PATH", default_value = "BENCHMARKS.md")]
     pub(crate) out: PathBuf,
