@@ -12,7 +12,7 @@ use toml::Spanned;
 
 use super::parse::Fail;
 use super::{PersonaProfile, ProfileError, StatementTerms};
-use crate::catalog::PLAID_PRIMARIES;
+use crate::catalog::{Frequency, PLAID_PRIMARIES};
 use crate::persona::Persona;
 
 /// A log-normal distribution around `median` with `spread` as sigma, redrawn outside
@@ -90,23 +90,13 @@ impl PayFrequency {
         PayFrequency::Monthly,
     ];
 
-    /// Plaid's name, as in `recurring_streams.frequency`.
-    pub fn plaid_name(self) -> &'static str {
+    /// The stream frequency of its paychecks.
+    pub fn frequency(self) -> Frequency {
         match self {
-            PayFrequency::Weekly => "WEEKLY",
-            PayFrequency::Biweekly => "BIWEEKLY",
-            PayFrequency::SemiMonthly => "SEMI_MONTHLY",
-            PayFrequency::Monthly => "MONTHLY",
-        }
-    }
-
-    /// Paychecks per year.
-    pub fn per_year(self) -> i64 {
-        match self {
-            PayFrequency::Weekly => 52,
-            PayFrequency::Biweekly => 26,
-            PayFrequency::SemiMonthly => 24,
-            PayFrequency::Monthly => 12,
+            PayFrequency::Weekly => Frequency::Weekly,
+            PayFrequency::Biweekly => Frequency::Biweekly,
+            PayFrequency::SemiMonthly => Frequency::SemiMonthly,
+            PayFrequency::Monthly => Frequency::Monthly,
         }
     }
 }

@@ -14,7 +14,7 @@ use backend::{Account, RecurringStream, Transaction};
 use chrono::{Duration, Months, NaiveDate};
 
 use crate::calendar::is_business_day;
-use crate::catalog::{AccountKind, INCOME};
+use crate::catalog::{AccountKind, Frequency, INCOME};
 
 /// Days per month in per-month figures: the Gregorian year over twelve.
 pub const DAYS_PER_MONTH: f64 = 365.2425 / 12.0;
@@ -49,17 +49,6 @@ fn spending_group(t: &Transaction) -> Option<usize> {
 /// payments are taken out): money out that is neither a move to an own account nor a fee.
 fn is_payment(t: &Transaction) -> bool {
     t.amount > 0 && t.category != "TRANSFER_OUT" && t.category != "BANK_FEES"
-}
-
-fn periods_per_year(frequency: &str) -> f64 {
-    match frequency {
-        "WEEKLY" => 52.0,
-        "BIWEEKLY" => 26.0,
-        "SEMI_MONTHLY" => 24.0,
-        "MONTHLY" => 12.0,
-        "ANNUALLY" => 1.0,
-        _ => 0.0,
-    }
 }
 
 /// What one of a card's statements shows: its closing balance (the card's balance at the
@@ -246,7 +235,8 @@ impl BandAcc {
             .iter()
             .filter(|id| self.off_days.contains(**id))
             .count() as u64;
-        let yearly = stream.amount.unsigned_abs() as f64 * periods_per_year(&stream.frequency);
+        let yearly = stream.amount.unsigned_abs() as f64
+            * Frequency::from_name(&stream.frequency).map_or(0.0, |f| f64::from(f.per_year()));
         let frequency = PAY_PERIODS.iter().position(|f| *f == stream.frequency);
         let band = &mut self.users[user as usize];
         if band.payroll.is_none_or(|(best, _)| yearly > best) {

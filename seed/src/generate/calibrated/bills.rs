@@ -8,6 +8,7 @@ use rand::RngExt;
 use super::super::rng::{pick, shuffle};
 use super::{Entry, Kind, Ledger, NO_STREAM, StreamPlan, draw};
 use crate::calendar::next_business_day;
+use crate::catalog::Frequency;
 
 impl<'c> Ledger<'c> {
     /// Schedules housing, utilities, the persona's fixed bills and any service fee.
@@ -38,8 +39,8 @@ impl<'c> Ledger<'c> {
             let day_of_month = rng.random_range(3..=28);
             let secs = rng.random_range(3_600..6 * 3_600);
             let v = f64::from(utility.variation_percent) / 100.0;
-            // One amount per month the schedule may hold; the stream's typical amount is the
-            // drawn one.
+            // One amount per month the schedule may hold, around the drawn typical amount; the
+            // stream reports the median of the amounts billed.
             let amounts: Vec<i64> = (0..months)
                 .map(|_| {
                     let factor = 1.0
@@ -51,7 +52,7 @@ impl<'c> Ledger<'c> {
                     ((typical as f64 * factor).round() as i64).max(1)
                 })
                 .collect();
-            self.monthly_with_typical(
+            self.monthly(
                 0,
                 day_of_month,
                 true,
@@ -59,7 +60,6 @@ impl<'c> Ledger<'c> {
                 utility.category,
                 secs,
                 &amounts,
-                typical,
             );
         }
 
@@ -130,7 +130,8 @@ impl<'c> Ledger<'c> {
         (self.days / 28 + 3) as usize
     }
 
-    /// A monthly bill of one amount (or `amounts` in turn) as a stream.
+    /// A monthly bill of one amount (or `amounts` in turn) as a stream, whose typical amount
+    /// is the median of what was billed.
     #[allow(clippy::too_many_arguments)]
     fn monthly(
         &mut self,
@@ -142,37 +143,12 @@ impl<'c> Ledger<'c> {
         secs: i64,
         amounts: &[i64],
     ) {
-        self.monthly_with_typical(
-            account,
-            day_of_month,
-            business,
-            merchant,
-            category,
-            secs,
-            amounts,
-            amounts[0],
-        );
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn monthly_with_typical(
-        &mut self,
-        account: u8,
-        day_of_month: u32,
-        business: bool,
-        merchant: &'c str,
-        category: &'static str,
-        secs: i64,
-        amounts: &[i64],
-        typical: i64,
-    ) {
         let (dates, next_date) = self.month_dates(day_of_month, business);
         let stream = self.add_stream(StreamPlan {
             account,
             merchant,
             category,
-            frequency: "MONTHLY",
-            amount: typical,
+            frequency: Frequency::Monthly,
             next_date,
         });
         for (i, date) in dates.into_iter().enumerate() {

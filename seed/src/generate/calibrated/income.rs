@@ -23,16 +23,16 @@ impl<'c> Ledger<'c> {
                 let frequency = PayFrequency::ALL[pick_weighted(rng, weights.iter().copied())];
                 let employer = pick(rng, &cal.employers);
                 let phase = rng.random_range(0..2);
-                let amount =
-                    (self.net_monthly as f64 * 12.0 / frequency.per_year() as f64).round() as i64;
+                let amount = (self.net_monthly as f64 * 12.0
+                    / f64::from(frequency.frequency().per_year()))
+                .round() as i64;
                 let (dates, next_date) =
                     paydays(frequency, phase, self.window_start, self.config.as_of);
                 let stream = self.add_stream(StreamPlan {
                     account: 0,
                     merchant: employer,
                     category: "INCOME",
-                    frequency: frequency.plaid_name(),
-                    amount: -amount,
+                    frequency: frequency.frequency(),
                     next_date,
                 });
                 for date in dates {

@@ -2,11 +2,12 @@
 //! what keeps it at or above zero through the window, each balance is its opening plus the
 //! posted transactions, and streams list their transactions.
 
-use backend::{PersonaLabel, RecurringStream, RecurringStreamTransaction, Transaction, User};
+use backend::{PersonaLabel, Transaction, User};
 use chrono::Duration;
 use rand::RngExt;
 
 use super::super::rng::uuid_v4;
+use super::super::streams::{Occurrence, Series};
 use super::purchases::MONTH_DAYS;
 use super::{DAY, Ledger, NO_STREAM, draw};
 use crate::tables::RowBatch;
@@ -117,29 +118,26 @@ impl<'c> Ledger<'c> {
             }
         }
 
-        let mut streams = Vec::with_capacity(self.streams.len());
-        let mut stream_links = Vec::new();
+        // Each planned series with its transactions becomes a stream (one that ended up
+        // with fewer than two transactions does not recur, and is left out).
+        let mut streams = RowBatch::default();
         for (plan, members) in self.streams.iter().zip(&links) {
-            let (Some(&first), Some(&last)) = (members.first(), members.last()) else {
-                continue;
-            };
-            let id = uuid_v4(&mut self.rng.ids);
-            stream_links.extend(members.iter().map(|&i| RecurringStreamTransaction {
-                stream_id: id.clone(),
-                transaction_id: transactions[i].id.clone(),
-            }));
-            streams.push(RecurringStream {
-                id,
-                account_id: self.accounts[plan.account as usize].id.clone(),
-                direction: if plan.amount < 0 { "inflow" } else { "outflow" }.to_owned(),
-                merchant_name: plan.merchant.to_owned(),
-                category: plan.category.to_owned(),
-                frequency: plan.frequency.to_owned(),
-                amount: plan.amount,
-                first_date: transactions[first].date.date(),
-                last_date: transactions[last].date.date(),
+            let occurrences: Vec<Occurrence<'_>> = members
+                .iter()
+                .map(|&i| Occurrence {
+                    transaction_id: &transactions[i].id,
+                    date: transactions[i].date.date(),
+                    amount: transactions[i].amount,
+                })
+                .collect();
+            let series = Series {
+                account_id: &self.accounts[plan.account as usize].id,
+                merchant_name: plan.merchant,
+                category: plan.category,
+                frequency: plan.frequency,
                 next_date: plan.next_date,
-            });
+            };
+            series.push_stream(uuid_v4(&mut self.rng.ids), &occurrences, &mut streams);
         }
 
         let persona_label = PersonaLabel {
@@ -151,8 +149,8 @@ impl<'c> Ledger<'c> {
             accounts: self.accounts,
             transactions,
             persona_labels: vec![persona_label],
-            recurring_streams: streams,
-            recurring_stream_transactions: stream_links,
+            recurring_streams: streams.recurring_streams,
+            recurring_stream_transactions: streams.recurring_stream_transactions,
         }
     }
 }

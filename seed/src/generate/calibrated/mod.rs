@@ -26,7 +26,7 @@ use rand_pcg::Pcg64;
 use super::GenConfig;
 use super::rng::keyed_rng;
 use super::{accounts, identity};
-use crate::catalog::AccountKind;
+use crate::catalog::{AccountKind, Frequency};
 use crate::persona::Persona;
 use crate::profile::calibrated::{Calibrated, CalibratedPersona, LogNormal, Normal};
 use crate::profile::{Profile, StatementTerms};
@@ -111,8 +111,7 @@ struct StreamPlan<'p> {
     account: u8,
     merchant: &'p str,
     category: &'static str,
-    frequency: &'static str,
-    amount: i64,
+    frequency: Frequency,
     next_date: NaiveDate,
 }
 
