@@ -357,9 +357,11 @@ impl Loader {
         // which has the file to itself, removes one it created.
         let created = opened.created.filter(|_| options.mode == LoadMode::Replace);
         let mut backend: Box<dyn Backend> = match opened.conn {
-            AnyConnection::Sqlite(conn) => {
-                Box::new(sqlite::SqliteBackend::new(conn, target.clone())?)
-            }
+            AnyConnection::Sqlite(conn) => Box::new(sqlite::SqliteBackend::new(
+                conn,
+                target.clone(),
+                created.is_some(),
+            )?),
             AnyConnection::Postgresql(conn) => {
                 Box::new(postgres::PgBackend::new(conn, target.clone())?)
             }

@@ -41,10 +41,20 @@ pub(super) struct SqliteBackend {
     pending: RowBatch,
     /// The indexes dropped for the load, to build again.
     dropped: Vec<IndexDef>,
+    /// Whether this replacing load created the file: nobody can be reading it.
+    fresh: bool,
+    /// Whether to put the file in WAL mode once the load has committed: a file this load
+    /// created and filled under the rollback journal, so that later loads find it ready for
+    /// readers and need not rewrite its header.
+    wal_after_commit: bool,
 }
 
 impl SqliteBackend {
-    pub(super) fn new(mut conn: SqliteConnection, target: DatabaseUrl) -> anyhow::Result<Self> {
+    pub(super) fn new(
+        mut conn: SqliteConnection,
+        target: DatabaseUrl,
+        fresh: bool,
+    ) -> anyhow::Result<Self> {
         crate::database::sqlite_tune_new(&mut conn)?;
         configure_for_load(&mut conn)?;
         Ok(SqliteBackend {
@@ -52,13 +62,17 @@ impl SqliteBackend {
             target,
             pending: RowBatch::default(),
             dropped: Vec::new(),
+            fresh,
+            wal_after_commit: false,
         })
     }
 }
 
 impl Backend for SqliteBackend {
     fn begin(&mut self, _mode: LoadMode) -> anyhow::Result<()> {
-        let journal = crate::database::Journal::from_env()?;
+        let chosen = crate::database::Journal::from_env()?;
+        let journal = chosen.unwrap_or_else(|| crate::database::Journal::default_for(self.fresh));
+        self.wal_after_commit = chosen.is_none() && journal == crate::database::Journal::Rollback;
         crate::database::sqlite_journal(&mut self.conn, &self.target, journal)?;
         crate::database::sqlite_begin(&mut self.conn, &self.target)?;
         // Inside the load's transaction, so a failed load leaves the schema as it was too.
@@ -136,7 +150,14 @@ impl Backend for SqliteBackend {
     }
 
     fn commit(&mut self) -> anyhow::Result<()> {
-        AnsiTransactionManager::commit_transaction(&mut self.conn).context("commit")
+        AnsiTransactionManager::commit_transaction(&mut self.conn).context("commit")?;
+        if self.wal_after_commit {
+            // The data is in; this only changes how later writers and readers share the
+            // file. Should an application already hold it open, the switch is left to the
+            // next load, which makes it under its bounded lock wait.
+            let _ = self.conn.batch_execute("PRAGMA journal_mode = WAL");
+        }
+        Ok(())
     }
 
     fn rollback(&mut self) -> anyhow::Result<()> {

@@ -358,8 +358,51 @@ fn a_held_lock_makes_the_load_wait_a_bounded_time_and_ctrl_c_ends_the_wait() {
     assert_eq!(snapshot(&seeded.outputs()), before);
 }
 
-/// With write-ahead logging (the default), the application's readers go on reading the old
-/// data during a load and see the new data after it.
+#[derive(QueryableByName)]
+struct JournalMode {
+    #[diesel(sql_type = Text)]
+    journal_mode: String,
+}
+
+fn journal_mode(conn: &mut SqliteConnection) -> String {
+    diesel::sql_query("PRAGMA journal_mode")
+        .get_result::<JournalMode>(conn)
+        .unwrap()
+        .journal_mode
+}
+
+/// A load into a file it creates leaves it in WAL mode (it fills it under the rollback
+/// journal, which nothing could be reading), so the next load finds it ready for readers;
+/// `SEED_SQLITE_JOURNAL=rollback` keeps the rollback journal.
+#[test]
+fn a_new_file_is_left_ready_for_readers() {
+    let seeded = Seeded::new();
+    assert_eq!(journal_mode(&mut seeded.sqlite()), "wal");
+    let output = seeded.seed(&["--seed", "2", "--num-users", "10"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(journal_mode(&mut seeded.sqlite()), "wal");
+    assert_eq!(seeded.count("users"), 10);
+
+    let rollback = seeded.path("rollback.sqlite");
+    let output = seed_with_env(
+        &[
+            "--num-users",
+            "5",
+            "--as-of",
+            AS_OF,
+            "--no-json",
+            "--database-url",
+            rollback.to_str().unwrap(),
+        ],
+        &[("SEED_SQLITE_JOURNAL", "rollback")],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let mut conn = SqliteConnection::establish(rollback.to_str().unwrap()).unwrap();
+    assert_eq!(journal_mode(&mut conn), "delete");
+}
+
+/// With write-ahead logging (the default for a file that exists), the application's readers
+/// go on reading the old data during a load and see the new data after it.
 #[test]
 fn readers_keep_reading_the_old_data_during_a_load() {
     let seeded = Seeded::new();
