@@ -10,7 +10,7 @@ use std::ops::Range;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::parse::Fail;
+use super::parse::{Fail, RawPersonas};
 use super::{PersonaProfile, ProfileError, StatementTerms};
 use crate::catalog::{Frequency, PLAID_PRIMARIES};
 use crate::persona::Persona;
@@ -275,7 +275,7 @@ pub(super) struct RawCalibrated {
     utilities: Spanned<Vec<RawUtility>>,
     fixed_bills: Spanned<Vec<RawFixedBill>>,
     purchases: Spanned<Vec<RawPurchase>>,
-    personas: RawPersonas,
+    personas: RawPersonas<RawPersona>,
 }
 
 #[derive(Deserialize)]
@@ -381,16 +381,6 @@ struct RawPurchase {
     card_ok: Option<bool>,
     refund_percent: Option<Spanned<u32>>,
     merchants: Spanned<Vec<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawPersonas {
-    steady: Spanned<RawPersona>,
-    high_utilization: Spanned<RawPersona>,
-    variable_income: Spanned<RawPersona>,
-    subscription_heavy: Spanned<RawPersona>,
-    savings_builder: Spanned<RawPersona>,
 }
 
 #[derive(Deserialize)]
@@ -852,16 +842,8 @@ impl RawCalibrated {
             ));
         }
 
-        let p = &self.personas;
-        let raws = [
-            &p.steady,
-            &p.high_utilization,
-            &p.variable_income,
-            &p.subscription_heavy,
-            &p.savings_builder,
-        ];
         let mut personas = Vec::new();
-        for (persona, raw) in Persona::ALL.into_iter().zip(raws) {
+        for (persona, raw) in self.personas.each() {
             personas.push(
                 raw.get_ref()
                     .validate(fail, persona.name(), fixed_bills.len())?,
@@ -874,7 +856,7 @@ impl RawCalibrated {
         if shares != 100 {
             return Err(err(
                 fail,
-                p.steady.get_ref().share.span(),
+                self.personas.first().get_ref().share.span(),
                 "personas.share",
                 format!("persona shares must sum to 100, got {shares}"),
             ));

@@ -28,7 +28,7 @@ pub(super) struct RawProfile {
     accounts: Spanned<Vec<Spanned<RawAccountSet>>>,
     categories: Spanned<Vec<RawCategory>>,
     subscriptions: Vec<RawSubscription>,
-    personas: RawPersonas,
+    personas: RawPersonas<RawPersona>,
 }
 
 #[derive(Deserialize)]
@@ -110,14 +110,34 @@ struct RawSubscription {
     amount_cents: Spanned<[i64; 2]>,
 }
 
+/// The `[personas.*]` tables of a profile, one per persona, whatever shape a persona's table
+/// has in that kind of profile.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawPersonas {
-    steady: Spanned<RawPersona>,
-    high_utilization: Spanned<RawPersona>,
-    variable_income: Spanned<RawPersona>,
-    subscription_heavy: Spanned<RawPersona>,
-    savings_builder: Spanned<RawPersona>,
+pub(super) struct RawPersonas<P> {
+    steady: Spanned<P>,
+    high_utilization: Spanned<P>,
+    variable_income: Spanned<P>,
+    subscription_heavy: Spanned<P>,
+    savings_builder: Spanned<P>,
+}
+
+impl<P> RawPersonas<P> {
+    /// Each persona with its table, in [`Persona::ALL`] order.
+    pub(super) fn each(&self) -> [(Persona, &Spanned<P>); 5] {
+        [
+            (Persona::Steady, &self.steady),
+            (Persona::HighUtilization, &self.high_utilization),
+            (Persona::VariableIncome, &self.variable_income),
+            (Persona::SubscriptionHeavy, &self.subscription_heavy),
+            (Persona::SavingsBuilder, &self.savings_builder),
+        ]
+    }
+
+    /// The first persona's table, where an error about all of them points.
+    pub(super) fn first(&self) -> &Spanned<P> {
+        &self.steady
+    }
 }
 
 #[derive(Deserialize)]
@@ -467,22 +487,14 @@ impl RawProfile {
             });
         }
 
-        let p = &self.personas;
-        let raws = [
-            &p.steady,
-            &p.high_utilization,
-            &p.variable_income,
-            &p.subscription_heavy,
-            &p.savings_builder,
-        ];
         let mut personas = Vec::new();
-        for (persona, raw) in Persona::ALL.into_iter().zip(raws) {
+        for (persona, raw) in self.personas.each() {
             personas.push(raw.get_ref().validate(fail, persona.name(), &accounts)?);
         }
         let shares: u64 = personas.iter().map(|p| u64::from(p.share)).sum();
         if shares != 100 {
             return Err(fail(
-                p.steady.get_ref().share.span(),
+                self.personas.first().get_ref().share.span(),
                 "personas.share",
                 format!("persona shares must sum to 100, got {shares}"),
             ));
