@@ -608,17 +608,29 @@ impl<'c> UserBuilder<'c> {
             };
             series.push_stream(uuid_v4(&mut self.rng.stream_ids), &members[s], &mut streams);
         }
-        let persona_label = PersonaLabel {
-            user_id: user.id.clone(),
-            persona: self.persona.name().to_owned(),
-        };
-        RowBatch {
-            users: vec![user],
-            accounts: self.accounts,
-            transactions,
-            persona_labels: vec![persona_label],
-            recurring_streams: streams.recurring_streams,
-            recurring_stream_transactions: streams.recurring_stream_transactions,
-        }
+        user_rows(user, self.accounts, transactions, self.persona, streams)
+    }
+}
+
+/// One user's rows: the user, the accounts, their transactions, the persona label, and the
+/// streams (with their links) that `streams` holds.
+fn user_rows(
+    user: User,
+    accounts: Vec<Account>,
+    transactions: Vec<Transaction>,
+    persona: Persona,
+    streams: RowBatch,
+) -> RowBatch {
+    let persona_label = PersonaLabel {
+        user_id: user.id.clone(),
+        persona: persona.name().to_owned(),
+    };
+    RowBatch {
+        users: vec![user],
+        accounts,
+        transactions,
+        persona_labels: vec![persona_label],
+        recurring_streams: streams.recurring_streams,
+        recurring_stream_transactions: streams.recurring_stream_transactions,
     }
 }

@@ -10,7 +10,7 @@ use std::ops::Range;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::parse::{Fail, RawPersonas};
+use super::parse::{Fail, RawPersonas, check_range};
 use super::{PersonaProfile, ProfileError, StatementTerms};
 use crate::catalog::{Frequency, PLAID_PRIMARIES};
 use crate::persona::Persona;
@@ -436,27 +436,6 @@ fn err(fail: &Fail<'_>, span: Range<usize>, key: &str, message: impl Into<String
     fail(span, key, message.into())
 }
 
-fn range<T: PartialOrd + std::fmt::Display + Copy>(
-    fail: &Fail<'_>,
-    value: &Spanned<[T; 2]>,
-    key: &str,
-    floor: T,
-    ceiling: T,
-) -> Result<(T, T), ProfileError> {
-    let [lo, hi] = *value.get_ref();
-    if lo > hi || lo < floor || hi > ceiling {
-        return Err(err(
-            fail,
-            value.span(),
-            key,
-            format!(
-                "expected [low, high] with {floor} <= low <= high <= {ceiling}, got [{lo}, {hi}]"
-            ),
-        ));
-    }
-    Ok((lo, hi))
-}
-
 fn percent(fail: &Fail<'_>, value: &Spanned<u32>, key: &str) -> Result<u32, ProfileError> {
     let v = *value.get_ref();
     if v > 100 {
@@ -655,7 +634,7 @@ impl RawCalibrated {
                 1,
                 10_000,
             )?,
-            revolver_spend_bp: range(
+            revolver_spend_bp: check_range(
                 fail,
                 &c.revolver_spend_bp,
                 "cards.revolver_spend_bp",
@@ -746,7 +725,7 @@ impl RawCalibrated {
             fixed_bills.push(FixedBill {
                 merchant: b.merchant.get_ref().clone(),
                 category,
-                amount_cents: range(
+                amount_cents: check_range(
                     fail,
                     &b.amount_cents,
                     "fixed_bills.amount_cents",
@@ -881,7 +860,7 @@ impl RawCalibrated {
                 1,
                 MAX_CENTS,
             )?,
-            gig_gap_days: range(fail, &i.gig_gap_days, "income.gig_gap_days", 1, 3_650)?,
+            gig_gap_days: check_range(fail, &i.gig_gap_days, "income.gig_gap_days", 1, 3_650)?,
             employers: names(fail, &i.employers, "income.employers")?,
             gig_payers: names(fail, &i.gig_payers, "income.gig_payers")?,
             checking_opening_cents: dist(
@@ -898,23 +877,29 @@ impl RawCalibrated {
                 0,
                 MAX_CENTS,
             )?,
-            transfer_percent: range(
+            transfer_percent: check_range(
                 fail,
                 &s.transfer_percent,
                 "savings.transfer_percent",
                 0,
                 100,
             )?,
-            builder_transfer_percent: range(
+            builder_transfer_percent: check_range(
                 fail,
                 &s.builder_transfer_percent,
                 "savings.builder_transfer_percent",
                 0,
                 100,
             )?,
-            withdrawals: range(fail, &s.withdrawals, "savings.withdrawals", 0, 100)?,
-            atm_fees: range(fail, &s.atm_fees, "savings.atm_fees", 0, 100)?,
-            atm_fee_cents: range(fail, &s.atm_fee_cents, "savings.atm_fee_cents", 1, 100_000)?,
+            withdrawals: check_range(fail, &s.withdrawals, "savings.withdrawals", 0, 100)?,
+            atm_fees: check_range(fail, &s.atm_fees, "savings.atm_fees", 0, 100)?,
+            atm_fee_cents: check_range(
+                fail,
+                &s.atm_fee_cents,
+                "savings.atm_fee_cents",
+                1,
+                100_000,
+            )?,
             cards,
             housing,
             utilities,
@@ -972,7 +957,7 @@ impl RawPersona {
                 ));
             }
         };
-        let fixed = range(
+        let fixed = check_range(
             fail,
             &self.fixed_bills,
             &key("fixed_bills"),

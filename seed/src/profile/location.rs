@@ -70,3 +70,14 @@ pub(super) fn key_at(source: &str, offset: usize) -> String {
         parts.join(".")
     }
 }
+
+/// A TOML syntax or type error in `source` as one line naming its line and key.
+pub(super) fn toml_error(source: &str, origin: &str, e: &toml::de::Error) -> super::ProfileError {
+    let offset = e.span().map_or(0, |s| s.start);
+    super::ProfileError {
+        origin: origin.to_owned(),
+        line: line_of(source, offset),
+        key: key_at(source, offset),
+        message: backend::db::one_line(e.message()),
+    }
+}

@@ -17,12 +17,11 @@ use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
-use backend::db::one_line;
 use serde::Deserialize;
 
 use crate::catalog::AccountKind;
 use crate::persona::Persona;
-use location::{key_at, line_of};
+use location::line_of;
 use parse::RawProfile;
 pub use targets::{Band, CALIBRATED_TARGETS, Targets};
 
@@ -311,15 +310,7 @@ impl Profile {
 
     /// Parses and validates profile text called `name`; `origin` names it in errors.
     pub fn parse(source: &str, name: &str, origin: &str) -> Result<Profile, ProfileError> {
-        let toml_error = |e: toml::de::Error| {
-            let offset = e.span().map_or(0, |s| s.start);
-            ProfileError {
-                origin: origin.to_owned(),
-                line: line_of(source, offset),
-                key: key_at(source, offset),
-                message: one_line(e.message()),
-            }
-        };
+        let toml_error = |e: toml::de::Error| location::toml_error(source, origin, &e);
         let fail = |span: Range<usize>, key: &str, message: String| ProfileError {
             origin: origin.to_owned(),
             line: line_of(source, span.start),

@@ -159,7 +159,7 @@ struct RawPersona {
 pub(super) type Fail<'a> = dyn Fn(Range<usize>, &str, String) -> ProfileError + 'a;
 
 /// Checks that `[lo, hi]` is an ordered range within `[floor, ceiling]`.
-fn check_range<T: PartialOrd + std::fmt::Display + Copy>(
+pub(super) fn check_range<T: PartialOrd + std::fmt::Display + Copy>(
     fail: &Fail<'_>,
     value: &Spanned<[T; 2]>,
     key: &str,

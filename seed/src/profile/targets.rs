@@ -5,8 +5,7 @@
 use serde::Deserialize;
 
 use super::ProfileError;
-use super::location::{key_at, line_of};
-use backend::db::one_line;
+use super::location::{line_of, toml_error};
 
 /// The calibrated profile's targets, as shipped in `seed/profiles/calibrated.targets.toml`.
 pub const CALIBRATED_TARGETS: &str = include_str!("../../profiles/calibrated.targets.toml");
@@ -52,15 +51,8 @@ pub struct Targets {
 impl Targets {
     /// Parses a targets file; `origin` names it in errors.
     pub fn parse(source: &str, origin: &str) -> Result<Targets, ProfileError> {
-        let targets: Targets = toml::from_str(source).map_err(|e| {
-            let offset = e.span().map_or(0, |s| s.start);
-            ProfileError {
-                origin: origin.to_owned(),
-                line: line_of(source, offset),
-                key: key_at(source, offset),
-                message: one_line(e.message()),
-            }
-        })?;
+        let targets: Targets =
+            toml::from_str(source).map_err(|e| toml_error(source, origin, &e))?;
         for band in &targets.bands {
             let fail = |message: String| ProfileError {
                 origin: origin.to_owned(),

@@ -2,12 +2,13 @@
 //! what keeps it at or above zero through the window, each balance is its opening plus the
 //! posted transactions, and streams list their transactions.
 
-use backend::{PersonaLabel, Transaction, User};
+use backend::{Transaction, User};
 use chrono::Duration;
 use rand::RngExt;
 
 use super::super::rng::uuid_v4;
 use super::super::streams::{Occurrence, Series};
+use super::super::user_rows;
 use super::purchases::MONTH_DAYS;
 use super::{DAY, Ledger, NO_STREAM, draw};
 use crate::tables::RowBatch;
@@ -140,17 +141,6 @@ impl<'c> Ledger<'c> {
             series.push_stream(uuid_v4(&mut self.rng.ids), &occurrences, &mut streams);
         }
 
-        let persona_label = PersonaLabel {
-            user_id: user.id.clone(),
-            persona: self.persona.name().to_owned(),
-        };
-        RowBatch {
-            users: vec![user],
-            accounts: self.accounts,
-            transactions,
-            persona_labels: vec![persona_label],
-            recurring_streams: streams.recurring_streams,
-            recurring_stream_transactions: streams.recurring_stream_transactions,
-        }
+        user_rows(user, self.accounts, transactions, self.persona, streams)
     }
 }
