@@ -22,4 +22,5 @@ pub mod profile;
 pub mod progress;
 pub mod rules;
 pub mod stats;
+pub(crate) mod stderr;
 pub mod tables;

@@ -159,6 +159,12 @@ struct RawPersona {
 pub(super) type Fail<'a> = dyn Fn(Range<usize>, &str, String) -> ProfileError + 'a;
 
 /// Checks that `[lo, hi]` is an ordered range within `[floor, ceiling]`.
+/// The largest amount of one transaction a story profile may draw, in cents ($10 billion).
+/// A user's sums (spending over up to 300,000 transactions, a card's balance times its
+/// minimum-payment percentage) then stay far inside `i64`, so no amount a profile allows can
+/// overflow the generator's arithmetic.
+pub(super) const MAX_AMOUNT_CENTS: i64 = 1_000_000_000_000;
+
 pub(super) fn check_range<T: PartialOrd + std::fmt::Display + Copy>(
     fail: &Fail<'_>,
     value: &Spanned<[T; 2]>,
@@ -354,12 +360,16 @@ impl RawProfile {
                 let a = group.amount.get_ref();
                 let ordered = a.min_cents > 0
                     && a.min_cents <= a.median_cents
-                    && a.median_cents <= a.max_cents;
+                    && a.median_cents <= a.max_cents
+                    && a.max_cents <= MAX_AMOUNT_CENTS;
                 if !(ordered && a.spread.is_finite() && a.spread >= 0.0) {
                     return Err(fail(
                         group.amount.span(),
                         &gkey("amount"),
-                        "expected 0 < min_cents <= median_cents <= max_cents and a finite spread >= 0".to_owned(),
+                        format!(
+                            "expected 0 < min_cents <= median_cents <= max_cents <= \
+                             {MAX_AMOUNT_CENTS} and a finite spread >= 0"
+                        ),
                     ));
                 }
                 let hours = check_range(fail, &group.hours, &gkey("hours"), 0, 24)?;
@@ -468,7 +478,7 @@ impl RawProfile {
                 &raw.amount_cents,
                 "subscriptions.amount_cents",
                 1,
-                i64::MAX / 4,
+                MAX_AMOUNT_CENTS,
             )?;
             if subscriptions
                 .iter()
