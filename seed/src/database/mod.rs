@@ -1,229 +1,204 @@
 //! The seeder's side of a database: opening it for a load (creating it if it is missing),
-//! taking its write lock with a bounded wait, and resetting it to an empty, current schema.
+//! waiting a bounded time for another connection's locks, reading what the unseeded guard
+//! compares, and resetting it to an empty, current schema.
+//!
+//! Every wait for a lock another connection holds, on every statement of every command, is
+//! bounded by [`LOCK_WAIT`] and ends at Ctrl-C: SQLite's busy waits are short attempts with
+//! [`interrupt::check`] between them; PostgreSQL's are bounded by `lock_timeout`, and Ctrl-C
+//! cancels the statement on the server ([`postgres::Session`]). Where a command takes its
+//! locks up front, the wait is announced once on standard error and its end is one line
+//! that says what held it ([`LockWait`]). Errors are recognised by their codes
+//! ([`backend::db::Condition`]), never by their messages.
 
-use std::path::{Path, PathBuf};
-use std::time::Instant;
+pub(crate) mod postgres;
+pub(crate) mod sqlite;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use backend::db::MIGRATIONS;
+use backend::db::Condition;
 use backend::{AnyConnection, DatabaseUrl};
-use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
-use diesel::result::Error as DieselError;
-use diesel::sql_types::{BigInt, Bool};
-use diesel::sqlite::SqliteConnection;
-use diesel_migrations::MigrationHarness;
+use diesel::sql_types::{BigInt, Bool, Nullable, Text};
 
-use crate::guard::{Destructive, LOCK_WAIT, refuse_unseeded};
+use crate::guard::{LOCK_WAIT, Recorded, UserDigest};
 use crate::interrupt;
+
+pub(crate) use sqlite::{Journal, remove_sqlite_file};
 
 /// A database opened for a load.
 pub(crate) struct Opened {
-    /// The connection, schema not yet migrated.
+    /// The connection, schema not yet migrated (except in a PostgreSQL database this run
+    /// created, whose schema it committed first so that shards started with it can go on).
     pub(crate) conn: AnyConnection,
-    /// The SQLite file, if this run created it: removed again if the load does not commit.
-    pub(crate) created: Option<PathBuf>,
+    /// What this run created, to remove again if its load does not commit.
+    pub(crate) created: Option<Created>,
+    /// A PostgreSQL connection's session: its lock timeout and its cancel on Ctrl-C.
+    pub(crate) session: Option<postgres::Session>,
 }
 
-/// Opens `url` for a load. A PostgreSQL database the server lacks is created; a SQLite file
-/// that does not exist yet is created, and remembered so a failed load can remove it.
+/// Something a run created to load into, removed again if the load does not commit.
+#[derive(Debug, Clone)]
+pub(crate) enum Created {
+    /// A SQLite file (the target of a symbolic link to nothing, for such a link).
+    File(PathBuf),
+    /// A PostgreSQL database.
+    Database(DatabaseUrl),
+}
+
+impl Created {
+    /// Removes what was created. The run's own connections must be closed.
+    pub(crate) fn remove(&self) {
+        match self {
+            Created::File(path) => remove_sqlite_file(path),
+            Created::Database(url) => {
+                let _ = url.drop_database();
+            }
+        }
+    }
+}
+
+/// Opens `url` for a load. A SQLite file that does not exist yet is created, and a
+/// PostgreSQL database the server lacks is created and given its schema; either is
+/// remembered so a failed load can remove it.
 pub(crate) fn open_for_load(url: &DatabaseUrl) -> anyhow::Result<Opened> {
-    let created = match url {
-        DatabaseUrl::Sqlite { path } if !path.exists() => Some(path.clone()),
-        _ => None,
-    };
-    url.create_if_missing()?;
-    let conn = match url.connect() {
-        Ok(conn) => conn,
+    if let DatabaseUrl::Sqlite { path } = url {
+        let created = (!path.exists()).then(|| Created::File(sqlite::file_to_create(path)));
+        return match sqlite::connect(url) {
+            Ok(conn) => Ok(Opened {
+                conn: AnyConnection::Sqlite(conn),
+                created,
+                session: None,
+            }),
+            Err(e) => {
+                if let Some(created) = &created {
+                    created.remove();
+                }
+                Err(e)
+            }
+        };
+    }
+    let (conn, session, created) = open_postgres(url)?;
+    Ok(Opened {
+        conn: AnyConnection::Postgresql(conn),
+        created: created.then(|| Created::Database(url.clone())),
+        session: Some(session),
+    })
+}
+
+/// Connects to a PostgreSQL database, creating it (and committing its schema) if the server
+/// lacks it; true if this run created it. A database created here is dropped again should
+/// connecting to it fail.
+fn open_postgres(url: &DatabaseUrl) -> anyhow::Result<(PgConnection, postgres::Session, bool)> {
+    let creation = postgres::create_if_missing(url)?;
+    let opened = postgres::connect(url).and_then(|(mut conn, session)| {
+        if creation.created {
+            postgres::migrate_new_database(&mut conn, url)?;
+        }
+        Ok((conn, session))
+    });
+    let created = creation.created;
+    // The schema is committed (or the run failed): shards waiting for it may go on.
+    drop(creation);
+    match opened {
+        Ok((conn, session)) => Ok((conn, session, created)),
         Err(e) => {
-            if let Some(path) = &created {
-                remove_sqlite_file(path);
+            if created {
+                Created::Database(url.clone()).remove();
             }
-            return Err(e.into());
-        }
-    };
-    Ok(Opened { conn, created })
-}
-
-/// Removes a SQLite database file and the journal files beside it.
-pub(crate) fn remove_sqlite_file(path: &Path) {
-    for suffix in ["", "-journal", "-wal", "-shm"] {
-        let mut name = path.as_os_str().to_owned();
-        name.push(suffix);
-        let _ = std::fs::remove_file(PathBuf::from(name));
-    }
-}
-
-/// Whether `error` is SQLite saying another connection holds the lock.
-fn sqlite_busy(error: &DieselError) -> bool {
-    matches!(error, DieselError::DatabaseError(_, info)
-        if info.message().contains("database is locked")
-            || info.message().contains("database table is locked"))
-}
-
-/// Whether `error` is PostgreSQL giving up on a lock (SQLSTATE 55P03).
-fn pg_lock_timeout(error: &DieselError) -> bool {
-    matches!(error, DieselError::DatabaseError(_, info)
-        if info.message().contains("lock timeout")
-            || info.message().contains("could not obtain lock"))
-}
-
-/// Retries `attempt` while `busy` says another connection holds what it needs, for at most
-/// [`LOCK_WAIT`]; an interrupt ends the wait at once. Each attempt waits a moment itself
-/// (SQLite's busy timeout, PostgreSQL's lock_timeout), so this loop does not spin.
-fn with_lock_wait<C>(
-    conn: &mut C,
-    target: &DatabaseUrl,
-    busy: fn(&DieselError) -> bool,
-    mut attempt: impl FnMut(&mut C) -> QueryResult<()>,
-) -> anyhow::Result<()> {
-    let started = Instant::now();
-    let mut said = false;
-    loop {
-        match attempt(conn) {
-            Ok(()) => return Ok(()),
-            Err(e) if busy(&e) => {
-                interrupt::check()?;
-                if started.elapsed() >= LOCK_WAIT {
-                    anyhow::bail!(
-                        "locked by another connection (an open transaction or another \
-                         load): waited {} s for it; nothing was changed",
-                        LOCK_WAIT.as_secs()
-                    );
-                }
-                if !said {
-                    eprintln!(
-                        "{target} is locked by another connection: waiting up to {} s \
-                         (Ctrl-C stops)",
-                        LOCK_WAIT.as_secs()
-                    );
-                    said = true;
-                }
-            }
-            Err(e) => return Err(e.into()),
+            Err(e)
         }
     }
 }
 
-/// Settings a new SQLite file should be created with; they do nothing to one that holds
-/// tables. 16 KiB pages made a 7.8M-row load and its index builds about a fifth faster than
-/// the default 4 KiB.
-pub(crate) fn sqlite_tune_new(conn: &mut SqliteConnection) -> anyhow::Result<()> {
-    conn.batch_execute("PRAGMA page_size = 16384")
-        .context("configure the connection")
+/// One wait for a lock another connection holds: at most [`LOCK_WAIT`], ended by Ctrl-C,
+/// announced on standard error when it begins.
+pub(crate) struct LockWait<'a> {
+    target: &'a DatabaseUrl,
+    started: Instant,
+    said: bool,
 }
 
-/// How a SQLite load journals its changes.
-///
-/// A replacing load into a file it creates uses the rollback journal: nothing can be
-/// reading a file that did not exist, and write-ahead logging would write every page twice
-/// (into the log, then into the file), 38% more wall time for 100k users (BENCHMARKS.md);
-/// once committed, the file is switched to write-ahead logging. Every other load uses
-/// write-ahead logging, so the application's readers keep reading the old data while it
-/// writes. `SEED_SQLITE_JOURNAL` (`wal` or `rollback`) overrides both.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Journal {
-    /// Write-ahead logging: the application's readers go on reading the old data while a
-    /// load writes, and see the new data once it commits.
-    Wal,
-    /// SQLite's rollback journal: the load holds the file's exclusive lock from its start
-    /// to its commit, so readers wait (or fail) meanwhile; faster for large loads.
-    Rollback,
-}
-
-impl Journal {
-    /// The environment variable that picks the journal.
-    pub(crate) const ENV: &str = "SEED_SQLITE_JOURNAL";
-
-    /// Reads [`Journal::ENV`]: `wal`, `rollback`, or nothing (unset or empty).
-    pub(crate) fn from_env() -> anyhow::Result<Option<Journal>> {
-        match std::env::var(Journal::ENV).as_deref() {
-            Err(_) | Ok("") => Ok(None),
-            Ok("wal") => Ok(Some(Journal::Wal)),
-            Ok("rollback") => Ok(Some(Journal::Rollback)),
-            Ok(other) => anyhow::bail!("{} is {other:?}; expected wal or rollback", Journal::ENV),
+impl<'a> LockWait<'a> {
+    /// A wait for a lock of `target`, starting now.
+    pub(crate) fn new(target: &'a DatabaseUrl) -> LockWait<'a> {
+        LockWait {
+            target,
+            started: Instant::now(),
+            said: false,
         }
     }
 
-    /// The journal of a load that did (`fresh`) or did not create its file.
-    pub(crate) fn default_for(fresh: bool) -> Journal {
-        if fresh {
-            Journal::Rollback
-        } else {
-            Journal::Wal
+    /// An attempt found the lock held: fails if Ctrl-C came or the wait is over, else says
+    /// (once) that the run waits.
+    pub(crate) fn held(&mut self) -> anyhow::Result<()> {
+        interrupt::check()?;
+        if self.started.elapsed() >= LOCK_WAIT {
+            return Err(locked(LOCK_WAIT));
         }
-    }
-}
-
-/// Puts a SQLite database in `journal` mode, waiting at most [`LOCK_WAIT`] for the moment
-/// without readers that a switch needs. The mode stays with the file.
-pub(crate) fn sqlite_journal(
-    conn: &mut SqliteConnection,
-    target: &DatabaseUrl,
-    journal: Journal,
-) -> anyhow::Result<()> {
-    conn.batch_execute("PRAGMA busy_timeout = 100")
-        .context("configure the connection")?;
-    let sql = match journal {
-        Journal::Wal => "PRAGMA journal_mode = WAL",
-        Journal::Rollback => "PRAGMA journal_mode = DELETE",
-    };
-    with_lock_wait(conn, target, sqlite_busy, |conn| conn.batch_execute(sql))
-}
-
-/// Begins a SQLite transaction that holds the write lock from its first statement, waiting
-/// at most [`LOCK_WAIT`] for it. `BEGIN EXCLUSIVE` is that in both journal modes: with
-/// write-ahead logging readers go on reading; with the rollback journal it also keeps them
-/// out, so the load never waits for one halfway (at a cache spill, or at the commit).
-pub(crate) fn sqlite_begin(
-    conn: &mut SqliteConnection,
-    target: &DatabaseUrl,
-) -> anyhow::Result<()> {
-    // Each attempt waits up to 100 ms inside SQLite, then the loop checks for Ctrl-C.
-    conn.batch_execute("PRAGMA busy_timeout = 100")
-        .context("configure the connection")?;
-    with_lock_wait(conn, target, sqlite_busy, |conn| {
-        AnsiTransactionManager::begin_transaction_sql(conn, "BEGIN EXCLUSIVE")
-    })
-}
-
-/// Locks `tables` in `mode` within the open PostgreSQL transaction, waiting at most
-/// [`LOCK_WAIT`] for them; afterwards any other lock the transaction waits for fails after
-/// [`LOCK_WAIT`] as well, instead of waiting without limit.
-pub(crate) fn pg_lock(
-    conn: &mut PgConnection,
-    target: &DatabaseUrl,
-    tables: &[String],
-    mode: &str,
-) -> anyhow::Result<()> {
-    conn.batch_execute("SET LOCAL lock_timeout = '100ms'")
-        .context("configure the transaction")?;
-    let sql = format!("LOCK TABLE {} IN {mode} MODE", tables.join(", "));
-    // Each attempt in a savepoint: a lock timeout aborts what it ran in.
-    with_lock_wait(conn, target, pg_lock_timeout, |conn| {
-        conn.transaction(|conn| conn.batch_execute(&sql))
-    })?;
-    conn.batch_execute(&format!(
-        "SET LOCAL lock_timeout = '{}s'",
-        LOCK_WAIT.as_secs()
-    ))
-    .context("configure the transaction")
-}
-
-/// Applies PostgreSQL's pending migrations in their own short transaction, one process at a
-/// time: shards starting together on a new database would otherwise race to create it.
-pub(crate) fn pg_migrate(conn: &mut PgConnection, target: &DatabaseUrl) -> anyhow::Result<()> {
-    conn.transaction(|conn| -> anyhow::Result<()> {
-        conn.batch_execute(
-            "SET LOCAL lock_timeout = '30s'; \
-             SELECT pg_advisory_xact_lock(hashtext('spendsense seed migrations'))",
-        )?;
-        conn.run_pending_migrations(MIGRATIONS)
-            .map_err(|e| anyhow::anyhow!("{}", backend::db::one_line(&e.to_string())))?;
+        if !self.said {
+            crate::stderr::write_line!(
+                "{} is locked by another connection: waiting up to {} s (Ctrl-C stops)",
+                self.target,
+                LOCK_WAIT.as_secs()
+            );
+            self.said = true;
+        }
         Ok(())
-    })
-    .with_context(|| format!("apply the migrations to {target}"))
+    }
+}
+
+/// The error of a wait for another connection's lock that ran out.
+pub(crate) fn locked(waited: Duration) -> anyhow::Error {
+    anyhow::anyhow!(
+        "locked by another connection (an open transaction or another load): waited {} s \
+         for it; nothing was changed",
+        waited.as_secs()
+    )
+}
+
+/// `error` as the run reports it, judged by the database's codes in its chain: a lock
+/// timeout on any statement says what held it, a full disk says so, and a statement that
+/// Ctrl-C cancelled on the server is the interrupt it was.
+pub(crate) fn explain(error: anyhow::Error) -> anyhow::Error {
+    let condition = error
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<diesel::result::Error>())
+        .and_then(Condition::of);
+    match by_condition(condition, || format!("{error:#}")) {
+        Some(explained) => explained,
+        None => error,
+    }
+}
+
+/// [`explain`] for a database error met directly: `text` says what was being done.
+pub(crate) fn explain_query(
+    error: &diesel::result::Error,
+    text: impl Fn() -> String,
+) -> anyhow::Error {
+    match by_condition(Condition::of(error), &text) {
+        Some(explained) => explained,
+        None => anyhow::anyhow!("{}", text()),
+    }
+}
+
+fn by_condition(
+    condition: Option<Condition>,
+    text: impl FnOnce() -> String,
+) -> Option<anyhow::Error> {
+    match condition {
+        Some(Condition::Locked) => Some(locked(LOCK_WAIT)),
+        Some(Condition::DiskFull) => Some(anyhow::anyhow!(
+            "disk full ({}); nothing was changed",
+            backend::db::one_line(&text())
+        )),
+        // A statement fails once Ctrl-C has cancelled it on the server; it is reported as
+        // the interrupt it was.
+        _ if interrupt::interrupted() => Some(interrupt::Interrupted.into()),
+        _ => None,
+    }
 }
 
 /// Rows of `table` through `conn`, or `None` if the table does not exist; `exists_sql`
@@ -270,59 +245,76 @@ pub(crate) const SQLITE_TABLE_EXISTS: &str = "SELECT EXISTS (SELECT 1 FROM sqlit
 /// PostgreSQL's test for a table, for [`count_rows`].
 pub(crate) const PG_TABLE_EXISTS: &str = "SELECT to_regclass('{table}') IS NOT NULL AS found";
 
+/// A user's id, read back to digest.
+#[derive(QueryableByName)]
+pub(crate) struct UserId {
+    #[diesel(sql_type = Text)]
+    pub(crate) id: String,
+}
+
+/// What one `seed_runs` row says of the users its run wrote.
+#[derive(QueryableByName)]
+pub(crate) struct RunUsers {
+    #[diesel(sql_type = Nullable<BigInt>)]
+    user_count: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    user_ids_digest: Option<String>,
+}
+
+/// What `seed_runs` records of the users, for the unseeded guard; `None` if there is no
+/// `seed_runs` table.
+pub(crate) fn recorded_users<C>(conn: &mut C, exists_sql: &str) -> anyhow::Result<Option<Recorded>>
+where
+    C: Connection,
+    for<'a> diesel::query_builder::SqlQuery:
+        diesel::query_dsl::LoadQuery<'a, C, Exists> + diesel::query_dsl::LoadQuery<'a, C, RunUsers>,
+{
+    let exists: Exists = diesel::sql_query(exists_sql.replace("{table}", "seed_runs"))
+        .get_result(conn)
+        .context("look for seed_runs")?;
+    if !exists.found {
+        return Ok(None);
+    }
+    let rows: Vec<RunUsers> =
+        diesel::sql_query("SELECT user_count, user_ids_digest FROM seed_runs")
+            .load(conn)
+            .context("read what seed_runs recorded")?;
+    let mut recorded = Recorded::default();
+    for row in rows {
+        recorded.add(row.user_count, row.user_ids_digest.as_deref());
+    }
+    Ok(Some(recorded))
+}
+
+/// The users of a database: how many, and the digest of their ids.
+pub(crate) fn digest_users(
+    ids: impl Iterator<Item = anyhow::Result<String>>,
+) -> anyhow::Result<(i64, UserDigest)> {
+    let mut digest = UserDigest::default();
+    let mut count = 0i64;
+    for id in ids {
+        digest.add(&id?);
+        count += 1;
+    }
+    Ok((count, digest))
+}
+
 /// Reverts every migration and applies them again: an empty, current schema, in one
 /// transaction that holds the write lock (waiting at most [`LOCK_WAIT`] for it). Refuses a
-/// database whose users no seed run recorded unless `allow_unseeded` is set.
+/// database whose users no seed run recorded unless `allow_unseeded` is set. A PostgreSQL
+/// database it had to create is dropped again if the reset fails.
 pub fn reset(url: &DatabaseUrl, allow_unseeded: bool) -> anyhow::Result<()> {
-    url.create_if_missing()?;
     let context = || format!("reset {url}");
-    match url.connect()? {
-        AnyConnection::Sqlite(mut conn) => {
-            sqlite_tune_new(&mut conn)?;
-            sqlite_begin(&mut conn, url).with_context(context)?;
-            let result = (|| -> anyhow::Result<()> {
-                let users = count_rows(&mut conn, SQLITE_TABLE_EXISTS, "users")?;
-                let runs = count_rows(&mut conn, SQLITE_TABLE_EXISTS, "seed_runs")?;
-                refuse_unseeded(
-                    Destructive::Reset,
-                    users.unwrap_or(0),
-                    runs.unwrap_or(0),
-                    allow_unseeded,
-                )?;
-                conn.revert_all_migrations(MIGRATIONS)
-                    .map_err(|e| anyhow::anyhow!("revert the migrations: {e}"))?;
-                conn.run_pending_migrations(MIGRATIONS)
-                    .map_err(|e| anyhow::anyhow!("apply the migrations: {e}"))?;
-                interrupt::check()?;
-                AnsiTransactionManager::commit_transaction(&mut conn).context("commit")?;
-                Ok(())
-            })();
-            if result.is_err() {
-                let _ = AnsiTransactionManager::rollback_transaction(&mut conn);
+    match url {
+        DatabaseUrl::Sqlite { .. } => sqlite::reset(url, allow_unseeded).with_context(context),
+        DatabaseUrl::Postgres { .. } => {
+            let (mut conn, session, created) = open_postgres(url)?;
+            let result = postgres::reset(&mut conn, url, allow_unseeded);
+            drop((conn, session));
+            if result.is_err() && created {
+                Created::Database(url.clone()).remove();
             }
-            result.with_context(context)
+            result.map_err(explain).with_context(context)
         }
-        AnyConnection::Postgresql(mut conn) => conn
-            .transaction(|conn| -> anyhow::Result<()> {
-                conn.batch_execute(&format!(
-                    "SET LOCAL lock_timeout = '{}s'",
-                    LOCK_WAIT.as_secs()
-                ))?;
-                let users = count_rows(conn, PG_TABLE_EXISTS, "users")?;
-                let runs = count_rows(conn, PG_TABLE_EXISTS, "seed_runs")?;
-                refuse_unseeded(
-                    Destructive::Reset,
-                    users.unwrap_or(0),
-                    runs.unwrap_or(0),
-                    allow_unseeded,
-                )?;
-                conn.revert_all_migrations(MIGRATIONS)
-                    .map_err(|e| anyhow::anyhow!("revert the migrations: {e}"))?;
-                conn.run_pending_migrations(MIGRATIONS)
-                    .map_err(|e| anyhow::anyhow!("apply the migrations: {e}"))?;
-                interrupt::check()?;
-                Ok(())
-            })
-            .with_context(context),
     }
 }

@@ -4,6 +4,8 @@ mod calibrated;
 mod cli;
 mod coherence;
 mod edges;
+mod edges_more;
+mod edges_more_pg;
 mod edges_pg;
 mod generate;
 mod golden;
