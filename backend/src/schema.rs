@@ -63,6 +63,17 @@ diesel::table! {
         source -> Text,
         row_counts -> Text,
         finished_at -> Timestamp,
+        origin -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    transaction_changes (seq) {
+        seq -> BigInt,
+        transaction_id -> Text,
+        account_id -> Text,
+        change -> Text,
+        as_of -> Date,
     }
 }
 
@@ -75,6 +86,8 @@ diesel::table! {
         category -> Text,
         merchant_name -> Text,
         pending -> Bool,
+        pending_transaction_id -> Nullable<Text>,
+        category_detailed -> Nullable<Text>,
     }
 }
 
@@ -92,6 +105,7 @@ diesel::joinable!(accounts -> users (user_id));
 diesel::joinable!(persona_labels -> users (user_id));
 diesel::joinable!(recurring_stream_transactions -> recurring_streams (stream_id));
 diesel::joinable!(recurring_streams -> accounts (account_id));
+diesel::joinable!(transaction_changes -> accounts (account_id));
 diesel::joinable!(transactions -> accounts (account_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -100,6 +114,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     recurring_stream_transactions,
     recurring_streams,
     seed_runs,
+    transaction_changes,
     transactions,
     users,
 );

@@ -53,6 +53,9 @@ pub struct GenConfig {
     pub seed: u64,
     /// The `--as-of` date; all dates fall before its midnight (UTC).
     pub as_of: NaiveDate,
+    /// Where every user's timeline starts (`--origin`): the as-of date of the run that first
+    /// seeded the data.
+    pub origin: NaiveDate,
     /// The distributions (`--config`, or the default profile).
     pub profile: Arc<Profile>,
     /// How personas are dealt to users.
@@ -85,6 +88,7 @@ impl GenConfig {
         GenConfig {
             seed,
             as_of,
+            origin: as_of,
             deck: PersonaDeck::new(&profile),
             income_scale,
             profile,
@@ -98,7 +102,13 @@ impl GenConfig {
 
     /// The `meta` of a whole run of `num_users` users with this configuration.
     pub fn meta(&self, num_users: u64) -> Meta {
-        Meta::new(&self.profile.name, self.seed, self.as_of, num_users)
+        Meta::new(
+            &self.profile.name,
+            self.seed,
+            self.as_of,
+            self.origin,
+            num_users,
+        )
     }
 
     /// The persona of user `index`: a function of (seed, index) only.
@@ -579,6 +589,8 @@ impl<'c> UserBuilder<'c> {
                 category: e.category.to_owned(),
                 merchant_name: e.merchant.to_owned(),
                 pending,
+                pending_transaction_id: None,
+                category_detailed: None,
             })
             .collect();
         let mut streams = RowBatch::default();
@@ -632,5 +644,7 @@ fn user_rows(
         persona_labels: vec![persona_label],
         recurring_streams: streams.recurring_streams,
         recurring_stream_transactions: streams.recurring_stream_transactions,
+        // The loader derives the change log from the transactions.
+        transaction_changes: Vec::new(),
     }
 }

@@ -402,7 +402,7 @@ fn dollars(cents: f64) -> String {
 /// measurements, to finish with the window of the profile the file was drawn from.
 pub fn collect_file(path: &Path) -> anyhow::Result<(Meta, Collector)> {
     let mut collector = Collector::new();
-    let source = read_json(path, 16_384, &mut |batch| collector.add(&batch))?;
+    let source = read_json(path, 16_384, &mut |_, batch| collector.add(&batch))?;
     Ok((source.meta, collector))
 }
 

@@ -91,6 +91,8 @@ impl<'c> Ledger<'c> {
                     category: e.category.to_owned(),
                     merchant_name: e.merchant.to_owned(),
                     pending: e.pending,
+                    pending_transaction_id: None,
+                    category_detailed: None,
                 }
             })
             .collect();
