@@ -117,7 +117,7 @@ pub fn generate(
         stats,
         counts: RowCounts::default(),
         pool: Arc::clone(&pool),
-        profile: Arc::clone(&config.profile),
+        profile: config.profile.clone(),
         as_of: config.as_of,
     };
 
@@ -226,7 +226,7 @@ struct Sink {
     stats: Option<Stats>,
     counts: RowCounts,
     pool: Arc<BufferPool>,
-    profile: Arc<Profile>,
+    profile: Profile,
     as_of: NaiveDate,
 }
 

@@ -2,14 +2,15 @@
 //! statement each month and paying it (in full, partly, the minimum or not at all) from
 //! checking by its due date, with interest on what revolves and a fee when a minimum is missed.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use rand::RngExt;
 use rand_pcg::Pcg64;
 
-use super::super::rng::pick_weighted;
-use super::{Entry, Kind, Ledger, NO_STREAM, draw, draw_normal};
-use crate::profile::StatementTerms;
-use crate::profile::calibrated::{CardTerms, CardUse};
+use super::super::amounts::draw_normal;
+use super::super::draws::pick_weighted;
+use super::{Entry, Kind, Ledger, NO_STREAM, draw};
+use crate::calendar::Month;
+use crate::profile::calibrated::{CardUse, Cards, StatementTerms};
 
 /// What a user does with their card, drawn before anything is charged to it.
 #[derive(Debug, Clone)]
@@ -197,7 +198,7 @@ impl<'a, 'c> Simulation<'a, 'c> {
         let ledger = self.ledger;
         let plan = self.plan;
         let terms: StatementTerms = ledger.terms;
-        let cards: &CardTerms = &ledger.cal.cards;
+        let cards: &Cards = &ledger.cal.cards;
         let days = ledger.days;
         let entries = &ledger.entries;
         let due_days = i64::from(terms.due_days);
@@ -365,35 +366,16 @@ impl<'a, 'c> Simulation<'a, 'c> {
 /// every one before the as-of date.
 fn issue_days(ledger: &Ledger<'_>, statement_day: u32) -> Vec<i64> {
     let start = ledger.window_start;
-    let mut date = NaiveDate::from_ymd_opt(start.year(), start.month(), statement_day)
-        .expect("days 1 to 28 exist");
-    if date >= start {
-        date = previous_month(date);
+    let mut month = Month::of(start);
+    if month.day(statement_day) >= start {
+        month = month.previous();
     }
     let mut issues = Vec::with_capacity(8);
-    while date < ledger.config.as_of {
-        issues.push(ledger.day_of(date));
-        date = next_month(date);
+    while month.day(statement_day) < ledger.config.as_of {
+        issues.push(ledger.day_of(month.day(statement_day)));
+        month = month.next();
     }
     issues
-}
-
-fn previous_month(date: NaiveDate) -> NaiveDate {
-    let (y, m) = if date.month() == 1 {
-        (date.year() - 1, 12)
-    } else {
-        (date.year(), date.month() - 1)
-    };
-    NaiveDate::from_ymd_opt(y, m, date.day()).expect("days 1 to 28 exist")
-}
-
-fn next_month(date: NaiveDate) -> NaiveDate {
-    let (y, m) = if date.month() == 12 {
-        (date.year() + 1, 1)
-    } else {
-        (date.year(), date.month() + 1)
-    };
-    NaiveDate::from_ymd_opt(y, m, date.day()).expect("days 1 to 28 exist")
 }
 
 /// Both sides of a card payment: out of checking, onto the card, the same day.
