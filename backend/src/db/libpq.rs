@@ -703,7 +703,9 @@ mod tests {
             "[prod]\nhost=10.0.0.5\nport=15432\ndbname=app\n",
         );
         let services = services.as_str();
-        let cases: [(&str, &[(&str, &str)], Option<&str>); 13] = [
+        // The URL, the environment, and the remote host it names (`None`: local).
+        type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], Option<&'a str>);
+        let cases: [Case<'_>; 13] = [
             (
                 "postgres://postgres@localhost:15432/db?hostaddr=10.0.0.5",
                 &[],

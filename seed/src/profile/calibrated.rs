@@ -145,6 +145,15 @@ pub struct PurchaseGroup {
     pub merchants: Vec<String>,
 }
 
+/// A band of utilisation a revolving card may carry, with its weight among a persona's bands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UtilizationBand {
+    /// Percent of the limit, inclusive.
+    pub percent: (u32, u32),
+    /// Relative weight.
+    pub weight: u32,
+}
+
 /// What one persona's calibrated data is drawn from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CalibratedPersona {
@@ -154,8 +163,8 @@ pub struct CalibratedPersona {
     pub fixed_bills: (u32, u32),
     /// Weights in [`CardUse::ALL`] order.
     pub card_use: [u32; 5],
-    /// Utilisation bands of a revolving card, percent inclusive, with weights.
-    pub revolving_utilization: Vec<((u32, u32), u32)>,
+    /// Utilisation bands of a revolving card.
+    pub revolving_utilization: Vec<UtilizationBand>,
     /// Whether every user holds savings.
     pub requires_savings: bool,
     /// Whether every user holds a card.
@@ -776,7 +785,7 @@ impl RawCalibratedPersona {
     fn revolving_utilization(
         &self,
         check: &Check<'_>,
-    ) -> Result<Vec<((u32, u32), u32)>, ProfileError> {
+    ) -> Result<Vec<UtilizationBand>, ProfileError> {
         let span = self.revolving_utilization.span();
         let field = "revolving_utilization";
         let mut bands = Vec::new();
@@ -791,9 +800,12 @@ impl RawCalibratedPersona {
                     ),
                 ));
             }
-            bands.push(((lo, hi), band.weight));
+            bands.push(UtilizationBand {
+                percent: (lo, hi),
+                weight: band.weight,
+            });
         }
-        check.weights(span, field, bands.iter().map(|b| b.1))?;
+        check.weights(span, field, bands.iter().map(|b| b.weight))?;
         Ok(bands)
     }
 }

@@ -96,7 +96,7 @@ impl<'c> Ledger<'c> {
         let ceiling_bp = params
             .revolving_utilization
             .iter()
-            .map(|b| i64::from(b.0.1))
+            .map(|b| i64::from(b.percent.1))
             .max()
             .unwrap_or(0)
             * 100;
@@ -105,14 +105,14 @@ impl<'c> Ledger<'c> {
             CardUse::Full => draw(rng, &terms.transactor_spend_bp).min(ceiling_bp / 2),
             _ => rng.random_range(terms.revolver_spend_bp.0..=terms.revolver_spend_bp.1),
         };
-        let band = pick_weighted(rng, params.revolving_utilization.iter().map(|b| b.1));
-        let (lo, hi) = params.revolving_utilization[band].0;
+        let band = pick_weighted(rng, params.revolving_utilization.iter().map(|b| b.weight));
+        let (lo, hi) = params.revolving_utilization[band].percent;
         let target_utilization = f64::from(rng.random_range(lo..=hi)) / 100.0;
         let ceiling = (limit as f64 * ((ceiling_bp + 300) as f64 / 10_000.0).min(1.0)) as i64;
         let lowest = params
             .revolving_utilization
             .iter()
-            .map(|b| i64::from(b.0.0))
+            .map(|b| i64::from(b.percent.0))
             .min()
             .unwrap_or(0);
         self.card_plan = Some(CardPlan {
