@@ -10,5 +10,6 @@ pub mod schema;
 
 pub use db::{AnyConnection, DatabaseUrl, DbError};
 pub use models::{
-    Account, PersonaLabel, RecurringStream, RecurringStreamTransaction, SeedRun, Transaction, User,
+    Account, Change, PersonaLabel, RecurringStream, RecurringStreamTransaction, SeedRun,
+    Transaction, TransactionChange, User,
 };

@@ -1,5 +1,6 @@
 //! Row models for `users`, `accounts`, `transactions`, `persona_labels`,
-//! `recurring_streams`, `recurring_stream_transactions` and `seed_runs`.
+//! `recurring_streams`, `recurring_stream_transactions`, `transaction_changes` and
+//! `seed_runs`.
 //!
 //! Each struct is at once the JSON record the seeder writes to `data/users.json` and the
 //! Diesel row it inserts and reads back: one definition, so the fixture file and the database
@@ -18,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::schema::{
     accounts, persona_labels, recurring_stream_transactions, recurring_streams, seed_runs,
-    transactions, users,
+    transaction_changes, transactions, users,
 };
 
 /// A person using SpendSense. Serves as JSON record and as Diesel row.
@@ -135,6 +136,12 @@ pub struct Transaction {
     pub merchant_name: String,
     /// Whether the transaction has not posted yet.
     pub pending: bool,
+    /// For a posted transaction that replaced a pending one, the pending one's id (which is
+    /// gone once this one exists), as Plaid's `pending_transaction_id`.
+    pub pending_transaction_id: Option<String>,
+    /// Plaid's detailed personal-finance category, such as `FOOD_AND_DRINK_GROCERIES`, where
+    /// the generator knows more of the transaction than its `category`.
+    pub category_detailed: Option<String>,
 }
 
 /// The persona a generated user was meant to show: the seed data's ground truth, kept apart
@@ -245,6 +252,9 @@ pub struct SeedRun {
     pub seed: String,
     /// `meta.as_of`.
     pub as_of: NaiveDate,
+    /// `meta.origin`: the as-of date of the run that first seeded the data, where every
+    /// user's timeline starts. `None` for runs recorded before timelines existed.
+    pub origin: Option<NaiveDate>,
     /// `K/N` of a shard's load; `None` for a whole run.
     pub shard: Option<String>,
     /// `generated`, or the path of the `users.json` a `--from` load read.
@@ -259,4 +269,54 @@ pub struct SeedRun {
     /// An order-independent digest of the ids of the users the load wrote (16 hex digits),
     /// or `before-user-digests` for a row recorded before runs recorded their users.
     pub user_ids_digest: Option<String>,
+}
+
+/// What a change to `transactions` did, as Plaid's `/transactions/sync` names it; stored as
+/// its [`Change::as_str`] in `transaction_changes.change`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Change {
+    /// A transaction appeared.
+    Added,
+    /// A transaction's fields changed; its id stayed.
+    Modified,
+    /// A transaction disappeared (a pending one that posted under another id, or dropped).
+    Removed,
+}
+
+impl Change {
+    /// Every kind of change, in Plaid's order.
+    pub const ALL: [Change; 3] = [Change::Added, Change::Modified, Change::Removed];
+
+    /// `added`, `modified` or `removed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::Added => "added",
+            Change::Modified => "modified",
+            Change::Removed => "removed",
+        }
+    }
+
+    /// The change stored as `text`, if it is one.
+    pub fn parse(text: &str) -> Option<Change> {
+        Change::ALL.into_iter().find(|c| c.as_str() == text)
+    }
+}
+
+/// One row the seeder added to, changed in or removed from `transactions`: the log a
+/// Plaid-style `/transactions/sync` reads. Not part of `users.json`; a load writes one
+/// `added` row per transaction it writes, `seed advance` one per change it makes.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, Identifiable)]
+#[diesel(table_name = transaction_changes, primary_key(seq), check_for_backend(Sqlite, Pg))]
+#[diesel(treat_none_as_default_value = false)]
+pub struct TransactionChange {
+    /// Orders the log: a change made later has a greater number.
+    pub seq: i64,
+    /// The transaction, which is gone from `transactions` after a `removed`.
+    pub transaction_id: String,
+    /// Its account, an `accounts.id`.
+    pub account_id: String,
+    /// A [`Change`]: `added`, `modified` or `removed`.
+    pub change: String,
+    /// The as-of date of the run that made the change.
+    pub as_of: NaiveDate,
 }

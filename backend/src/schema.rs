@@ -65,6 +65,17 @@ diesel::table! {
         finished_at -> Timestamp,
         user_count -> Nullable<BigInt>,
         user_ids_digest -> Nullable<Text>,
+        origin -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    transaction_changes (seq) {
+        seq -> BigInt,
+        transaction_id -> Text,
+        account_id -> Text,
+        change -> Text,
+        as_of -> Date,
     }
 }
 
@@ -77,6 +88,8 @@ diesel::table! {
         category -> Text,
         merchant_name -> Text,
         pending -> Bool,
+        pending_transaction_id -> Nullable<Text>,
+        category_detailed -> Nullable<Text>,
     }
 }
 
@@ -94,6 +107,7 @@ diesel::joinable!(accounts -> users (user_id));
 diesel::joinable!(persona_labels -> users (user_id));
 diesel::joinable!(recurring_stream_transactions -> recurring_streams (stream_id));
 diesel::joinable!(recurring_streams -> accounts (account_id));
+diesel::joinable!(transaction_changes -> accounts (account_id));
 diesel::joinable!(transactions -> accounts (account_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -102,6 +116,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     recurring_stream_transactions,
     recurring_streams,
     seed_runs,
+    transaction_changes,
     transactions,
     users,
 );

@@ -3,10 +3,12 @@
 
 use backend::db::MIGRATIONS;
 use backend::schema::{
-    accounts, persona_labels, recurring_stream_transactions, recurring_streams, transactions, users,
+    accounts, persona_labels, recurring_stream_transactions, recurring_streams,
+    transaction_changes, transactions, users,
 };
 use backend::{
-    Account, PersonaLabel, RecurringStream, RecurringStreamTransaction, Transaction, User,
+    Account, Change, PersonaLabel, RecurringStream, RecurringStreamTransaction, Transaction,
+    TransactionChange, User,
 };
 use diesel::prelude::*;
 use diesel::sql_types::Text;
@@ -63,7 +65,16 @@ fn the_models_fit_the_migrated_schema() {
         amount: -250_000,
         category: "INCOME".into(),
         merchant_name: "Acme Payroll".into(),
-        pending: true,
+        pending: false,
+        pending_transaction_id: Some("p".into()),
+        category_detailed: Some("INCOME_WAGES".into()),
+    };
+    let change = TransactionChange {
+        seq: i64::MAX,
+        transaction_id: "t".into(),
+        account_id: "a".into(),
+        change: Change::Modified.as_str().into(),
+        as_of: created_at.date(),
     };
     let label = PersonaLabel {
         user_id: "u".into(),
@@ -109,6 +120,10 @@ fn the_models_fit_the_migrated_schema() {
         .values(&link)
         .execute(&mut conn)
         .unwrap();
+    diesel::insert_into(transaction_changes::table)
+        .values(&change)
+        .execute(&mut conn)
+        .unwrap();
     let read_user: User = users::table
         .select(User::as_select())
         .first(&mut conn)
@@ -139,6 +154,12 @@ fn the_models_fit_the_migrated_schema() {
         .unwrap();
     assert_eq!(read_stream, stream);
     assert_eq!(read_link, link);
+    let read_change: TransactionChange = transaction_changes::table
+        .select(TransactionChange::as_select())
+        .first(&mut conn)
+        .unwrap();
+    assert_eq!(read_change, change);
+    assert_eq!(Change::parse(&read_change.change), Some(Change::Modified));
 }
 
 #[test]

@@ -1,5 +1,6 @@
-//! The US banking calendar: weekends and the observed US federal holidays, on which payroll
-//! and transfers do not settle.
+//! The calendar: days and months as generation steps through them, and the US banking
+//! calendar, whose weekends and observed federal holidays payroll and transfers do not settle
+//! on.
 //!
 //! Holidays follow 5 U.S.C. 6103 as the Office of Personnel Management observes them: a
 //! holiday falling on a Saturday is observed the Friday before, one on a Sunday the Monday
@@ -7,7 +8,82 @@
 //! arithmetic: generation and `stats` share it, so the generator's paydays and the report's
 //! check of them cannot disagree.
 
-use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use chrono::{Datelike, Duration, Months, NaiveDate, Weekday};
+
+/// Seconds in a day.
+pub const SECONDS_PER_DAY: i64 = 86_400;
+
+/// Days in an average month of the Gregorian calendar (365.2425 / 12).
+pub const DAYS_PER_MONTH: f64 = 30.436_875;
+
+/// A calendar month: what monthly schedules (bills, statements, paydays) step through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Month {
+    /// The year.
+    pub year: i32,
+    /// The month, 1 to 12.
+    pub month: u32,
+}
+
+impl Month {
+    /// The month `date` falls in.
+    pub fn of(date: NaiveDate) -> Month {
+        Month {
+            year: date.year(),
+            month: date.month(),
+        }
+    }
+
+    /// The month after this one.
+    pub fn next(self) -> Month {
+        match self.month {
+            12 => Month {
+                year: self.year + 1,
+                month: 1,
+            },
+            m => Month {
+                month: m + 1,
+                ..self
+            },
+        }
+    }
+
+    /// The month before this one.
+    pub fn previous(self) -> Month {
+        match self.month {
+            1 => Month {
+                year: self.year - 1,
+                month: 12,
+            },
+            m => Month {
+                month: m - 1,
+                ..self
+            },
+        }
+    }
+
+    /// Day `day` of the month; days 1 to 28 exist in every month.
+    pub fn day(self, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.year, self.month, day).expect("a day of the month")
+    }
+
+    /// The month's first day.
+    pub fn first(self) -> NaiveDate {
+        self.day(1)
+    }
+
+    /// The month's last day.
+    pub fn last(self) -> NaiveDate {
+        self.next().first() - Duration::days(1)
+    }
+}
+
+/// `date` moved `months` calendar months later, on the same day of the month or the month's
+/// last day if it is shorter.
+pub fn add_months(date: NaiveDate, months: u32) -> NaiveDate {
+    date.checked_add_months(Months::new(months))
+        .expect("a date within the supported years")
+}
 
 /// Whether `date` is an observed US federal holiday.
 pub fn is_federal_holiday(date: NaiveDate) -> bool {
@@ -99,12 +175,7 @@ fn nth_weekday(year: i32, month: u32, weekday: Weekday, n: u32) -> Option<NaiveD
 
 /// The last `weekday` of `month`.
 fn last_weekday(year: i32, month: u32, weekday: Weekday) -> Option<NaiveDate> {
-    let first_next = if month == 12 {
-        ymd(year + 1, 1, 1)
-    } else {
-        ymd(year, month + 1, 1)
-    }?;
-    let last = first_next - Duration::days(1);
+    let last = Month { year, month }.last();
     let back = (7 + last.weekday().num_days_from_monday() - weekday.num_days_from_monday()) % 7;
     Some(last - Duration::days(i64::from(back)))
 }
@@ -163,6 +234,17 @@ mod tests {
         // Christmas 2027 is a Saturday: Friday the 24th is off, Monday the 27th is open.
         assert_eq!(previous_business_day(d(2027, 12, 25)), d(2027, 12, 23));
         assert!(is_business_day(d(2027, 12, 27)));
+    }
+
+    #[test]
+    fn months_step_across_years_and_know_their_length() {
+        let december = Month::of(d(2023, 12, 9));
+        assert_eq!(december.next(), Month::of(d(2024, 1, 31)));
+        assert_eq!(december.next().previous(), december);
+        assert_eq!(Month::of(d(2024, 2, 1)).last(), d(2024, 2, 29));
+        assert_eq!(Month::of(d(2025, 2, 1)).last(), d(2025, 2, 28));
+        assert_eq!(add_months(d(2024, 1, 31), 1), d(2024, 2, 29));
+        assert_eq!(add_months(d(2024, 1, 15), 12), d(2025, 1, 15));
     }
 
     #[test]

@@ -12,12 +12,15 @@ pub const GENERATOR: &str = concat!("spendsense-seed ", env!("CARGO_PKG_VERSION"
 
 /// The `meta` object at the top of `users.json`: what produced the file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, from = "MetaRecord")]
 pub struct Meta {
     /// The `--seed` the data was generated with.
     pub seed: u64,
-    /// The `--as-of` date every generated date is relative to.
+    /// The `--as-of` date: the data shows every user's timeline up to the day before it.
     pub as_of: NaiveDate,
+    /// Where every user's timeline starts: the as-of date of the run that first seeded the
+    /// data (`--origin`; the as-of date itself for a fresh run).
+    pub origin: NaiveDate,
     /// How many users the file holds.
     pub num_users: u64,
     /// The generator's name and version; output changes only with this string.
@@ -33,12 +36,59 @@ pub struct Meta {
     pub shard: Option<Shard>,
 }
 
-impl Meta {
-    /// The `meta` of a whole run of `num_users` users drawn from `profile` by this generator.
-    pub fn new(profile: &str, seed: u64, as_of: NaiveDate, num_users: u64) -> Meta {
+/// `meta` as a file holds it: files written before timelines existed have no `origin`,
+/// which makes their as-of date the origin.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MetaRecord {
+    seed: u64,
+    as_of: NaiveDate,
+    origin: Option<NaiveDate>,
+    num_users: u64,
+    generator: String,
+    #[serde(default = "story")]
+    profile: String,
+    #[serde(default)]
+    shard: Option<Shard>,
+}
+
+impl From<MetaRecord> for Meta {
+    fn from(record: MetaRecord) -> Meta {
+        let MetaRecord {
+            seed,
+            as_of,
+            origin,
+            num_users,
+            generator,
+            profile,
+            shard,
+        } = record;
         Meta {
             seed,
             as_of,
+            origin: origin.unwrap_or(as_of),
+            num_users,
+            generator,
+            profile,
+            shard,
+        }
+    }
+}
+
+impl Meta {
+    /// The `meta` of a whole run of `num_users` users drawn from `profile` by this generator,
+    /// as of `as_of` on timelines that start at `origin`.
+    pub fn new(
+        profile: &str,
+        seed: u64,
+        as_of: NaiveDate,
+        origin: NaiveDate,
+        num_users: u64,
+    ) -> Meta {
+        Meta {
+            seed,
+            as_of,
+            origin,
             num_users,
             generator: GENERATOR.to_owned(),
             profile: profile.to_owned(),
@@ -61,11 +111,21 @@ pub struct Shard {
 }
 
 impl Shard {
-    /// Shard `index` of `count`; fails unless 1 ≤ index ≤ count.
+    /// The most shards a run may be split into: the change log's sequence numbers keep each
+    /// shard's changes apart in 12 bits.
+    pub const MAX_COUNT: u64 = 4096;
+
+    /// Shard `index` of `count`; fails unless 1 ≤ index ≤ count ≤ [`Shard::MAX_COUNT`].
     pub fn new(index: u64, count: u64) -> Result<Shard, String> {
         if count == 0 || index == 0 || index > count {
             return Err(format!(
                 "shard {index}/{count} does not exist (expected K/N with 1 <= K <= N)"
+            ));
+        }
+        if count > Shard::MAX_COUNT {
+            return Err(format!(
+                "shard {index}/{count}: a run is split into at most {} shards",
+                Shard::MAX_COUNT
             ));
         }
         Ok(Shard { index, count })
@@ -151,7 +211,8 @@ mod tests {
     fn parses_and_prints_shards() {
         assert_eq!("2/3".parse::<Shard>().unwrap().users(30), 10..20);
         assert_eq!("3/3".parse::<Shard>().unwrap().to_string(), "3/3");
-        for bad in ["0/3", "4/3", "1/0", "3", "a/b", "-1/2", ""] {
+        assert!("4096/4096".parse::<Shard>().is_ok());
+        for bad in ["0/3", "4/3", "1/0", "3", "a/b", "-1/2", "", "1/4097"] {
             assert!(bad.parse::<Shard>().is_err(), "{bad:?}");
         }
     }
@@ -161,6 +222,7 @@ mod tests {
         let mut meta = Meta {
             seed: 1,
             as_of: NaiveDate::from_ymd_opt(2026, 1, 2).unwrap(),
+            origin: NaiveDate::from_ymd_opt(2026, 1, 2).unwrap(),
             num_users: 3,
             generator: "g".into(),
             profile: "story".into(),
@@ -168,7 +230,13 @@ mod tests {
         };
         assert_eq!(
             serde_json::to_string(&meta).unwrap(),
-            r#"{"seed":1,"as_of":"2026-01-02","num_users":3,"generator":"g","profile":"story"}"#
+            r#"{"seed":1,"as_of":"2026-01-02","origin":"2026-01-02","num_users":3,"generator":"g","profile":"story"}"#
+        );
+        let old = r#"{"seed":1,"as_of":"2026-01-02","num_users":3,"generator":"g"}"#;
+        assert_eq!(
+            serde_json::from_str::<Meta>(old).unwrap().origin,
+            meta.as_of,
+            "a file from before timelines starts its timelines at its as-of date"
         );
         meta.shard = Some(Shard::new(2, 5).unwrap());
         let json = serde_json::to_string(&meta).unwrap();

@@ -201,7 +201,7 @@ mod tests {
         assert_eq!(
             error,
             "refusing to replace users, accounts, transactions, persona_labels, recurring_streams, \
-             recurring_stream_transactions in PostgreSQL database \"app\" on db.example.com:5432 \
+             recurring_stream_transactions, transaction_changes in PostgreSQL database \"app\" on db.example.com:5432 \
              (host from the URL): the host is not local; pass --allow-remote"
         );
         let error = refuse_remote(&remote, Destructive::Reset, false)
@@ -210,7 +210,7 @@ mod tests {
         assert!(
             error.starts_with(
                 "refusing to drop and re-create users, accounts, transactions, persona_labels, \
-                 recurring_streams, recurring_stream_transactions in"
+                 recurring_streams, recurring_stream_transactions, transaction_changes in"
             ),
             "{error}"
         );

@@ -6,6 +6,7 @@
 
 pub mod calendar;
 pub mod catalog;
+pub mod changes;
 pub mod cli;
 pub mod database;
 pub mod dataset;

@@ -15,6 +15,7 @@ use backend::{DatabaseUrl, SeedRun};
 use chrono::NaiveDate;
 use rayon::prelude::*;
 
+use crate::changes::ChangeStamp;
 use crate::dataset::Meta;
 use crate::generate::{GenConfig, generate_user};
 use crate::interrupt;
@@ -106,13 +107,17 @@ pub fn generate(
     let stats = writer.is_some().then(Stats::default);
     let want_json = writer.is_some();
     let pool = Arc::new(BufferPool::default());
+    let loader = match loader {
+        Some(loader) => Some((loader, ChangeStamp::for_load(meta)?)),
+        None => None,
+    };
     let sink = Sink {
         writer,
         loader,
         stats,
         counts: RowCounts::default(),
         pool: Arc::clone(&pool),
-        profile: Arc::clone(&config.profile),
+        profile: config.profile.clone(),
         as_of: config.as_of,
     };
 
@@ -153,6 +158,7 @@ pub fn generate(
     let prepared = writer.map(JsonWriter::finish).transpose()?;
     let produce = started.elapsed();
     let json_bytes = prepared.as_ref().map(PreparedJson::bytes);
+    let loader = loader.map(|(loader, _)| loader);
     let load = publish(prepared, loader, seed_run(meta, "generated"))?;
     Ok(RunReport {
         counts,
@@ -215,11 +221,12 @@ struct RowChunk {
 /// the hand-off to the loader.
 struct Sink {
     writer: Option<JsonWriter>,
-    loader: Option<Loader>,
+    /// The loader, and where the `added` changes of the rows it loads go in the change log.
+    loader: Option<(Loader, ChangeStamp)>,
     stats: Option<Stats>,
     counts: RowCounts,
     pool: Arc<BufferPool>,
-    profile: Arc<Profile>,
+    profile: Profile,
     as_of: NaiveDate,
 }
 
@@ -239,7 +246,9 @@ impl Sink {
                 collector.add(&rows)?;
                 stats.merge(collector.finish(&self.profile, self.as_of));
             }
-            if let Some(loader) = self.loader.as_mut() {
+            if let Some((loader, stamp)) = self.loader.as_mut() {
+                let mut rows = rows;
+                rows.transaction_changes = stamp.added(&rows.transactions)?;
                 loader.send(rows)?;
             }
         }
@@ -345,11 +354,17 @@ pub fn load_file(
         database: Some(database.clone()),
     };
     let mut loader = start_loader(&outputs, progress)?.expect("a database was given");
-    let source = read_json(path, READ_BATCH_ROWS, &mut |batch| {
+    let mut stamp = None;
+    let source = read_json(path, READ_BATCH_ROWS, &mut |meta, mut batch| {
         let counts = batch.counts();
         progress.add_generated(counts.users, counts.total());
         interrupt::check()?;
         crate::rules::check(&batch)?;
+        let stamp = match &mut stamp {
+            Some(stamp) => stamp,
+            None => stamp.insert(ChangeStamp::for_load(meta)?),
+        };
+        batch.transaction_changes = stamp.added(&batch.transactions)?;
         loader.send(batch)
     })?;
     let produce = started.elapsed();

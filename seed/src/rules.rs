@@ -3,7 +3,7 @@
 //! load refuses, naming the record, what no seeded database may contain.
 
 use crate::catalog::EMAIL_DOMAINS;
-use crate::generate::streams::Frequency;
+use crate::catalog::Frequency;
 use crate::persona::Persona;
 use crate::tables::RowBatch;
 

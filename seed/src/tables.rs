@@ -11,11 +11,17 @@
 //!   rows are written inside their parent's JSON records, as [`StreamRecord`] does with
 //!   `transaction_ids`.
 //!
+//! After a `;`, `derived table: Model` entries are tables the loader fills from the rows of
+//! the others ([`crate::changes`] derives `transaction_changes` from `transactions`): they
+//! are loaded, emptied, keyed and checked like every seeded table, but have no section in
+//! `users.json`.
+//!
 //! A new table is one line here, plus its migration, its model and its JSON encoder, which
 //! the compiler asks for.
 
 use backend::{
-    Account, PersonaLabel, RecurringStream, RecurringStreamTransaction, Transaction, User,
+    Account, PersonaLabel, RecurringStream, RecurringStreamTransaction, Transaction,
+    TransactionChange, User,
 };
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -33,6 +39,8 @@ macro_rules! with_seeded_tables {
             persona_labels: PersonaLabel [optional],
             recurring_streams: RecurringStream [optional]
                 as StreamRecord nests recurring_stream_transactions: RecurringStreamTransaction,
+            ;
+            derived transaction_changes: TransactionChange,
         }
     };
 }
@@ -43,6 +51,9 @@ pub(crate) use with_seeded_tables;
 pub struct Table {
     /// Such as `persona_labels`.
     pub name: &'static str,
+    /// Whether the loader derives its rows from other tables' (it has no `users.json`
+    /// section).
+    pub derived: bool,
 }
 
 impl Table {
@@ -95,13 +106,14 @@ macro_rules! record_type {
 
 macro_rules! declare_tables {
     ($($table:ident: $model:ident $([$flag:ident])?
-        $(as $record:ident nests $child:ident: $child_model:ident)?,)*) => {
+        $(as $record:ident nests $child:ident: $child_model:ident)?,)*
+        ; $(derived $derived:ident: $derived_model:ident,)*) => {
         /// Every seeded SQL table, parents before children: loads go in this order and empty
         /// the tables in reverse.
         pub const TABLES: &[Table] = &[$(
-            Table { name: stringify!($table) },
-            $(Table { name: stringify!($child) },)?
-        )*];
+            Table { name: stringify!($table), derived: false },
+            $(Table { name: stringify!($child), derived: false },)?
+        )* $(Table { name: stringify!($derived), derived: true },)*];
 
         /// The sections of `users.json` after `meta`, in file order.
         pub const SECTIONS: &[Section] = &[$(Section {
@@ -117,19 +129,23 @@ macro_rules! declare_tables {
             pub $table: Vec<$model>,
             $(#[doc = concat!("Rows for `", stringify!($child), "`.")]
             pub $child: Vec<$child_model>,)?)*
+            $(#[doc = concat!("Rows for `", stringify!($derived), "`, derived by the loader.")]
+            pub $derived: Vec<$derived_model>,)*
         }
 
         impl RowBatch {
             /// Row counts per table.
             pub fn counts(&self) -> RowCounts {
                 RowCounts { $($table: self.$table.len() as u64,
-                    $($child: self.$child.len() as u64,)?)* }
+                    $($child: self.$child.len() as u64,)?)*
+                    $($derived: self.$derived.len() as u64,)* }
             }
 
             /// Moves every row of `other` after these.
             pub fn append(&mut self, other: &mut RowBatch) {
                 $(self.$table.append(&mut other.$table);
                 $(self.$child.append(&mut other.$child);)?)*
+                $(self.$derived.append(&mut other.$derived);)*
             }
         }
 
@@ -140,6 +156,8 @@ macro_rules! declare_tables {
             pub $table: u64,
             $(#[doc = concat!("Rows of `", stringify!($child), "`.")]
             pub $child: u64,)?)*
+            $(#[doc = concat!("Rows of `", stringify!($derived), "`.")]
+            pub $derived: u64,)*
         }
 
         impl RowCounts {
@@ -147,16 +165,17 @@ macro_rules! declare_tables {
             pub fn add(&mut self, other: RowCounts) {
                 $(self.$table += other.$table;
                 $(self.$child += other.$child;)?)*
+                $(self.$derived += other.$derived;)*
             }
 
             /// All rows together.
             pub fn total(&self) -> u64 {
-                0 $(+ self.$table $(+ self.$child)?)*
+                0 $(+ self.$table $(+ self.$child)?)* $(+ self.$derived)*
             }
 
             /// Each table with its count, in [`TABLES`] order.
             pub fn per_table(&self) -> impl Iterator<Item = (Table, u64)> + use<> {
-                TABLES.iter().copied().zip([$(self.$table, $(self.$child,)?)*])
+                TABLES.iter().copied().zip([$(self.$table, $(self.$child,)?)* $(self.$derived,)*])
             }
         }
 
@@ -217,9 +236,13 @@ macro_rules! rows_of {
 with_seeded_tables!(declare_tables);
 
 impl std::fmt::Display for RowCounts {
-    /// `50 users, 105 accounts, 3663 transactions, 50 persona labels, …`.
+    /// `50 users, 105 accounts, 3663 transactions, 50 persona labels, …`; a derived table
+    /// only where it has rows (rows generated or written to a file have none).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for (i, (table, count)) in self.per_table().enumerate() {
+        let shown = self
+            .per_table()
+            .filter(|&(table, count)| !table.derived || count > 0);
+        for (i, (table, count)) in shown.enumerate() {
             let separator = if i == 0 { "" } else { ", " };
             write!(f, "{separator}{count} {}", table.label())?;
         }

@@ -1,7 +1,7 @@
 //! Opening a database by URL, applying the embedded migrations and resetting the schema.
 
 mod error;
-mod pg_service;
+mod libpq;
 mod url;
 
 use std::path::Path;
@@ -15,10 +15,8 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use url::replace_database;
 
 pub use error::{Condition, DbError, SQLSTATE_HINT, one_line};
-pub use url::{
-    Address, DEFAULT_SQLITE_PATH, DatabaseUrl, Endpoint, NotLocal, Source, Unresolved,
-    mask_password,
-};
+pub use libpq::{Address, Endpoint, Source};
+pub use url::{DEFAULT_SQLITE_PATH, DatabaseUrl, mask_password};
 
 /// The migrations under `migrations/`, compiled into the binary.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations");

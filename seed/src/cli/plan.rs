@@ -3,7 +3,6 @@
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use anyhow::Context;
 use backend::DatabaseUrl;
@@ -254,9 +253,9 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 /// The profile file at `path`, else the built-in profile called `name`.
-pub fn load_profile(path: Option<&Path>, name: &str) -> anyhow::Result<Arc<Profile>> {
+pub fn load_profile(path: Option<&Path>, name: &str) -> anyhow::Result<Profile> {
     match path {
-        Some(path) => Ok(Arc::new(Profile::load(path)?)),
+        Some(path) => Profile::load(path),
         None => Profile::builtin(name),
     }
 }

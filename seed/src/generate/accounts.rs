@@ -1,27 +1,11 @@
-//! Opening a user's accounts: which kinds, and each account's name and mask.
+//! Opening an account: its id, name and mask, the same way for every generator.
 
 use backend::{Account, User};
 use rand::RngExt;
 use rand_pcg::Pcg64;
 
-use super::rng::{pick_weighted, uuid_v4};
+use super::draws::uuid_v4;
 use crate::catalog::AccountKind;
-use crate::profile::{AccountSet, Profile};
-
-/// Picks an account set holding every kind in `requires`; validation keeps one with a
-/// positive weight for every persona.
-pub(super) fn pick_accounts<'p>(
-    rng: &mut Pcg64,
-    profile: &'p Profile,
-    requires: &[AccountKind],
-) -> &'p AccountSet {
-    let fits: Vec<&AccountSet> = profile
-        .accounts
-        .iter()
-        .filter(|set| requires.iter().all(|k| set.kinds.contains(k)))
-        .collect();
-    fits[pick_weighted(rng, fits.iter().map(|s| s.weight))]
-}
 
 /// A new account of `kind` for `user`, with no balance yet.
 pub(super) fn new_account(rng: &mut Pcg64, user: &User, kind: AccountKind) -> Account {

@@ -7,23 +7,23 @@ use fake::faker::name::en::{FirstName, LastName};
 use rand::RngExt;
 use rand_pcg::Pcg64;
 
-use super::rng::uuid_v4;
-use super::spending::DAY;
+use super::draws::uuid_v4;
+use crate::calendar::SECONDS_PER_DAY;
 use crate::catalog;
-use crate::profile::Profile;
+use crate::profile::Common;
 
 /// User `index`, signed up before the window opens: every user has the whole window of
 /// history, so no transaction predates its user and every account can hold its transactions.
 pub(super) fn new_user(
     rng: &mut Pcg64,
-    profile: &Profile,
+    common: &Common,
     index: u64,
     window_start: NaiveDateTime,
 ) -> User {
     let first: String = FirstName().fake_with_rng(rng);
     let last: String = LastName().fake_with_rng(rng);
     let domain = catalog::EMAIL_DOMAINS[rng.random_range(0..catalog::EMAIL_DOMAINS.len())];
-    let history = (profile.signup_days - profile.window_days) * DAY;
+    let history = (common.signup_days - common.window_days) * SECONDS_PER_DAY;
     User {
         id: uuid_v4(rng),
         email: format!(

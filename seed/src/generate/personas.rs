@@ -2,14 +2,14 @@
 
 use rand::RngExt;
 
-use super::rng::block_stream;
+use super::draws::block_draws;
 use crate::persona::Persona;
-use crate::profile::Profile;
+use crate::profile::Common;
 
 /// One block of persona slots, dealt anew to every block of consecutive users.
 ///
 /// Each block of `B` consecutive users holds every persona exactly `share × B / 100` times,
-/// in an order shuffled by the block's own PCG stream. Shares alone would leave a persona out
+/// in an order shuffled by the block's own draws. Shares alone would leave a persona out
 /// of a small prefix now and then; blocks guarantee every persona with a non-zero share in
 /// the first `B` users of any seed (20 for the default shares) while staying prefix-stable
 /// and independent of thread count.
@@ -20,8 +20,8 @@ pub struct PersonaDeck {
 
 impl PersonaDeck {
     /// The smallest block that holds every persona in proportion to its share.
-    pub fn new(profile: &Profile) -> PersonaDeck {
-        let shares: Vec<u32> = profile.personas.iter().map(|p| p.share).collect();
+    pub fn new(common: &Common) -> PersonaDeck {
+        let shares = common.persona_shares;
         let gcd = shares.iter().fold(0, |a, &b| gcd(a, b));
         let mut block = Vec::new();
         for (persona, share) in Persona::ALL.into_iter().zip(&shares) {
@@ -40,7 +40,7 @@ impl PersonaDeck {
         let block_len = self.block.len() as u64;
         let block = index / block_len;
         let position = (index % block_len) as usize;
-        let mut rng = block_stream(seed, block);
+        let mut rng = block_draws(seed, block);
         let mut slots = [Persona::Steady; 100];
         let slots = &mut slots[..self.block.len()];
         slots.copy_from_slice(&self.block);
@@ -62,7 +62,7 @@ mod tests {
 
     #[test]
     fn the_default_profile_deals_every_persona_in_twenty_users() {
-        let deck = PersonaDeck::new(&Profile::default_profile());
+        let deck = PersonaDeck::new(crate::profile::Profile::story().common());
         assert_eq!(deck.block_len(), 20);
         for seed in [0, 1, 42, 7_777] {
             let mut seen: Vec<Persona> = (0..20).map(|i| deck.persona_of(seed, i)).collect();

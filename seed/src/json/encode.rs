@@ -122,6 +122,13 @@ impl<'a> Object<'a> {
             .expect("serialising a float into memory cannot fail");
     }
 
+    fn opt_str(&mut self, key: &str, value: Option<&str>) {
+        match value {
+            Some(v) => self.str(key, v),
+            None => self.null(key),
+        }
+    }
+
     fn null(&mut self, key: &str) {
         self.key(key);
         self.out.extend_from_slice(b"null");
@@ -295,6 +302,8 @@ impl Record for Transaction {
             category,
             merchant_name,
             pending,
+            pending_transaction_id,
+            category_detailed,
         } = self;
         let mut o = Object::begin(out);
         o.str("id", id);
@@ -304,6 +313,8 @@ impl Record for Transaction {
         o.str("category", category);
         o.str("merchant_name", merchant_name);
         o.bool("pending", *pending);
+        o.opt_str("pending_transaction_id", pending_transaction_id.as_deref());
+        o.opt_str("category_detailed", category_detailed.as_deref());
         o.end();
     }
 }
@@ -451,8 +462,15 @@ mod tests {
             category: "INCOME".into(),
             merchant_name: "O'Brien & \"Sons\"".into(),
             pending: false,
+            pending_transaction_id: None,
+            category_detailed: None,
         };
         check(&transaction);
+        check(&Transaction {
+            pending_transaction_id: Some("p\u{7f}\\".into()),
+            category_detailed: Some("FOOD_AND_DRINK_GROCERIES".into()),
+            ..transaction.clone()
+        });
         check(&PersonaLabel {
             user_id: "u".into(),
             persona: "steady".into(),

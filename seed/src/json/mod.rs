@@ -9,7 +9,7 @@ mod encode;
 mod read;
 mod write;
 
-pub use read::{JsonSource, read_json};
+pub use read::{JsonSource, RowSink, read_json};
 pub use write::{EncodedRows, JsonOut, JsonWriter, PreparedJson, SwappedJson, encode_rows};
 
 /// `error` with `what` was being done, saying "disk full" when that is what it was.

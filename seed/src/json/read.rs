@@ -22,19 +22,24 @@ pub struct JsonSource {
     pub counts: RowCounts,
 }
 
-/// Reads `path`, calling `sink` with batches of at most `batch_rows` rows of one table, in
-/// file order. Fails with the line and column where the file stops making sense, or with the
-/// sink's own error.
+/// What [`read_json`] hands each batch of rows to, with the file's `meta`.
+pub type RowSink<'a> = dyn FnMut(&Meta, RowBatch) -> anyhow::Result<()> + 'a;
+
+/// Reads `path`, calling `sink` with the file's `meta` and batches of at most `batch_rows`
+/// rows of one table, in file order. `meta` must come before the sections (the seeder
+/// always writes it first), so that every batch is handed on with it. Fails with the line
+/// and column where the file stops making sense, or with the sink's own error.
 pub fn read_json(
     path: &Path,
     batch_rows: usize,
-    sink: &mut dyn FnMut(RowBatch) -> anyhow::Result<()>,
+    sink: &mut RowSink<'_>,
 ) -> anyhow::Result<JsonSource> {
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let reader = BufReader::with_capacity(1 << 20, file);
     let mut de = serde_json::Deserializer::from_reader(reader);
     let mut state = ReadState {
         sink,
+        meta: None,
         batch_rows: batch_rows.max(1),
         sink_error: None,
         counts: RowCounts::default(),
@@ -67,7 +72,9 @@ pub fn read_json(
 }
 
 struct ReadState<'a> {
-    sink: &'a mut dyn FnMut(RowBatch) -> anyhow::Result<()>,
+    sink: &'a mut RowSink<'a>,
+    /// The file's `meta`, once read.
+    meta: Option<Meta>,
     batch_rows: usize,
     sink_error: Option<anyhow::Error>,
     counts: RowCounts,
@@ -76,7 +83,11 @@ struct ReadState<'a> {
 impl ReadState<'_> {
     fn emit<E: de::Error>(&mut self, batch: RowBatch) -> Result<(), E> {
         self.counts.add(batch.counts());
-        (self.sink)(batch).map_err(|e| {
+        let meta = self
+            .meta
+            .as_ref()
+            .expect("sections are read only after meta");
+        (self.sink)(meta, batch).map_err(|e| {
             self.sink_error = Some(e);
             E::custom("loading stopped")
         })
@@ -96,19 +107,23 @@ impl<'de> Visitor<'de> for TopVisitor<'_, '_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Meta, A::Error> {
-        let mut meta = None;
         let mut seen = [false; SECTIONS.len()];
         while let Some(key) = map.next_key::<String>()? {
             if key == "meta" {
-                if meta.is_some() {
+                if self.state.meta.is_some() {
                     return Err(de::Error::duplicate_field("meta"));
                 }
-                meta = Some(map.next_value::<Meta>()?);
+                self.state.meta = Some(map.next_value::<Meta>()?);
                 continue;
             }
             let Some(section) = SECTIONS.iter().position(|s| s.name == key) else {
                 return Err(de::Error::unknown_field(&key, &KEYS));
             };
+            if self.state.meta.is_none() {
+                return Err(de::Error::custom(format!(
+                    "section `{key}` comes before `meta`; meta must come first"
+                )));
+            }
             if std::mem::replace(&mut seen[section], true) {
                 return Err(de::Error::custom(format!("duplicate section `{key}`")));
             }
@@ -120,7 +135,10 @@ impl<'de> Visitor<'de> for TopVisitor<'_, '_> {
                 return Err(de::Error::missing_field(section.name));
             }
         }
-        meta.ok_or_else(|| de::Error::missing_field("meta"))
+        self.state
+            .meta
+            .take()
+            .ok_or_else(|| de::Error::missing_field("meta"))
     }
 }
 
@@ -137,7 +155,8 @@ const KEYS: [&str; SECTIONS.len() + 1] = {
 
 macro_rules! read_section {
     ($($table:ident: $model:ident $([$flag:ident])?
-        $(as $record:ident nests $child:ident: $child_model:ident)?,)*) => {
+        $(as $record:ident nests $child:ident: $child_model:ident)?,)*
+        ; $(derived $derived:ident: $derived_model:ident,)*) => {
         /// Reads the array of `section`'s records, handing their rows on in batches.
         fn read_section<'de, A: MapAccess<'de>>(
             map: &mut A,

@@ -53,7 +53,8 @@ impl EncodedRows {
 
 macro_rules! encode_rows {
     ($($table:ident: $model:ident $([$flag:ident])?
-        $(as $record:ident nests $child:ident: $child_model:ident)?,)*) => {
+        $(as $record:ident nests $child:ident: $child_model:ident)?,)*
+        ; $(derived $derived:ident: $derived_model:ident,)*) => {
         /// Appends every row of `rows` to `out`, as pretty JSON array elements two levels
         /// deep, a nested table's rows inside their parents' records.
         pub fn encode_rows(rows: &RowBatch, out: &mut EncodedRows) {

@@ -349,6 +349,7 @@ pub fn seed_run(meta: &crate::dataset::Meta, source: &str) -> SeedRun {
         profile: meta.profile.clone(),
         seed: meta.seed.to_string(),
         as_of: meta.as_of,
+        origin: Some(meta.origin),
         shard: meta.shard.map(|s| s.to_string()),
         source: source.to_owned(),
         row_counts: String::new(),

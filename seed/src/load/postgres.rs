@@ -420,11 +420,13 @@ fn definitions(conn: &mut PgConnection) -> anyhow::Result<Vec<Definition>> {
 
 macro_rules! write_batch {
     ($($table:ident: $model:ident $([$flag:ident])?
-        $(as $record:ident nests $child:ident: $child_model:ident)?,)*) => {
+        $(as $record:ident nests $child:ident: $child_model:ident)?,)*
+        ; $(derived $derived:ident: $derived_model:ident,)*) => {
         /// Sends one batch with a binary COPY per table, parents first.
         fn copy_batch(conn: &mut PgConnection, batch: &RowBatch) -> anyhow::Result<()> {
             $(copy_rows!(conn, batch, $table);
             $(copy_rows!(conn, batch, $child);)?)*
+            $(copy_rows!(conn, batch, $derived);)*
             Ok(())
         }
 
@@ -432,6 +434,7 @@ macro_rules! write_batch {
         fn insert_batch(conn: &mut PgConnection, batch: &RowBatch) -> anyhow::Result<()> {
             $(insert_rows!(conn, batch, $table);
             $(insert_rows!(conn, batch, $child);)?)*
+            $(insert_rows!(conn, batch, $derived);)*
             Ok(())
         }
     };

@@ -266,7 +266,8 @@ macro_rules! insert_batches {
 
 macro_rules! insert_pending {
     ($($table:ident: $model:ident $([$flag:ident])?
-        $(as $record:ident nests $child:ident: $child_model:ident)?,)*) => {
+        $(as $record:ident nests $child:ident: $child_model:ident)?,)*
+        ; $(derived $derived:ident: $derived_model:ident,)*) => {
         /// Inserts the full statements' worth of `pending`, parents first, and everything
         /// when `all` is set.
         fn insert_pending(
@@ -276,6 +277,7 @@ macro_rules! insert_pending {
         ) -> anyhow::Result<()> {
             $(insert_batches!(conn, $table, pending.$table, all);
             $(insert_batches!(conn, $child, pending.$child, all);)?)*
+            $(insert_batches!(conn, $derived, pending.$derived, all);)*
             Ok(())
         }
     };

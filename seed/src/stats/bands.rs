@@ -650,6 +650,8 @@ mod tests {
             category: category.to_owned(),
             merchant_name: merchant.to_owned(),
             pending: false,
+            pending_transaction_id: None,
+            category_detailed: None,
         }
     }
 

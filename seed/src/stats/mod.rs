@@ -337,10 +337,15 @@ impl Collector {
     /// The finished statistics of data drawn from `profile` as of `as_of`.
     pub fn finish(mut self, profile: &Profile, as_of: NaiveDate) -> Stats {
         self.end_run();
-        let window_days = profile.window_days;
-        let rule = profile
-            .statement
-            .map(|terms| move |balance: i64| terms.minimum_payment(balance));
+        let window_days = profile.common().window_days;
+        // Only the calibrated profile's cards have statements, with its rule for the minimum.
+        let rule = match profile {
+            Profile::Calibrated(calibrated) => {
+                let terms = calibrated.cards.statement;
+                Some(move |balance: i64| terms.minimum_payment(balance))
+            }
+            Profile::Story(_) => None,
+        };
         let minimum = rule.as_ref().map(|f| f as &dyn Fn(i64) -> i64);
         self.stats.bands = std::mem::take(&mut self.bands).finish(as_of, minimum);
         let mut personas = vec![None; self.users.len()];
@@ -407,7 +412,7 @@ fn dollars(cents: f64) -> String {
 /// measurements, to finish with the window of the profile the file was drawn from.
 pub fn collect_file(path: &Path) -> anyhow::Result<(Meta, Collector)> {
     let mut collector = Collector::new();
-    let source = read_json(path, 16_384, &mut |batch| collector.add(&batch))?;
+    let source = read_json(path, 16_384, &mut |_, batch| collector.add(&batch))?;
     Ok((source.meta, collector))
 }
 
@@ -427,10 +432,10 @@ pub fn render(
     let total = c.transactions.max(1) as f64;
     let share = |count: u64| 100.0 * count as f64 / total;
     let pending = share(stats.pending);
-    match &profile.calibrated {
+    match profile {
         // The calibrated profile sets no category weights: its mix follows from incomes,
         // bills and habits, so every observed category is listed, largest first.
-        Some(calibrated) => {
+        Profile::Calibrated(calibrated) => {
             let _ = writeln!(out, "{:<28}{:>9}", "Category", "observed");
             let mut seen: Vec<(&String, &u64)> = stats.categories.iter().collect();
             seen.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
@@ -441,16 +446,16 @@ pub fn render(
                 out,
                 "Pending: {pending:.2}% (purchases of the last {} days, each pending with \
                  chance {:.0}%)",
-                calibrated.pending_days, profile.pending_percent
+                calibrated.pending_days, calibrated.pending_percent
             );
         }
-        None => {
+        Profile::Story(story) => {
             let _ = writeln!(
                 out,
                 "{:<22}{:>9}{:>12}",
                 "Category", "observed", "configured"
             );
-            for category in &profile.categories {
+            for category in &story.categories {
                 let seen = stats.categories.get(&category.name).copied().unwrap_or(0);
                 let _ = writeln!(
                     out,
@@ -463,7 +468,7 @@ pub fn render(
             let _ = writeln!(
                 out,
                 "Pending: {pending:.2}% (configured {:.2}%)",
-                profile.pending_percent
+                story.pending_percent
             );
         }
     }
@@ -529,7 +534,7 @@ pub fn evaluate<'t>(
         .map(|band| {
             let value = stats
                 .bands
-                .measure(&band.measure, profile.window_days)
+                .measure(&band.measure, profile.common().window_days)
                 .map_err(|e| anyhow::anyhow!("target `{}`: {e}", band.label))?;
             Ok((band, value))
         })

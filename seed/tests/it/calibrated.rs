@@ -5,7 +5,7 @@
 //! generator's internals.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use backend::schema::{recurring_stream_transactions, recurring_streams};
 use backend::{Account, DatabaseUrl, RecurringStream, RecurringStreamTransaction, Transaction};
@@ -19,13 +19,14 @@ use seed::stats::Collector;
 use seed::tables::{Dataset, RowBatch};
 
 use crate::pg_support::{TempDir, seed_ok, sqlite_url};
+use crate::support::calibrated_profile;
 
 fn as_of() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 25).expect("a real date")
 }
 
 fn generate(seed: u64, users: u64, as_of: NaiveDate) -> Dataset {
-    let config = GenConfig::with_profile(seed, as_of, Profile::calibrated_profile());
+    let config = GenConfig::with_profile(seed, as_of, Profile::calibrated());
     let meta = config.meta(users);
     Dataset::from_batches(meta, (0..users).map(|i| generate_user(&config, i)))
 }
@@ -43,13 +44,11 @@ fn thousand() -> &'static Dataset {
 }
 
 fn terms() -> StatementTerms {
-    Profile::calibrated_profile()
-        .statement
-        .expect("the calibrated profile has statement terms")
+    calibrated_profile().cards.statement
 }
 
 fn window_days() -> i64 {
-    Profile::calibrated_profile().window_days
+    calibrated_profile().common.window_days
 }
 
 /// Each account's transactions, oldest first.
@@ -316,7 +315,6 @@ fn the_minimum_payment_rule() {
         terms.minimum_payment(big),
         percent.max(terms.minimum_floor_cents)
     );
-    assert_eq!(Profile::default_profile().statement, None);
 }
 
 #[test]
@@ -404,9 +402,7 @@ fn every_persona_shows_its_signal() {
     let data = thousand();
     let mut collector = Collector::new();
     collector.add(&data.rows()).expect("rows reference parents");
-    let users = collector
-        .finish(&Profile::calibrated_profile(), as_of())
-        .users;
+    let users = collector.finish(&Profile::calibrated(), as_of()).users;
     for persona in Persona::ALL {
         let (mine, others): (Vec<_>, Vec<_>) =
             users.iter().partition(|u| u.persona == Some(persona));
@@ -604,7 +600,7 @@ fn a_thousand_users_land_in_the_published_bands() {
 fn users_are_prefix_stable_and_thread_independent() {
     let long = generate(5, 40, as_of());
     let short = generate(5, 20, as_of());
-    let config = GenConfig::with_profile(5, as_of(), Profile::calibrated_profile());
+    let config = GenConfig::with_profile(5, as_of(), Profile::calibrated());
     let mut first: RowBatch = RowBatch::default();
     for i in 0..20 {
         first.append(&mut generate_user(&config, i));
@@ -859,7 +855,7 @@ fn bad_calibrated_values_fail_in_one_line() {
         );
     }
     let parsed = Profile::parse(CALIBRATED_PROFILE, "calibrated", "calibrated").unwrap();
-    assert_eq!(Arc::new(parsed), Profile::calibrated_profile());
+    assert_eq!(parsed, Profile::calibrated());
     assert!(Profile::builtin("calibrated").is_ok());
 }
 
@@ -868,7 +864,7 @@ fn bad_calibrated_values_fail_in_one_line() {
 /// another seed at another as-of (the bands are properties of the profile, not of one draw).
 #[test]
 fn stats_finds_every_shipped_band_met() {
-    let profile = Profile::calibrated_profile();
+    let profile = Profile::calibrated();
     let targets = Targets::builtin("calibrated").expect("the calibrated profile ships targets");
     let other = generate(
         7,

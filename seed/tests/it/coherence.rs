@@ -6,7 +6,6 @@ use std::collections::{HashMap, HashSet};
 
 use backend::{Account, Transaction};
 use chrono::{Datelike, Duration, NaiveDate, Timelike, Weekday};
-use seed::profile::Profile;
 use seed::tables::Dataset;
 
 fn as_of() -> NaiveDate {
@@ -157,7 +156,7 @@ fn paydays_are_business_days_at_a_fixed_cadence() {
 /// too: that one is pinned, so it is a regression check, not a statistical one.
 #[test]
 fn issue_two_bounds_hold_for_the_default_profile() {
-    let profile = Profile::default_profile();
+    let profile = crate::support::story_profile();
     let mut all = datasets();
     all.push(dataset(42, 50));
     let mut pooled: HashMap<String, u64> = HashMap::new();
@@ -227,7 +226,7 @@ fn issue_two_bounds_hold_for_the_default_profile() {
 /// transactions pending, and each user returning to a few merchants.
 #[test]
 fn purchases_follow_habits() {
-    let profile = Profile::default_profile();
+    let profile = crate::support::story_profile();
     let group = |name: &str| {
         profile
             .categories

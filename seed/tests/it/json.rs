@@ -11,7 +11,7 @@ use crate::support::{dataset, write_json_bytes};
 fn read_all(path: &Path, batch_rows: usize) -> anyhow::Result<(Dataset, usize)> {
     let mut rows = RowBatch::default();
     let mut batches = 0;
-    let source = read_json(path, batch_rows, &mut |mut batch| {
+    let source = read_json(path, batch_rows, &mut |_, mut batch| {
         // A batch holds at most `batch_rows` records of one section (a stream's record also
         // brings its links).
         let counts = batch.counts();

@@ -1,6 +1,7 @@
 //! Integration tests of the seeder and its loaders, compiled as one binary; one module per area.
 
 mod calibrated;
+mod changes;
 mod cli;
 mod coherence;
 mod edges;

@@ -22,7 +22,7 @@ fn measure(data: &Dataset) -> Stats {
     collector
         .add(&data.rows())
         .expect("rows reference their parents");
-    collector.finish(&Profile::default_profile(), data.meta.as_of)
+    collector.finish(&Profile::story(), data.meta.as_of)
 }
 
 /// Over four seeds and 1,200 users: every labelled user shows the persona's signal (the
@@ -150,7 +150,7 @@ fn labels_follow_the_configured_shares() {
     for (label, user) in data.persona_labels.iter().zip(&data.users) {
         assert_eq!(label.user_id, user.id);
     }
-    let profile = Profile::default_profile();
+    let profile = Profile::story();
     for persona in Persona::ALL {
         let count = data
             .persona_labels
@@ -159,7 +159,7 @@ fn labels_follow_the_configured_shares() {
             .count();
         assert_eq!(
             count as u32,
-            profile.persona(persona).share * 10,
+            profile.common().share(persona) * 10,
             "{}",
             persona.name()
         );

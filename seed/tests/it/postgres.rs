@@ -314,7 +314,7 @@ fn destructive_commands_refuse_remote_hosts_without_connecting() {
     assert_eq!(
         String::from_utf8_lossy(&load.stderr),
         "error: refusing to replace users, accounts, transactions, persona_labels, recurring_streams, \
-             recurring_stream_transactions in PostgreSQL database \"app\" on \
+             recurring_stream_transactions, transaction_changes in PostgreSQL database \"app\" on \
          db.invalid:5432 (host from the URL): the host is not local; pass --allow-remote\n"
     );
     let reset = seed(
@@ -325,7 +325,7 @@ fn destructive_commands_refuse_remote_hosts_without_connecting() {
     assert_eq!(
         String::from_utf8_lossy(&reset.stderr),
         "error: refusing to drop and re-create users, accounts, transactions, persona_labels, recurring_streams, \
-             recurring_stream_transactions in PostgreSQL database \
+             recurring_stream_transactions, transaction_changes in PostgreSQL database \
          \"app\" on db.invalid:5432 (host from the URL): the host is not local; pass --allow-remote\n"
     );
     // With the flag the guard lets it through, and the (unresolvable) host is what fails.

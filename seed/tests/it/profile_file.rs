@@ -133,7 +133,7 @@ fn config_swaps_the_distributions() {
     assert!(ok, "{stderr}");
     assert!(stdout.contains("configured 20.00%"), "{stdout}");
     let (meta, collector) = seed::stats::collect_file(&out).expect("read the output");
-    let stats = collector.finish(&Profile::default_profile(), meta.as_of);
+    let stats = collector.finish(&Profile::story(), meta.as_of);
     let _ = std::fs::remove_file(&profile);
     let _ = std::fs::remove_file(&out);
     let rate = 100.0 * stats.pending as f64 / stats.counts.transactions as f64;

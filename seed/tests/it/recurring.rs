@@ -7,8 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use backend::{RecurringStream, Transaction};
 use chrono::NaiveDate;
-use seed::generate::streams::Frequency;
-use seed::profile::Profile;
+use seed::catalog::Frequency;
 use seed::tables::{Dataset, StreamRecord};
 
 use crate::pg_support::{TempDir, read_rows, seed_ok, sqlite_url};
@@ -195,7 +194,7 @@ fn users_paid_on_a_schedule_have_payroll_streams_and_irregular_earners_none() {
 
 #[test]
 fn subscriptions_are_streams_and_purchases_never_are() {
-    let profile = Profile::default_profile();
+    let profile = crate::support::story_profile();
     let subscriptions: HashSet<&str> = profile
         .subscriptions
         .iter()

@@ -1,8 +1,6 @@
 //! Draws keyed by purpose: changing one part of the profile moves only the values drawn for
 //! that part, and what is derived from them.
 
-use std::sync::Arc;
-
 use seed::generate::GenConfig;
 use seed::profile::{Profile, STORY_PROFILE};
 use seed::tables::Dataset;
@@ -10,8 +8,7 @@ use seed::tables::Dataset;
 use crate::support::as_of;
 
 fn dataset_with(profile: &str, users: u64) -> Dataset {
-    let profile =
-        Arc::new(Profile::parse(profile, "test.toml", "test profile").expect("a valid profile"));
+    let profile = Profile::parse(profile, "test.toml", "test profile").expect("a valid profile");
     let config = GenConfig::with_profile(42, as_of(), profile);
     let meta = config.meta(users);
     Dataset::from_batches(

@@ -3,11 +3,14 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use std::sync::Arc;
+
 use backend::{Account, Transaction, User};
 use chrono::NaiveDate;
 use seed::dataset::Meta;
 use seed::generate::{GenConfig, generate_user};
 use seed::json::{EncodedRows, JsonOut, JsonWriter, encode_rows};
+use seed::profile::{CalibratedProfile, Profile, StoryProfile};
 use seed::tables::Dataset;
 
 use crate::pg_support::{read_rows, sqlite_url};
@@ -17,6 +20,22 @@ pub(crate) const AS_OF: &str = "2025-06-01";
 
 pub(crate) fn as_of() -> NaiveDate {
     NaiveDate::parse_from_str(AS_OF, "%Y-%m-%d").unwrap()
+}
+
+/// The built-in story profile, as its own type.
+pub(crate) fn story_profile() -> Arc<StoryProfile> {
+    match Profile::story() {
+        Profile::Story(story) => story,
+        other => panic!("the story profile is a story profile: {other:?}"),
+    }
+}
+
+/// The built-in calibrated profile, as its own type.
+pub(crate) fn calibrated_profile() -> Arc<CalibratedProfile> {
+    match Profile::calibrated() {
+        Profile::Calibrated(calibrated) => calibrated,
+        other => panic!("the calibrated profile is a calibrated profile: {other:?}"),
+    }
 }
 
 pub(crate) fn config(seed: u64) -> GenConfig {

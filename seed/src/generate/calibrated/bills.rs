@@ -2,12 +2,12 @@
 //! fixed monthly bills (insurance, loans, subscriptions), each a recurring stream; and ATM
 //! fees.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use rand::RngExt;
 
-use super::super::rng::{pick, shuffle};
+use super::super::draws::{pick, shuffle};
 use super::{Entry, Kind, Ledger, NO_STREAM, StreamPlan, draw};
-use crate::calendar::next_business_day;
+use crate::calendar::{Month, next_business_day};
 use crate::catalog::Frequency;
 
 impl<'c> Ledger<'c> {
@@ -105,10 +105,11 @@ impl<'c> Ledger<'c> {
         // ATM fees: a few, on random days, each a slightly different amount (a surcharge
         // plus the bank's fee), so no two read as one recurring charge.
         let rng = &mut self.rng.bills;
-        let count = rng.random_range(cal.atm_fees.0..=cal.atm_fees.1);
+        let (fees, fee_cents) = (cal.savings.atm_fees, cal.savings.atm_fee_cents);
+        let count = rng.random_range(fees.0..=fees.1);
         for _ in 0..count {
             let day = rng.random_range(0..self.days);
-            let amount = rng.random_range(cal.atm_fee_cents.0..=cal.atm_fee_cents.1);
+            let amount = rng.random_range(fee_cents.0..=fee_cents.1);
             let secs = rng.random_range(9 * 3_600..21 * 3_600);
             self.entries.push(Entry {
                 account: 0,
@@ -175,16 +176,10 @@ impl<'c> Ledger<'c> {
         business: bool,
     ) -> (Vec<NaiveDate>, NaiveDate) {
         let as_of = self.config.as_of;
-        let (mut year, mut month) = (self.window_start.year(), self.window_start.month());
-        (year, month) = if month == 1 {
-            (year - 1, 12)
-        } else {
-            (year, month - 1)
-        };
+        let mut month = Month::of(self.window_start).previous();
         let mut dates = Vec::with_capacity(8);
         loop {
-            let nominal =
-                NaiveDate::from_ymd_opt(year, month, day_of_month).expect("days 1 to 28 exist");
+            let nominal = month.day(day_of_month);
             let date = if business {
                 next_business_day(nominal)
             } else {
@@ -196,11 +191,7 @@ impl<'c> Ledger<'c> {
             if date >= self.window_start {
                 dates.push(date);
             }
-            (year, month) = if month == 12 {
-                (year + 1, 1)
-            } else {
-                (year, month + 1)
-            };
+            month = month.next();
         }
     }
 }

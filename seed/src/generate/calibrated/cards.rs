@@ -2,14 +2,15 @@
 //! statement each month and paying it (in full, partly, the minimum or not at all) from
 //! checking by its due date, with interest on what revolves and a fee when a minimum is missed.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use rand::RngExt;
 use rand_pcg::Pcg64;
 
-use super::super::rng::pick_weighted;
-use super::{Entry, Kind, Ledger, NO_STREAM, draw, draw_normal};
-use crate::profile::StatementTerms;
-use crate::profile::calibrated::{CardTerms, CardUse};
+use super::super::amounts::draw_normal;
+use super::super::draws::pick_weighted;
+use super::{Entry, Kind, Ledger, NO_STREAM, draw};
+use crate::calendar::Month;
+use crate::profile::calibrated::{CardUse, Cards, StatementTerms};
 
 /// What a user does with their card, drawn before anything is charged to it.
 #[derive(Debug, Clone)]
@@ -95,7 +96,7 @@ impl<'c> Ledger<'c> {
         let ceiling_bp = params
             .revolving_utilization
             .iter()
-            .map(|b| i64::from(b.0.1))
+            .map(|b| i64::from(b.percent.1))
             .max()
             .unwrap_or(0)
             * 100;
@@ -104,14 +105,14 @@ impl<'c> Ledger<'c> {
             CardUse::Full => draw(rng, &terms.transactor_spend_bp).min(ceiling_bp / 2),
             _ => rng.random_range(terms.revolver_spend_bp.0..=terms.revolver_spend_bp.1),
         };
-        let band = pick_weighted(rng, params.revolving_utilization.iter().map(|b| b.1));
-        let (lo, hi) = params.revolving_utilization[band].0;
+        let band = pick_weighted(rng, params.revolving_utilization.iter().map(|b| b.weight));
+        let (lo, hi) = params.revolving_utilization[band].percent;
         let target_utilization = f64::from(rng.random_range(lo..=hi)) / 100.0;
         let ceiling = (limit as f64 * ((ceiling_bp + 300) as f64 / 10_000.0).min(1.0)) as i64;
         let lowest = params
             .revolving_utilization
             .iter()
-            .map(|b| i64::from(b.0.0))
+            .map(|b| i64::from(b.percent.0))
             .min()
             .unwrap_or(0);
         self.card_plan = Some(CardPlan {
@@ -197,7 +198,7 @@ impl<'a, 'c> Simulation<'a, 'c> {
         let ledger = self.ledger;
         let plan = self.plan;
         let terms: StatementTerms = ledger.terms;
-        let cards: &CardTerms = &ledger.cal.cards;
+        let cards: &Cards = &ledger.cal.cards;
         let days = ledger.days;
         let entries = &ledger.entries;
         let due_days = i64::from(terms.due_days);
@@ -365,35 +366,16 @@ impl<'a, 'c> Simulation<'a, 'c> {
 /// every one before the as-of date.
 fn issue_days(ledger: &Ledger<'_>, statement_day: u32) -> Vec<i64> {
     let start = ledger.window_start;
-    let mut date = NaiveDate::from_ymd_opt(start.year(), start.month(), statement_day)
-        .expect("days 1 to 28 exist");
-    if date >= start {
-        date = previous_month(date);
+    let mut month = Month::of(start);
+    if month.day(statement_day) >= start {
+        month = month.previous();
     }
     let mut issues = Vec::with_capacity(8);
-    while date < ledger.config.as_of {
-        issues.push(ledger.day_of(date));
-        date = next_month(date);
+    while month.day(statement_day) < ledger.config.as_of {
+        issues.push(ledger.day_of(month.day(statement_day)));
+        month = month.next();
     }
     issues
-}
-
-fn previous_month(date: NaiveDate) -> NaiveDate {
-    let (y, m) = if date.month() == 1 {
-        (date.year() - 1, 12)
-    } else {
-        (date.year(), date.month() - 1)
-    };
-    NaiveDate::from_ymd_opt(y, m, date.day()).expect("days 1 to 28 exist")
-}
-
-fn next_month(date: NaiveDate) -> NaiveDate {
-    let (y, m) = if date.month() == 12 {
-        (date.year() + 1, 1)
-    } else {
-        (date.year(), date.month() + 1)
-    };
-    NaiveDate::from_ymd_opt(y, m, date.day()).expect("days 1 to 28 exist")
 }
 
 /// Both sides of a card payment: out of checking, onto the card, the same day.

@@ -4,9 +4,9 @@
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use rand::RngExt;
 
-use super::super::rng::{pick, pick_weighted};
+use super::super::draws::{pick, pick_weighted};
 use super::{Entry, Kind, Ledger, NO_STREAM, StreamPlan, draw};
-use crate::calendar::{next_business_day, previous_business_day};
+use crate::calendar::{Month, next_business_day, previous_business_day};
 use crate::profile::calibrated::PayFrequency;
 
 impl<'c> Ledger<'c> {
@@ -14,14 +14,14 @@ impl<'c> Ledger<'c> {
     /// recurring stream; a gig earner's payment days are scheduled with no amounts yet (see
     /// [`Ledger::pay_gigs`]).
     pub(super) fn pay(&mut self) {
-        let cal = self.cal;
+        let income = &self.cal.income;
         let rng = &mut self.rng.income;
-        self.net_monthly = draw(rng, &cal.net_monthly_cents);
+        self.net_monthly = draw(rng, &income.net_monthly_cents);
         let secs = rng.random_range(5 * 3_600..9 * 3_600);
         match self.params.pay {
             Some(weights) => {
                 let frequency = PayFrequency::ALL[pick_weighted(rng, weights.iter().copied())];
-                let employer = pick(rng, &cal.employers);
+                let employer = pick(rng, &income.employers);
                 let phase = rng.random_range(0..2);
                 let amount = (self.net_monthly as f64 * 12.0
                     / f64::from(frequency.frequency().per_year()))
@@ -52,8 +52,8 @@ impl<'c> Ledger<'c> {
                 }
             }
             None => {
-                let payers = [pick(rng, &cal.gig_payers), pick(rng, &cal.gig_payers)];
-                let (lo, hi) = cal.gig_gap_days;
+                let payers = [pick(rng, &income.gig_payers), pick(rng, &income.gig_payers)];
+                let (lo, hi) = income.gig_gap_days;
                 let mut day = rng.random_range(3..=20);
                 let mut planned = Vec::new();
                 while day < self.days {
@@ -147,21 +147,13 @@ fn paydays(
             }
         }
         PayFrequency::SemiMonthly | PayFrequency::Monthly => {
-            let (mut year, mut month) = (from.year(), from.month());
-            loop {
-                let last = last_day_of_month(year, month);
-                if last > until {
-                    break;
-                }
+            let mut month = Month::of(from);
+            while month.last() <= until {
                 if frequency == PayFrequency::SemiMonthly {
-                    nominal.push(NaiveDate::from_ymd_opt(year, month, 15).expect("a 15th"));
+                    nominal.push(month.day(15));
                 }
-                nominal.push(last);
-                (year, month) = if month == 12 {
-                    (year + 1, 1)
-                } else {
-                    (year, month + 1)
-                };
+                nominal.push(month.last());
+                month = month.next();
             }
         }
     }
@@ -178,14 +170,4 @@ fn paydays(
         }
     }
     (dates, next)
-}
-
-/// The last day of a month.
-pub(super) fn last_day_of_month(year: i32, month: u32) -> NaiveDate {
-    let (y, m) = if month == 12 {
-        (year + 1, 1)
-    } else {
-        (year, month + 1)
-    };
-    NaiveDate::from_ymd_opt(y, m, 1).expect("a first of the month") - Duration::days(1)
 }

@@ -6,11 +6,11 @@ use backend::{Transaction, User};
 use chrono::Duration;
 use rand::RngExt;
 
-use super::super::rng::uuid_v4;
-use super::super::streams::{Occurrence, Series};
+use super::super::draws::uuid_v4;
+use super::super::recurring::{Occurrence, Series};
 use super::super::user_rows;
-use super::purchases::MONTH_DAYS;
 use super::{DAY, Ledger, NO_STREAM, draw};
+use crate::calendar::DAYS_PER_MONTH;
 use crate::tables::RowBatch;
 
 impl<'c> Ledger<'c> {
@@ -45,10 +45,10 @@ impl<'c> Ledger<'c> {
             let cushion = if Some(a) == self.savings {
                 self.savings_opening
             } else if self.params.pay.is_none() {
-                let monthly_out = out.iter().sum::<i64>() as f64 * MONTH_DAYS / days as f64;
+                let monthly_out = out.iter().sum::<i64>() as f64 * DAYS_PER_MONTH / days as f64;
                 (monthly_out * rng.random_range(0.05..0.3)).round() as i64
             } else {
-                draw(rng, &self.cal.checking_opening_cents)
+                draw(rng, &self.cal.savings.checking_opening_cents)
             };
             *opening = cushion.max(needed);
         }
@@ -91,6 +91,8 @@ impl<'c> Ledger<'c> {
                     category: e.category.to_owned(),
                     merchant_name: e.merchant.to_owned(),
                     pending: e.pending,
+                    pending_transaction_id: None,
+                    category_detailed: None,
                 }
             })
             .collect();

@@ -9,7 +9,7 @@
 //! transactions, and each card's statement fields are read off its own ledger.
 //!
 //! Like the story generator it does no I/O and reads no clock; every draw comes from a
-//! stream keyed by (seed, user index, purpose), so a user is the same whatever the thread
+//! generator keyed by (seed, user index, purpose), so a user is the same whatever the thread
 //! count or `--num-users`.
 
 mod bills;
@@ -18,22 +18,40 @@ mod income;
 mod ledger;
 mod purchases;
 
+use std::sync::Arc;
+
 use backend::Account;
 use chrono::{Duration, NaiveDate};
 use rand::RngExt;
 use rand_pcg::Pcg64;
 
-use super::GenConfig;
-use super::rng::keyed_rng;
-use super::{accounts, identity};
+use super::amounts::draw_log_normal as draw;
+use super::draws::user_draws;
+use super::{GenConfig, Generator, accounts, identity};
+use crate::calendar::SECONDS_PER_DAY as DAY;
 use crate::catalog::{AccountKind, Frequency};
 use crate::persona::Persona;
-use crate::profile::calibrated::{Calibrated, CalibratedPersona, LogNormal, Normal};
-use crate::profile::{Profile, StatementTerms};
+use crate::profile::CalibratedProfile;
+use crate::profile::calibrated::{CalibratedPersona, StatementTerms};
 use crate::tables::RowBatch;
 
-/// Seconds in a day.
-const DAY: i64 = 86_400;
+/// The calibrated generator.
+#[derive(Debug)]
+pub(super) struct CalibratedGenerator {
+    profile: Arc<CalibratedProfile>,
+}
+
+impl CalibratedGenerator {
+    pub(super) fn new(profile: Arc<CalibratedProfile>) -> CalibratedGenerator {
+        CalibratedGenerator { profile }
+    }
+}
+
+impl Generator for CalibratedGenerator {
+    fn generate_user(&self, config: &GenConfig, index: u64) -> RowBatch {
+        Ledger::new(config, &self.profile, index).build()
+    }
+}
 
 /// What a draw is for, in the calibrated generator. Keys sit apart from the story's purposes.
 #[derive(Debug, Clone, Copy)]
@@ -50,13 +68,14 @@ enum Purpose {
     Ids,
 }
 
-/// The stream of user `index` for `purpose`.
-fn stream(seed: u64, index: u64, purpose: Purpose) -> Pcg64 {
-    keyed_rng(seed, ((purpose as u128 + 64) << 64) | u128::from(index))
+/// The draws of user `index` for `purpose`: the calibrated generator's purposes are numbered
+/// from 64.
+fn draws(seed: u64, index: u64, purpose: Purpose) -> Pcg64 {
+    user_draws(seed, index, purpose as u64 + 64)
 }
 
-/// A user's random streams, one per purpose.
-struct Streams {
+/// A user's draws, one generator per purpose.
+struct Draws {
     accounts: Pcg64,
     income: Pcg64,
     bills: Pcg64,
@@ -115,21 +134,15 @@ struct StreamPlan<'p> {
     next_date: NaiveDate,
 }
 
-/// Generates user `index` from the calibrated profile `calibrated`.
-pub(super) fn generate_user(config: &GenConfig, calibrated: &Calibrated, index: u64) -> RowBatch {
-    Ledger::new(config, calibrated, index).build()
-}
-
 /// One user in the making.
 struct Ledger<'c> {
     config: &'c GenConfig,
-    profile: &'c Profile,
-    cal: &'c Calibrated,
+    cal: &'c CalibratedProfile,
     terms: StatementTerms,
     index: u64,
     persona: Persona,
     params: &'c CalibratedPersona,
-    rng: Streams,
+    rng: Draws,
     identity: Pcg64,
     window_start: NaiveDate,
     days: i64,
@@ -149,21 +162,18 @@ struct Ledger<'c> {
 }
 
 impl<'c> Ledger<'c> {
-    fn new(config: &'c GenConfig, cal: &'c Calibrated, index: u64) -> Self {
-        let profile = &*config.profile;
+    fn new(config: &'c GenConfig, cal: &'c CalibratedProfile, index: u64) -> Self {
         let persona = config.persona_of(index);
-        let s = |purpose| stream(config.seed, index, purpose);
+        let s = |purpose| draws(config.seed, index, purpose);
+        let window_days = cal.common.window_days;
         Ledger {
             config,
-            profile,
             cal,
-            terms: profile
-                .statement
-                .expect("a calibrated profile has statement terms"),
+            terms: cal.cards.statement,
             index,
             persona,
             params: cal.persona(persona),
-            rng: Streams {
+            rng: Draws {
                 accounts: s(Purpose::Accounts),
                 income: s(Purpose::Income),
                 bills: s(Purpose::Bills),
@@ -175,8 +185,8 @@ impl<'c> Ledger<'c> {
                 ids: s(Purpose::Ids),
             },
             identity: s(Purpose::Identity),
-            window_start: config.as_of - Duration::days(profile.window_days),
-            days: profile.window_days,
+            window_start: config.as_of - Duration::days(window_days),
+            days: window_days,
             accounts: Vec::new(),
             savings: None,
             card: None,
@@ -195,7 +205,7 @@ impl<'c> Ledger<'c> {
             .window_start
             .and_hms_opt(0, 0, 0)
             .expect("midnight exists");
-        let user = identity::new_user(&mut self.identity, self.profile, self.index, start);
+        let user = identity::new_user(&mut self.identity, &self.cal.common, self.index, start);
         self.open_accounts(&user);
         self.pay();
         self.plan_card();
@@ -228,9 +238,10 @@ impl<'c> Ledger<'c> {
     /// Checking always; savings and a card as the persona requires or the shares draw.
     fn open_accounts(&mut self, user: &backend::User) {
         let rng = &mut self.rng.accounts;
+        let shares = &self.cal.accounts;
         let savings =
-            self.params.requires_savings || rng.random_range(0..100) < self.cal.savings_percent;
-        let card = self.params.requires_card || rng.random_range(0..100) < self.cal.card_percent;
+            self.params.requires_savings || rng.random_range(0..100) < shares.savings_percent;
+        let card = self.params.requires_card || rng.random_range(0..100) < shares.card_percent;
         let mut kinds = vec![AccountKind::Checking];
         if savings {
             self.savings = Some(kinds.len() as u8);
@@ -259,7 +270,7 @@ impl<'c> Ledger<'c> {
     /// Marks purchases of the last `pending_days` days pending, each with the profile's chance.
     fn mark_pending(&mut self) {
         let from = self.days - self.cal.pending_days;
-        let chance = self.profile.pending_percent / 100.0;
+        let chance = self.cal.pending_percent / 100.0;
         for e in &mut self.entries {
             if e.kind == Kind::Purchase && e.day >= from {
                 e.pending = self.rng.pending.random::<f64>() < chance;
@@ -276,7 +287,7 @@ impl<'c> Ledger<'c> {
         let cal = self.cal;
         let rng = &mut self.rng.savings;
         let builder = self.persona == Persona::SavingsBuilder;
-        let opening = draw(rng, &cal.savings_opening_cents);
+        let opening = draw(rng, &cal.savings.savings_opening_cents);
         let pays: Vec<(i64, i64)> = self
             .entries
             .iter()
@@ -285,9 +296,9 @@ impl<'c> Ledger<'c> {
             .collect();
         if self.params.pay.is_some() && !pays.is_empty() {
             let (lo, hi) = if builder {
-                cal.builder_transfer_percent
+                cal.savings.builder_transfer_percent
             } else {
-                cal.transfer_percent
+                cal.savings.transfer_percent
             };
             let percent = f64::from(rng.random_range(lo..=hi));
             let per_year = pays.len() as f64 * 365.0 / self.days as f64;
@@ -312,7 +323,7 @@ impl<'c> Ledger<'c> {
         // A gig earner's pay is sized to checking's outflow; money from savings would leave
         // checking flush.
         if !builder && self.params.pay.is_some() {
-            let (lo, hi) = cal.withdrawals;
+            let (lo, hi) = cal.savings.withdrawals;
             let n = rng.random_range(lo..=hi);
             let (start, window) = (self.window_start, self.days);
             let mut days: Vec<i64> = (0..n)
@@ -378,36 +389,4 @@ fn transfer<'p>(from: u8, to: u8, day: i64, secs: i64, amount: i64) -> [Entry<'p
         ..out
     };
     [out, into]
-}
-
-/// A log-normal draw, redrawn (at most eight times, then clamped) outside the range.
-fn draw(rng: &mut Pcg64, dist: &LogNormal) -> i64 {
-    let mut value = dist.median;
-    for _ in 0..8 {
-        value = (dist.median as f64 * libm::exp(dist.spread * standard_normal(rng))).round() as i64;
-        if (dist.min..=dist.max).contains(&value) {
-            return value;
-        }
-    }
-    value.clamp(dist.min, dist.max)
-}
-
-/// A normal draw, redrawn (at most eight times, then clamped) outside the range.
-fn draw_normal(rng: &mut Pcg64, dist: &Normal) -> i64 {
-    let mut value = dist.mean.round() as i64;
-    for _ in 0..8 {
-        value = (dist.mean + dist.sd * standard_normal(rng)).round() as i64;
-        if (dist.min..=dist.max).contains(&value) {
-            return value;
-        }
-    }
-    value.clamp(dist.min, dist.max)
-}
-
-/// A standard normal (Box-Muller with libm's portable functions, so the output is the same
-/// on every machine).
-fn standard_normal(rng: &mut Pcg64) -> f64 {
-    let u1: f64 = 1.0 - rng.random::<f64>();
-    let u2: f64 = rng.random::<f64>();
-    (-2.0 * libm::log(u1)).sqrt() * libm::cos(std::f64::consts::TAU * u2)
 }

@@ -4,17 +4,16 @@
 
 use rand::RngExt;
 
-use super::super::rng::pick;
-use super::{Entry, Kind, Ledger, NO_STREAM, standard_normal};
-
-/// Days in an average month.
-pub(super) const MONTH_DAYS: f64 = 30.436_875;
+use super::super::amounts::standard_normal;
+use super::super::draws::pick;
+use super::{Entry, Kind, Ledger, NO_STREAM};
+use crate::calendar::DAYS_PER_MONTH;
 
 impl<'c> Ledger<'c> {
     /// Schedules every purchase and refund of the window.
     pub(super) fn shop(&mut self) {
         let cal = self.cal;
-        let months = self.days as f64 / MONTH_DAYS;
+        let months = self.days as f64 / DAYS_PER_MONTH;
         let card = self.card_in_use();
         // The share of card-eligible spending that goes on the card: what the card plan
         // charges a month, over what those habits spend a month.

@@ -3,15 +3,14 @@
 use rand::RngExt;
 use rand_pcg::Pcg64;
 
-use super::rng::pick_weighted;
-use crate::profile::{MerchantGroup, Profile};
-
-/// Seconds in a day.
-pub(super) const DAY: i64 = 86_400;
+use super::super::draws::pick_weighted;
+use crate::calendar::SECONDS_PER_DAY;
+use crate::profile::StoryProfile;
+use crate::profile::story::MerchantGroup;
 
 /// Splits `n` spending transactions over the spending categories by weight, by largest
 /// remainder with ties broken at random, so each user's mix matches the weights.
-pub(super) fn apportion(rng: &mut Pcg64, n: u32, profile: &Profile) -> Vec<u32> {
+pub(super) fn apportion(rng: &mut Pcg64, n: u32, profile: &StoryProfile) -> Vec<u32> {
     let spend_total: u32 = profile
         .categories
         .iter()
@@ -52,7 +51,7 @@ pub(super) struct Favorites {
 }
 
 impl Favorites {
-    pub(super) fn new(profile: &Profile) -> Self {
+    pub(super) fn new(profile: &StoryProfile) -> Self {
         Favorites {
             slots: profile
                 .categories
@@ -65,7 +64,7 @@ impl Favorites {
     pub(super) fn pick<'p>(
         &mut self,
         rng: &mut Pcg64,
-        profile: &'p Profile,
+        profile: &'p StoryProfile,
         category: usize,
         group: usize,
     ) -> &'p str {
@@ -115,7 +114,7 @@ pub(super) fn habit_time(
             break d;
         }
     };
-    day * DAY + hour_in(rng, group.hours)
+    day * SECONDS_PER_DAY + hour_in(rng, group.hours)
 }
 
 /// A second within the hours `[from, to)` of a day.

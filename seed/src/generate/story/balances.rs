@@ -5,14 +5,15 @@ use rand::RngExt;
 use rand_pcg::Pcg64;
 
 use super::Event;
-use super::spending::DAY;
+use crate::calendar::SECONDS_PER_DAY as DAY;
 use crate::catalog::AccountKind;
-use crate::profile::{PersonaProfile, Profile};
+use crate::profile::StoryProfile;
+use crate::profile::story::StoryPersona;
 
 /// What balances are set from: the user's profile and persona, and their transactions.
 pub(super) struct BalanceInputs<'a> {
-    pub(super) profile: &'a Profile,
-    pub(super) params: &'a PersonaProfile,
+    pub(super) profile: &'a StoryProfile,
+    pub(super) params: &'a StoryPersona,
     pub(super) kinds: &'a [AccountKind],
     pub(super) events: &'a [Event<'a>],
     /// Length of the window in seconds.
@@ -43,7 +44,7 @@ pub(super) fn set_balances(rng: &mut Pcg64, inputs: &BalanceInputs<'_>, accounts
         events,
         window_secs,
     } = inputs;
-    let months = profile.window_days as f64 / 30.0;
+    let months = profile.common.window_days as f64 / 30.0;
     let spending: i64 = events
         .iter()
         .filter(|e| e.amount > 0)

@@ -1,6 +1,8 @@
 //! The transaction mix: how many transactions a user gets, so that INCOME keeps its share.
 
-use crate::profile::{AccountSet, Payroll, PersonaProfile};
+use crate::persona::Persona;
+use crate::profile::StoryProfile;
+use crate::profile::story::Payroll;
 
 /// How much to shrink every user's transaction count so that paychecks are INCOME's share
 /// of all transactions dataset-wide.
@@ -9,16 +11,14 @@ use crate::profile::{AccountSet, Payroll, PersonaProfile};
 /// per account. Irregular earners have few paychecks and hit that floor, which adds
 /// non-income transactions; the others' counts shrink by the expected excess. Expectations
 /// are per persona: paychecks by schedule, accounts by the sets the persona may hold.
-pub(super) fn income_scale(
-    window_days: i64,
-    share: f64,
-    personas: &[PersonaProfile],
-    accounts: &[AccountSet],
-    min_per_account: u32,
-) -> f64 {
-    let window = window_days as f64;
+pub(super) fn income_scale(profile: &StoryProfile) -> f64 {
+    let window = profile.common.window_days as f64;
+    let share = f64::from(profile.income().weight) / 100.0;
+    let accounts = &profile.accounts;
+    let min_per_account = profile.transactions_per_account.0;
     let (mut regular, mut excess) = (0.0, 0.0);
-    for persona in personas {
+    for kind in Persona::ALL {
+        let persona = profile.persona(kind);
         let paychecks = persona
             .payroll
             .iter()
@@ -44,7 +44,7 @@ pub(super) fn income_scale(
         });
         let floor = if weight > 0.0 { held / weight } else { 1.0 } * f64::from(min_per_account);
         let wanted = paychecks / share;
-        let p = f64::from(persona.share);
+        let p = f64::from(profile.common.share(kind));
         if wanted < floor {
             excess += p * (floor - wanted);
         } else {

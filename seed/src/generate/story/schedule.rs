@@ -5,14 +5,14 @@ use chrono::{Datelike, NaiveDate};
 use rand::RngExt;
 use rand_pcg::Pcg64;
 
-use crate::profile::{Payroll, PersonaProfile};
+use crate::profile::story::{Payroll, StoryPersona};
 
 /// Paydays as day offsets from the window start, on business days (Monday to Friday; public
 /// holidays are not modelled).
 pub(super) fn paydays(
     rng: &mut Pcg64,
     payroll: Payroll,
-    params: &PersonaProfile,
+    params: &StoryPersona,
     start: NaiveDate,
     as_of: NaiveDate,
 ) -> Vec<i64> {
@@ -131,13 +131,16 @@ mod tests {
     use super::*;
     use crate::persona::Persona;
     use crate::profile::Profile;
+    use crate::profile::story::StoryProfile;
 
     /// `next_payday` continues `paydays` exactly: from each payday it finds the next one,
     /// across month ends, weekends and a leap day.
     #[test]
     fn the_next_payday_is_the_one_paydays_schedules() {
-        let profile = Profile::default_profile();
-        let params = profile.persona(Persona::Steady);
+        let Profile::Story(profile) = Profile::story() else {
+            unreachable!("the story profile is a story profile")
+        };
+        let params = StoryProfile::persona(&profile, Persona::Steady);
         let start = NaiveDate::from_ymd_opt(2023, 12, 2).unwrap();
         let as_of = NaiveDate::from_ymd_opt(2025, 3, 1).unwrap();
         for payroll in [Payroll::Biweekly, Payroll::Semimonthly] {
