@@ -159,7 +159,10 @@ impl DatabaseUrl {
         let pid: Pid = diesel::sql_query("SELECT pg_backend_pid() AS pid")
             .get_result(conn)
             .map_err(|source| self.query_error("ask the server for its process", source))?;
-        Ok(PgCanceller { url, pid: pid.pid })
+        Ok(PgCanceller {
+            urls: [replace_database(&url, "postgres"), url],
+            pid: pid.pid,
+        })
     }
 
     pub(crate) fn connect_error(&self, reason: String) -> DbError {
@@ -185,7 +188,10 @@ impl DatabaseUrl {
 /// (query_canceled) and its transaction is aborted; an idle connection is not affected.
 #[derive(Debug, Clone)]
 pub struct PgCanceller {
-    url: String,
+    /// The URL of the server's `postgres` database, then the connection's own: the cancel
+    /// connects to the first it can, preferring one that keeps no session open in the
+    /// database a failed run may be about to drop.
+    urls: [String; 2],
     pid: i32,
 }
 
@@ -197,7 +203,11 @@ impl PgCanceller {
             #[diesel(sql_type = diesel::sql_types::Bool)]
             sent: bool,
         }
-        let Ok(mut conn) = PgConnection::establish(&self.url) else {
+        let Some(mut conn) = self
+            .urls
+            .iter()
+            .find_map(|url| PgConnection::establish(url).ok())
+        else {
             return false;
         };
         diesel::sql_query("SELECT pg_cancel_backend($1) AS sent")

@@ -306,7 +306,14 @@ pub(crate) fn digest_users(
 pub fn reset(url: &DatabaseUrl, allow_unseeded: bool) -> anyhow::Result<()> {
     let context = || format!("reset {url}");
     match url {
-        DatabaseUrl::Sqlite { .. } => sqlite::reset(url, allow_unseeded).with_context(context),
+        DatabaseUrl::Sqlite { path } => {
+            let created = (!path.exists()).then(|| Created::File(sqlite::file_to_create(path)));
+            let result = sqlite::reset(url, allow_unseeded);
+            if let (Err(_), Some(created)) = (&result, &created) {
+                created.remove();
+            }
+            result.with_context(context)
+        }
         DatabaseUrl::Postgres { .. } => {
             let (mut conn, session, created) = open_postgres(url)?;
             let result = postgres::reset(&mut conn, url, allow_unseeded);
