@@ -384,3 +384,66 @@ fn a_lock_wait_is_recognised_in_any_language() {
     );
     holder.batch_execute("COMMIT").unwrap();
 }
+
+/// Whether a session of the database `name` other than the caller's waits for a lock.
+fn someone_waits(conn: &mut PgConnection, name: &str) -> bool {
+    count(
+        conn,
+        &format!(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = '{name}' \
+             AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+        ),
+    ) > 0
+}
+
+/// A wait no lock taken up front can spare (a shard's insert behind an application's
+/// uncommitted row with the same key) is bounded as well, and Ctrl-C ends it at once by
+/// cancelling the statement on the server.
+#[test]
+#[ignore = "needs PostgreSQL on 127.0.0.1:5432; .ci/run runs them against the local server"]
+fn ctrl_c_cancels_a_statement_waiting_on_the_server() {
+    let pg = TestDb::create("cancel");
+    let url = pg.url();
+    seed_ok(&["reset-db", "--database-url", &url], &[]);
+    let dir = TempDir::create("cancel");
+    let shard = dir.join("shard.json");
+    let shard = shard.to_str().unwrap();
+    let common = ["--as-of", AS_OF, "--num-users", "10", "--shard", "2/2"];
+    let mut args = common.to_vec();
+    args.extend(["--no-db", "--out", shard]);
+    seed_ok(&args, &[]);
+    let data: serde_json::Value = serde_json::from_slice(&std::fs::read(shard).unwrap()).unwrap();
+    let first = data["users"][0]["id"].as_str().unwrap().to_owned();
+    let mut app = connect(&url);
+    app.batch_execute(&format!(
+        "BEGIN; INSERT INTO users (id, name, email, consent, created_at) VALUES \
+         ('{first}', 'App', 'app@example.org', true, '2025-01-01 00:00:00');"
+    ))
+    .unwrap();
+    let mut load = common.to_vec();
+    load.extend(["--no-json", "--quiet", "--database-url", &url]);
+
+    let started = Instant::now();
+    let output = seed(&load, &[]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(stderr(&output).lines().count(), 1, "{}", stderr(&output));
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_secs(5), "gave up after {waited:?}");
+
+    let mut watcher = connect(&pg.admin_url());
+    let mut run = Running::start(&dir.join(""), &load, &[]);
+    while !someone_waits(&mut watcher, pg.name()) {
+        std::thread::yield_now();
+    }
+    let interrupted = Instant::now();
+    run.interrupt();
+    let (status, said) = run.finish();
+    assert_eq!(status.code(), Some(130), "{said}");
+    assert!(
+        interrupted.elapsed() < Duration::from_secs(4),
+        "Ctrl-C took {:?}",
+        interrupted.elapsed()
+    );
+    app.batch_execute("ROLLBACK").unwrap();
+    assert_eq!(count(&mut app, "SELECT count(*) AS n FROM users"), 0);
+}
