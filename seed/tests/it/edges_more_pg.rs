@@ -431,7 +431,7 @@ fn ctrl_c_cancels_a_statement_waiting_on_the_server() {
     assert!(waited >= Duration::from_secs(5), "gave up after {waited:?}");
 
     let mut watcher = connect(&pg.admin_url());
-    let mut run = Running::start(&dir.join(""), &load, &[]);
+    let run = Running::start(&dir.join(""), &load, &[]);
     while !someone_waits(&mut watcher, pg.name()) {
         std::thread::yield_now();
     }
