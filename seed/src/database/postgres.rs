@@ -199,7 +199,7 @@ pub(crate) fn migrate_new_database(
     conn.transaction(|conn| -> anyhow::Result<()> {
         lock(conn, url, MIGRATIONS_LOCK)?;
         conn.run_pending_migrations(MIGRATIONS)
-            .map_err(|e| anyhow::anyhow!("{}", backend::db::one_line(&e.to_string())))?;
+            .map_err(anyhow::Error::from_boxed)?;
         Ok(())
     })
     .map_err(explain)
@@ -253,12 +253,8 @@ pub(crate) fn migrate_in_transaction(
     let mut tables: Vec<String> = TABLES.iter().map(|t| t.name.to_owned()).collect();
     tables.extend(["seed_runs".to_owned(), MIGRATIONS_TABLE.to_owned()]);
     lock_tables(conn, url, &tables, "ACCESS EXCLUSIVE")?;
-    conn.run_pending_migrations(MIGRATIONS).map_err(|e| {
-        anyhow::anyhow!(
-            "apply the migrations: {}",
-            backend::db::one_line(&e.to_string())
-        )
-    })?;
+    conn.run_pending_migrations(MIGRATIONS)
+        .map_err(|e| anyhow::Error::from_boxed(e).context("apply the migrations"))?;
     Ok(())
 }
 
@@ -327,9 +323,9 @@ pub(super) fn reset(
         lock_tables(conn, url, &tables, "ACCESS EXCLUSIVE")?;
         guard_unseeded(conn, Destructive::Reset, allow_unseeded)?;
         conn.revert_all_migrations(MIGRATIONS)
-            .map_err(|e| anyhow::anyhow!("revert the migrations: {e}"))?;
+            .map_err(|e| anyhow::Error::from_boxed(e).context("revert the migrations"))?;
         conn.run_pending_migrations(MIGRATIONS)
-            .map_err(|e| anyhow::anyhow!("apply the migrations: {e}"))?;
+            .map_err(|e| anyhow::Error::from_boxed(e).context("apply the migrations"))?;
         interrupt::check()?;
         Ok(())
     })

@@ -208,12 +208,12 @@ pub(super) fn reset(url: &DatabaseUrl, allow_unseeded: bool) -> anyhow::Result<(
     sqlite_begin(&mut conn, url)?;
     let result = (|| -> anyhow::Result<()> {
         conn.run_pending_migrations(MIGRATIONS)
-            .map_err(|e| anyhow::anyhow!("apply the migrations: {e}"))?;
+            .map_err(|e| anyhow::Error::from_boxed(e).context("apply the migrations"))?;
         guard_unseeded(&mut conn, Destructive::Reset, allow_unseeded)?;
         conn.revert_all_migrations(MIGRATIONS)
-            .map_err(|e| anyhow::anyhow!("revert the migrations: {e}"))?;
+            .map_err(|e| anyhow::Error::from_boxed(e).context("revert the migrations"))?;
         conn.run_pending_migrations(MIGRATIONS)
-            .map_err(|e| anyhow::anyhow!("apply the migrations: {e}"))?;
+            .map_err(|e| anyhow::Error::from_boxed(e).context("apply the migrations"))?;
         interrupt::check()?;
         AnsiTransactionManager::commit_transaction(&mut conn).context("commit")?;
         Ok(())

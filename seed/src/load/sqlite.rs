@@ -14,7 +14,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Nullable, Text};
 use diesel::sqlite::SqliteConnection;
 
-use backend::db::{MIGRATIONS, one_line};
+use backend::db::MIGRATIONS;
 use backend::schema::seed_runs;
 use backend::{DatabaseUrl, SeedRun};
 use diesel_migrations::MigrationHarness;
@@ -75,7 +75,7 @@ impl Backend for SqliteBackend {
         // Inside the load's transaction, so a failed load leaves the schema as it was too.
         self.conn
             .run_pending_migrations(MIGRATIONS)
-            .map_err(|e| anyhow::anyhow!("apply the migrations: {}", one_line(&e.to_string())))?;
+            .map_err(|e| anyhow::Error::from_boxed(e).context("apply the migrations"))?;
         Ok(())
     }
 
@@ -232,7 +232,7 @@ pub(super) fn build_indexes(
 ) -> anyhow::Result<()> {
     for index in indexes {
         conn.batch_execute(&index.sql)
-            .map_err(|e| anyhow::anyhow!("build index {}: {e}", index.name))?;
+            .with_context(|| format!("build index {}", index.name))?;
     }
     Ok(())
 }
