@@ -1,8 +1,9 @@
 //! Loading rows into a database inside one transaction, on a thread of its own.
 //!
-//! [`Loader::start`] opens the database, takes the load's write lock up front (waiting a
-//! bounded time, and giving way to Ctrl-C) and refuses a replacing load of data that no seed
-//! run recorded; only then does generation start. One driver ([`drive`]) then runs every
+//! [`Loader::start`] opens the database, brings its schema up to date and takes the load's
+//! write lock up front, inside the load's transaction (waiting a bounded time, and giving
+//! way to Ctrl-C), and refuses a replacing load of users that the database's seed runs did
+//! not write; only then does generation start. One driver ([`drive`]) then runs every
 //! load: it empties the seeded tables and drops what is cheaper to rebuild (a replacing
 //! load), writes the batches as they arrive, rebuilds keys and indexes, checks every foreign
 //! key from or to a seeded table (other tables' included), and records the run in

@@ -2,11 +2,15 @@
 //! validated.
 //!
 //! A replacing load truncates the seeded tables, reads the definitions of their primary keys,
-//! unique constraints, foreign keys and secondary indexes from the catalog, drops them, copies
-//! the rows with `COPY ... FROM STDIN (FORMAT binary)`, and re-creates everything from the
-//! catalog's own text: indexes and unique keys are built by one sort each instead of row by
-//! row, and each foreign key is validated by one join instead of a trigger per row. It all
-//! happens in one transaction, so a duplicate or a missing parent rolls everything back.
+//! unique constraints, foreign keys and secondary indexes (and of every foreign key of
+//! another table into them) from the catalog, drops them, copies the rows with
+//! `COPY ... FROM STDIN (FORMAT binary)`, and re-creates everything from the catalog's own
+//! text: indexes and unique keys are built by one sort each instead of row by row, and each
+//! foreign key is validated by one join instead of a trigger per row. It all happens in one
+//! transaction, so a duplicate or a missing parent rolls everything back, and no constraint
+//! is lost: each is re-created by its place in the list read, whatever its name, columns or
+//! schema. Keys and indexes are built through `pg_execute`, so a full disk there is known
+//! by its SQLSTATE.
 //!
 //! An appending load (a shard) keeps every key in place, as on SQLite, and only copies:
 //! shards running in parallel on one server then neither wait for each other's table locks
@@ -22,10 +26,9 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorInformation, Error as DieselError};
 use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text};
 
+use backend::db::pg_execute;
 use backend::schema::seed_runs;
 use backend::{DatabaseUrl, SeedRun};
-
-use backend::db::pg_execute;
 
 use super::{Backend, ForeignKey, LoadMode, Orphans};
 use crate::database::postgres::{self, Session};
