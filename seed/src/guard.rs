@@ -154,30 +154,44 @@ pub(crate) fn refuse_unseeded(
     if users == 0 {
         return Ok(());
     }
+    let rows = |n: i64| {
+        if n == 1 {
+            "1 row".to_owned()
+        } else {
+            format!("{n} rows")
+        }
+    };
+    let users_word = |n: i64| {
+        if n == 1 {
+            "1 user".to_owned()
+        } else {
+            format!("{n} users")
+        }
+    };
     let why = match recorded {
         None => format!(
-            "users holds {users} rows that no seed run recorded (there is no seed_runs table)"
+            "users holds {} that no seed run recorded (there is no seed_runs table)",
+            rows(users)
         ),
-        Some(r) if r.runs == 0 => {
-            format!("users holds {users} rows that no seed run recorded (seed_runs is empty)")
-        }
+        Some(r) if r.runs == 0 => format!(
+            "users holds {} that no seed run recorded (seed_runs is empty)",
+            rows(users)
+        ),
         Some(r) if users > r.users => format!(
-            "users holds {users} rows, {} more than the {} that seed runs recorded, so {} \
-             no seed run recorded",
+            "users holds {}, {} more than the {} that seed runs recorded: {} that no seed run \
+             recorded",
+            rows(users),
             users - r.users,
             r.users,
-            if users - r.users == 1 {
-                "1 user"
-            } else {
-                "those users"
-            }
+            users_word(users - r.users)
         ),
         Some(r) if r.by_number_only || (users == r.users && digest == r.digest) => {
             return Ok(());
         }
         Some(r) => format!(
-            "users holds {users} rows that are not the {} that seed runs recorded, so at least \
-             1 user no seed run recorded",
+            "users holds {} that are not the {} that seed runs recorded: at least 1 user that \
+             no seed run recorded",
+            rows(users),
             r.users
         ),
     };
@@ -256,7 +270,13 @@ mod tests {
         assert_eq!(refusal(&[], None), None);
         // Two more, one swapped, none recorded, no table.
         let more = refusal(&["a", "b", "c", "x", "y"], Some(&seeded)).unwrap();
-        assert!(more.contains("users holds 5 rows, 2 more than the 3 that seed runs recorded, so those users no seed run recorded"), "{more}");
+        assert!(
+            more.contains(
+                "users holds 5 rows, 2 more than the 3 that seed runs recorded: 2 users that no \
+                 seed run recorded, which may be an application's own data"
+            ),
+            "{more}"
+        );
         let swapped = refusal(&["a", "b", "x"], Some(&seeded)).unwrap();
         assert!(
             swapped.contains("users holds 3 rows that are not the 3 that seed runs recorded"),
@@ -264,7 +284,7 @@ mod tests {
         );
         let empty = refusal(&["a"], Some(&Recorded::default())).unwrap();
         assert!(
-            empty.contains("users holds 1 rows that no seed run recorded (seed_runs is empty)"),
+            empty.contains("users holds 1 row that no seed run recorded (seed_runs is empty)"),
             "{empty}"
         );
         let none = refusal(&["a"], None).unwrap();

@@ -116,7 +116,7 @@ fn application_users_in_a_seeded_database_are_never_deleted() {
     assert_failed_cleanly(&output, &before, &seeded, "a load over app users");
     assert!(
         stderr(&output).contains(
-            "users holds 60 rows, 30 more than the 30 that seed runs recorded, so those users \
+            "users holds 60 rows, 30 more than the 30 that seed runs recorded: 30 users that \
              no seed run recorded"
         ),
         "{}",
