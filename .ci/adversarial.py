@@ -576,7 +576,7 @@ def checked_first(work, rng, cases_from):
 
 
 class Holder:
-    """A psql session that holds a lock until closed."""
+    """A psql process that holds a lock until closed."""
 
     def __init__(self, url, sql):
         self.proc = subprocess.Popen(["psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1",

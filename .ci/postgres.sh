@@ -24,7 +24,7 @@ pg_isready -h 127.0.0.1 -p 5432
 # A locale whose server messages are not English: a test runs the lock case with the
 # database's lc_messages in German, to show that errors are recognised by their SQLSTATE.
 # Generated as a directory (not into the locale archive, which a running server has already
-# mapped), so the server's new sessions find it without a restart.
+# mapped), so the server's new connections find it without a restart.
 german() { psql -XtAc "SET lc_messages = 'de_DE.UTF-8'" -h 127.0.0.1 -U postgres postgres >/dev/null 2>&1; }
 if ! german; then
     if [ ! -e /usr/share/i18n/locales/de_DE ] || ! command -v localedef >/dev/null 2>&1; then

@@ -8,7 +8,7 @@
 //! interrupt only says that the run is finishing, because stopping between the database's
 //! commit and the JSON file's rename would leave one without the other.
 //!
-//! A wait inside a database server (a lock another session holds) checks nothing between
+//! A wait inside a database server (a lock another connection holds) checks nothing between
 //! units of work, so a PostgreSQL connection registers a hook ([`on_interrupt`]) that cancels
 //! the statement it is running on the server; the statement fails at once and the run
 //! rolls back as at any other step.

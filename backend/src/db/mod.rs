@@ -114,7 +114,7 @@ impl DatabaseUrl {
             .map_err(|e| self.connect_error(e.to_string()))
     }
 
-    /// Drops the PostgreSQL database, unless another session is connected to it (then it is
+    /// Drops the PostgreSQL database, unless another connection uses it (then it is
     /// someone else's now, and stays); true if it was dropped. For a database a failed run
     /// created: the run's own connections must be closed first.
     pub fn drop_database(&self) -> Result<bool, DbError> {
@@ -122,7 +122,7 @@ impl DatabaseUrl {
             return Ok(false);
         };
         let mut admin = self.connect_admin()?;
-        // Without FORCE: DROP DATABASE fails while any other session uses the database.
+        // Without FORCE: DROP DATABASE fails while any other connection uses the database.
         match admin.batch_execute(&format!(
             "DROP DATABASE IF EXISTS {}",
             quote_ident(database)
@@ -189,7 +189,7 @@ impl DatabaseUrl {
 #[derive(Debug, Clone)]
 pub struct PgCanceller {
     /// The URL of the server's `postgres` database, then the connection's own: the cancel
-    /// connects to the first it can, preferring one that keeps no session open in the
+    /// connects to the first it can, preferring one that keeps no connection open in the
     /// database a failed run may be about to drop.
     urls: [String; 2],
     pid: i32,

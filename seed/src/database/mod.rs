@@ -5,7 +5,7 @@
 //! Every wait for a lock another connection holds, on every statement of every command, is
 //! bounded by [`LOCK_WAIT`] and ends at Ctrl-C: SQLite's busy waits are short attempts with
 //! [`interrupt::check`] between them; PostgreSQL's are bounded by `lock_timeout`, and Ctrl-C
-//! cancels the statement on the server ([`postgres::Session`]). Where a command takes its
+//! cancels the statement on the server ([`postgres::Cancel`]). Where a command takes its
 //! locks up front, the wait is announced once on standard error and its end is one line
 //! that says what held it ([`LockWait`]). Errors are recognised by their codes
 //! ([`backend::db::Condition`]), never by their messages.
@@ -35,8 +35,8 @@ pub(crate) struct Opened {
     pub(crate) conn: AnyConnection,
     /// What this run created, to remove again if its load does not commit.
     pub(crate) created: Option<Created>,
-    /// A PostgreSQL connection's session: its lock timeout and its cancel on Ctrl-C.
-    pub(crate) session: Option<postgres::Session>,
+    /// What cancels a PostgreSQL connection's statement at Ctrl-C, while it lives.
+    pub(crate) cancel: Option<postgres::Cancel>,
 }
 
 /// Something a run created to load into, removed again if the load does not commit.
@@ -70,7 +70,7 @@ pub(crate) fn open_for_load(url: &DatabaseUrl) -> anyhow::Result<Opened> {
             Ok(conn) => Ok(Opened {
                 conn: AnyConnection::Sqlite(conn),
                 created,
-                session: None,
+                cancel: None,
             }),
             Err(e) => {
                 if let Some(created) = &created {
@@ -80,30 +80,30 @@ pub(crate) fn open_for_load(url: &DatabaseUrl) -> anyhow::Result<Opened> {
             }
         };
     }
-    let (conn, session, created) = open_postgres(url)?;
+    let (conn, cancel, created) = open_postgres(url)?;
     Ok(Opened {
         conn: AnyConnection::Postgresql(conn),
         created: created.then(|| Created::Database(url.clone())),
-        session: Some(session),
+        cancel: Some(cancel),
     })
 }
 
 /// Connects to a PostgreSQL database, creating it (and committing its schema) if the server
 /// lacks it; true if this run created it. A database created here is dropped again should
 /// connecting to it fail.
-fn open_postgres(url: &DatabaseUrl) -> anyhow::Result<(PgConnection, postgres::Session, bool)> {
+fn open_postgres(url: &DatabaseUrl) -> anyhow::Result<(PgConnection, postgres::Cancel, bool)> {
     let creation = postgres::create_if_missing(url)?;
-    let opened = postgres::connect(url).and_then(|(mut conn, session)| {
+    let opened = postgres::connect(url).and_then(|(mut conn, cancel)| {
         if creation.created {
             postgres::migrate_new_database(&mut conn, url)?;
         }
-        Ok((conn, session))
+        Ok((conn, cancel))
     });
     let created = creation.created;
     // The schema is committed (or the run failed): shards waiting for it may go on.
     drop(creation);
     match opened {
-        Ok((conn, session)) => Ok((conn, session, created)),
+        Ok((conn, cancel)) => Ok((conn, cancel, created)),
         Err(e) => {
             if created {
                 Created::Database(url.clone()).remove();
@@ -315,9 +315,9 @@ pub fn reset(url: &DatabaseUrl, allow_unseeded: bool) -> anyhow::Result<()> {
             result.with_context(context)
         }
         DatabaseUrl::Postgres { .. } => {
-            let (mut conn, session, created) = open_postgres(url)?;
+            let (mut conn, cancel, created) = open_postgres(url)?;
             let result = postgres::reset(&mut conn, url, allow_unseeded);
-            drop((conn, session));
+            drop((conn, cancel));
             if result.is_err() && created {
                 Created::Database(url.clone()).remove();
             }

@@ -1,7 +1,7 @@
 //! PostgreSQL's side of opening, locking, migrating and resetting.
 //!
-//! - Every connection's session ([`Session`]) bounds each lock wait by `lock_timeout`
-//!   ([`LOCK_WAIT`]) and cancels the running statement on the server at Ctrl-C.
+//! - Every connection bounds each lock wait by `lock_timeout` ([`LOCK_WAIT`]), and its
+//!   [`Cancel`] cancels the running statement on the server at Ctrl-C.
 //! - Locks a command needs are taken up front ([`lock`]), in short attempts for at most
 //!   [`LOCK_WAIT`], the wait announced on standard error. A lock timeout is recognised by
 //!   its SQLSTATE, 55P03, whatever the server's language.
@@ -48,15 +48,15 @@ const CREATE_LOCK_KEY: &str = "hashtext('spendsense seed create')";
 /// The migrations table diesel keeps.
 const MIGRATIONS_TABLE: &str = "__diesel_schema_migrations";
 
-/// What a PostgreSQL connection's session needs for the run: while it lives, Ctrl-C cancels
-/// the statement the connection is running.
-pub(crate) struct Session {
-    _cancel: Registered,
+/// While it lives, Ctrl-C cancels the statement a PostgreSQL connection is running, from a
+/// connection of its own.
+pub(crate) struct Cancel {
+    _hook: Registered,
 }
 
 /// Opens a connection to `url` for a command: every lock wait is bounded by [`LOCK_WAIT`],
 /// and Ctrl-C cancels what it runs.
-pub(crate) fn connect(url: &DatabaseUrl) -> anyhow::Result<(PgConnection, Session)> {
+pub(crate) fn connect(url: &DatabaseUrl) -> anyhow::Result<(PgConnection, Cancel)> {
     match url.connect()? {
         backend::AnyConnection::Postgresql(conn) => prepare(conn, url),
         backend::AnyConnection::Sqlite(_) => anyhow::bail!("{url} is not a PostgreSQL database"),
@@ -64,7 +64,7 @@ pub(crate) fn connect(url: &DatabaseUrl) -> anyhow::Result<(PgConnection, Sessio
 }
 
 /// Bounds `conn`'s lock waits and registers its cancel.
-fn prepare(mut conn: PgConnection, url: &DatabaseUrl) -> anyhow::Result<(PgConnection, Session)> {
+fn prepare(mut conn: PgConnection, url: &DatabaseUrl) -> anyhow::Result<(PgConnection, Cancel)> {
     conn.batch_execute(&format!("SET lock_timeout = '{}s'", LOCK_WAIT.as_secs()))
         .context("configure the connection")?;
     let canceller = url.pg_canceller(&mut conn)?;
@@ -75,11 +75,11 @@ fn prepare(mut conn: PgConnection, url: &DatabaseUrl) -> anyhow::Result<(PgConne
             std::thread::sleep(CANCEL_AGAIN);
         }
     });
-    Ok((conn, Session { _cancel: cancel }))
+    Ok((conn, Cancel { _hook: cancel }))
 }
 
 /// Runs `sql`, a statement that takes locks (`LOCK TABLE`, an advisory lock), waiting at
-/// most [`LOCK_WAIT`] for another session to release them. Each attempt waits
+/// most [`LOCK_WAIT`] for another connection to release them. Each attempt waits
 /// [`ATTEMPT`] in the server's lock queue, then steps out of it: a long wait there for an
 /// exclusive lock would queue the application's other readers behind it. Between attempts
 /// the run checks for Ctrl-C. Each attempt runs in a savepoint (a transaction of its own
@@ -151,7 +151,7 @@ pub(crate) fn create_if_missing(url: &DatabaseUrl) -> anyhow::Result<Creation> {
     if url.connect().is_ok() {
         return Ok(Creation::default());
     }
-    let (mut admin, session) = prepare(url.connect_admin()?, url)?;
+    let (mut admin, cancel) = prepare(url.connect_admin()?, url)?;
     let name = url.pg_database().unwrap_or_default().replace('\'', "''");
     lock(
         &mut admin,
@@ -161,7 +161,7 @@ pub(crate) fn create_if_missing(url: &DatabaseUrl) -> anyhow::Result<Creation> {
     let created = url.create_with(&mut admin)?;
     Ok(Creation {
         created,
-        _admin: Some((admin, session)),
+        _admin: Some((admin, cancel)),
     })
 }
 
@@ -171,7 +171,7 @@ pub(crate) struct Creation {
     /// Whether this run created the database.
     pub(crate) created: bool,
     /// The connection that holds the lock, kept only to be closed when this is dropped.
-    _admin: Option<(PgConnection, Session)>,
+    _admin: Option<(PgConnection, Cancel)>,
 }
 
 /// Waits (a bounded time) for a run that is creating the database to commit its schema:
@@ -181,7 +181,7 @@ fn wait_for_creator(url: &DatabaseUrl) -> anyhow::Result<()> {
     let Ok(admin) = url.connect_admin() else {
         return Ok(());
     };
-    let (mut admin, _session) = prepare(admin, url)?;
+    let (mut admin, _cancel) = prepare(admin, url)?;
     let name = url.pg_database().unwrap_or_default().replace('\'', "''");
     lock(
         &mut admin,

@@ -405,15 +405,15 @@ impl Loader {
         // Shards share the file or database they may have created together: only a
         // replacing load, which has it to itself, removes one it created.
         let created = opened.created.filter(|_| options.mode == LoadMode::Replace);
-        let mut backend: Box<dyn Backend> = match (opened.conn, opened.session) {
+        let mut backend: Box<dyn Backend> = match (opened.conn, opened.cancel) {
             (AnyConnection::Sqlite(conn), _) => {
                 Box::new(sqlite::SqliteBackend::new(conn, target.clone())?)
             }
-            (AnyConnection::Postgresql(conn), Some(session)) => {
-                Box::new(postgres::PgBackend::new(conn, session, target.clone())?)
+            (AnyConnection::Postgresql(conn), Some(cancel)) => {
+                Box::new(postgres::PgBackend::new(conn, cancel, target.clone())?)
             }
             (AnyConnection::Postgresql(_), None) => {
-                unreachable!("a PostgreSQL connection is opened with its session")
+                unreachable!("a PostgreSQL connection is opened with its cancel")
             }
         };
         let mut loader = Loader {

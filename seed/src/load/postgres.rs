@@ -31,7 +31,7 @@ use backend::schema::seed_runs;
 use backend::{DatabaseUrl, SeedRun};
 
 use super::{Backend, ForeignKey, LoadMode, Orphans};
-use crate::database::postgres::{self, Session};
+use crate::database::postgres::{self, Cancel};
 use crate::guard::Destructive;
 use crate::tables::{RowBatch, TABLES, with_seeded_tables};
 
@@ -70,7 +70,7 @@ impl LoadMethod {
 pub(super) struct PgBackend {
     conn: PgConnection,
     /// While it lives, Ctrl-C cancels what the connection runs.
-    _session: Session,
+    _cancel: Cancel,
     target: DatabaseUrl,
     method: LoadMethod,
     /// The keys, constraints and indexes dropped for the load, to create again.
@@ -80,12 +80,12 @@ pub(super) struct PgBackend {
 impl PgBackend {
     pub(super) fn new(
         conn: PgConnection,
-        session: Session,
+        cancel: Cancel,
         target: DatabaseUrl,
     ) -> anyhow::Result<PgBackend> {
         Ok(PgBackend {
             conn,
-            _session: session,
+            _cancel: cancel,
             target,
             method: LoadMethod::from_env()?,
             dropped: Vec::new(),

@@ -269,7 +269,7 @@ fn a_failed_or_refused_postgres_run_leaves_the_schema_as_it_was() {
         .unwrap();
 }
 
-/// A load or reset-db started against `url` while another session holds a lock it needs:
+/// A load or reset-db started against `url` while another connection holds a lock it needs:
 /// it says it waits, then fails after the bound with the lock message (exit 1), or ends at
 /// Ctrl-C (exit 130) well before it.
 fn assert_bounded_and_interruptible(args: &[&str], what: &str) {
@@ -385,7 +385,7 @@ fn a_lock_wait_is_recognised_in_any_language() {
     holder.batch_execute("COMMIT").unwrap();
 }
 
-/// Whether a session of the database `name` other than the caller's waits for a lock.
+/// Whether a connection to the database `name` other than the caller's waits for a lock.
 fn someone_waits(conn: &mut PgConnection, name: &str) -> bool {
     count(
         conn,
