@@ -1,8 +1,11 @@
-//! What stays in code: Plaid's vocabulary (account kinds, category primaries, recurring
-//! frequencies), the income category's name and the reserved email domains. Every
-//! distribution lives in a profile (`seed/profiles/`).
+//! Plaid's vocabulary, which stays in code: account kinds, the personal-finance categories
+//! (primaries and their detailed values), recurring frequencies; the income category's name
+//! and the reserved email domains. Every number that shapes the data lives in a profile
+//! (`seed/profiles/`).
 
-use chrono::{Duration, Months, NaiveDate};
+use chrono::{Duration, NaiveDate};
+
+use crate::calendar::add_months;
 
 /// The category of paychecks and other money in. Its transactions land only in depository
 /// accounts and carry negative amounts.
@@ -27,6 +30,198 @@ pub const PLAID_PRIMARIES: [&str; 16] = [
     "TRAVEL",
     "RENT_AND_UTILITIES",
 ];
+
+/// Plaid's personal-finance-category taxonomy: each detailed category, by its primary (the
+/// prefix every detailed value starts with).
+pub const PLAID_DETAILED: [(&str, &[&str]); 16] = [
+    (
+        "INCOME",
+        &[
+            "DIVIDENDS",
+            "INTEREST_EARNED",
+            "RETIREMENT_PENSION",
+            "TAX_REFUND",
+            "UNEMPLOYMENT",
+            "WAGES",
+            "OTHER_INCOME",
+        ],
+    ),
+    (
+        "TRANSFER_IN",
+        &[
+            "CASH_ADVANCES_AND_LOANS",
+            "DEPOSIT",
+            "INVESTMENT_AND_RETIREMENT_FUNDS",
+            "SAVINGS",
+            "ACCOUNT_TRANSFER",
+            "OTHER_TRANSFER_IN",
+        ],
+    ),
+    (
+        "TRANSFER_OUT",
+        &[
+            "INVESTMENT_AND_RETIREMENT_FUNDS",
+            "SAVINGS",
+            "WITHDRAWAL",
+            "ACCOUNT_TRANSFER",
+            "OTHER_TRANSFER_OUT",
+        ],
+    ),
+    (
+        "LOAN_PAYMENTS",
+        &[
+            "CAR_PAYMENT",
+            "CREDIT_CARD_PAYMENT",
+            "PERSONAL_LOAN_PAYMENT",
+            "MORTGAGE_PAYMENT",
+            "STUDENT_LOAN_PAYMENT",
+            "OTHER_PAYMENT",
+        ],
+    ),
+    (
+        "BANK_FEES",
+        &[
+            "ATM_FEES",
+            "FOREIGN_TRANSACTION_FEES",
+            "INSUFFICIENT_FUNDS",
+            "INTEREST_CHARGE",
+            "OVERDRAFT_FEES",
+            "OTHER_BANK_FEES",
+        ],
+    ),
+    (
+        "ENTERTAINMENT",
+        &[
+            "CASINOS_AND_GAMBLING",
+            "MUSIC_AND_AUDIO",
+            "SPORTING_EVENTS_AMUSEMENT_PARKS_AND_MUSEUMS",
+            "TV_AND_MOVIES",
+            "VIDEO_GAMES",
+            "OTHER_ENTERTAINMENT",
+        ],
+    ),
+    (
+        "FOOD_AND_DRINK",
+        &[
+            "BEER_WINE_AND_LIQUOR",
+            "COFFEE",
+            "FAST_FOOD",
+            "GROCERIES",
+            "RESTAURANT",
+            "VENDING_MACHINES",
+            "OTHER_FOOD_AND_DRINK",
+        ],
+    ),
+    (
+        "GENERAL_MERCHANDISE",
+        &[
+            "BOOKSTORES_AND_NEWSSTANDS",
+            "CLOTHING_AND_ACCESSORIES",
+            "CONVENIENCE_STORES",
+            "DEPARTMENT_STORES",
+            "DISCOUNT_STORES",
+            "ELECTRONICS",
+            "GIFTS_AND_NOVELTIES",
+            "OFFICE_SUPPLIES",
+            "ONLINE_MARKETPLACES",
+            "PET_SUPPLIES",
+            "SPORTING_GOODS",
+            "SUPERSTORES",
+            "TOBACCO_AND_VAPE",
+            "OTHER_GENERAL_MERCHANDISE",
+        ],
+    ),
+    (
+        "HOME_IMPROVEMENT",
+        &[
+            "FURNITURE",
+            "HARDWARE",
+            "REPAIR_AND_MAINTENANCE",
+            "SECURITY",
+            "OTHER_HOME_IMPROVEMENT",
+        ],
+    ),
+    (
+        "MEDICAL",
+        &[
+            "DENTAL_CARE",
+            "EYE_CARE",
+            "NURSING_CARE",
+            "PHARMACIES_AND_SUPPLEMENTS",
+            "PRIMARY_CARE",
+            "VETERINARY_SERVICES",
+            "OTHER_MEDICAL",
+        ],
+    ),
+    (
+        "PERSONAL_CARE",
+        &[
+            "GYMS_AND_FITNESS_CENTERS",
+            "HAIR_AND_BEAUTY",
+            "LAUNDRY_AND_DRY_CLEANING",
+            "OTHER_PERSONAL_CARE",
+        ],
+    ),
+    (
+        "GENERAL_SERVICES",
+        &[
+            "ACCOUNTING_AND_FINANCIAL_PLANNING",
+            "AUTOMOTIVE",
+            "CHILDCARE",
+            "CONSULTING_AND_LEGAL",
+            "EDUCATION",
+            "INSURANCE",
+            "POSTAGE_AND_SHIPPING",
+            "STORAGE",
+            "OTHER_GENERAL_SERVICES",
+        ],
+    ),
+    (
+        "GOVERNMENT_AND_NON_PROFIT",
+        &[
+            "DONATIONS",
+            "GOVERNMENT_DEPARTMENTS_AND_AGENCIES",
+            "TAX_PAYMENT",
+            "OTHER_GOVERNMENT_AND_NON_PROFIT",
+        ],
+    ),
+    (
+        "TRANSPORTATION",
+        &[
+            "BIKES_AND_SCOOTERS",
+            "GAS",
+            "PARKING",
+            "PUBLIC_TRANSIT",
+            "TAXIS_AND_RIDE_SHARES",
+            "TOLLS",
+            "OTHER_TRANSPORTATION",
+        ],
+    ),
+    (
+        "TRAVEL",
+        &["FLIGHTS", "LODGING", "RENTAL_CARS", "OTHER_TRAVEL"],
+    ),
+    (
+        "RENT_AND_UTILITIES",
+        &[
+            "GAS_AND_ELECTRICITY",
+            "INTERNET_AND_CABLE",
+            "RENT",
+            "SEWAGE_AND_WASTE_MANAGEMENT",
+            "TELEPHONE",
+            "WATER",
+            "OTHER_UTILITIES",
+        ],
+    ),
+];
+
+/// The primary a detailed category belongs to, if `detailed` is one of Plaid's.
+pub fn plaid_primary_of(detailed: &str) -> Option<&'static str> {
+    PLAID_DETAILED.iter().find_map(|(primary, details)| {
+        let rest = detailed.strip_prefix(primary)?.strip_prefix('_')?;
+        details.contains(&rest).then_some(*primary)
+    })
+}
 
 /// The reserved example domains (RFC 2606) every email address uses.
 pub const EMAIL_DOMAINS: [&str; 3] = ["example.com", "example.org", "example.net"];
@@ -162,8 +357,34 @@ impl Frequency {
             Frequency::Weekly => date + Duration::days(7),
             Frequency::Biweekly => date + Duration::days(14),
             Frequency::SemiMonthly => date + Duration::days(15),
-            Frequency::Monthly => date.checked_add_months(Months::new(1)).expect("a date"),
-            Frequency::Annually => date.checked_add_months(Months::new(12)).expect("a date"),
+            Frequency::Monthly => add_months(date, 1),
+            Frequency::Annually => add_months(date, 12),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_primary_has_its_detailed_categories() {
+        let primaries: Vec<&str> = PLAID_DETAILED.iter().map(|(p, _)| *p).collect();
+        let mut sorted = primaries.clone();
+        sorted.sort_unstable();
+        let mut listed = PLAID_PRIMARIES.to_vec();
+        listed.sort_unstable();
+        assert_eq!(sorted, listed);
+        assert_eq!(
+            plaid_primary_of("FOOD_AND_DRINK_GROCERIES"),
+            Some("FOOD_AND_DRINK")
+        );
+        assert_eq!(
+            plaid_primary_of("TRANSFER_OUT_SAVINGS"),
+            Some("TRANSFER_OUT")
+        );
+        assert_eq!(plaid_primary_of("TRANSFER_IN_SAVINGS"), Some("TRANSFER_IN"));
+        assert_eq!(plaid_primary_of("FOOD_AND_DRINK_GROCERY"), None);
+        assert_eq!(plaid_primary_of("GROCERIES"), None);
     }
 }

@@ -102,6 +102,11 @@ pub struct SeedArgs {
     /// Date all generated dates are relative to (YYYY-MM-DD) [default: today, UTC].
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub as_of: Option<NaiveDate>,
+    /// Where every user's timeline starts (YYYY-MM-DD), at most --as-of [default: --as-of]: a
+    /// run as of D2 with --origin D1 shows what a database seeded as of D1 and advanced to D2
+    /// shows.
+    #[arg(long, value_name = "DATE", value_parser = parse_date, conflicts_with = "from")]
+    pub origin: Option<NaiveDate>,
     /// Where to write the dataset: a file, replaced only when the run succeeds, or `-` for
     /// standard output (the summary then goes to standard error).
     #[arg(long, value_name = "PATH", default_value = "data/users.json")]

@@ -79,11 +79,25 @@ impl SeedPlan {
                 threads: args.threads,
             });
         }
+        let as_of = args.as_of.unwrap_or(today);
+        let origin = args.origin.unwrap_or(as_of);
+        if origin > as_of {
+            anyhow::bail!(
+                "--origin {origin} is after --as-of {as_of}: a timeline starts before it is seen"
+            );
+        }
+        if (as_of - origin).num_days() >= crate::changes::MAX_DAYS {
+            anyhow::bail!(
+                "--as-of {as_of} is more than {} days after --origin {origin}",
+                crate::changes::MAX_DAYS - 1
+            );
+        }
         let config = GenConfig::with_profile(
             args.seed,
-            args.as_of.unwrap_or(today),
+            as_of,
             load_profile(args.config.as_deref(), &args.profile)?,
-        );
+        )
+        .with_origin(origin);
         // The report after the commit measures the data against these targets: a band that
         // cannot be measured is refused now, before anything is written.
         let targets = load_targets(args.config.as_deref(), &args.profile)?;

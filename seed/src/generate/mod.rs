@@ -1,15 +1,18 @@
-//! Pure generation: one user, with accounts, transactions and ground truth, from (profile,
-//! seed, user index, as-of).
+//! Pure generation: one user's timeline, with accounts, transactions and ground truth, from
+//! (profile, seed, user index, origin), and the user's rows as of any date.
 //!
-//! A [`Generator`] turns a user index into that user's rows; each kind of profile has its
-//! generator ([`story`] for a story profile, [`calibrated`] for a calibrated one),
-//! and [`GenConfig::with_profile`] is the one place that picks it. Nothing here reads a
-//! clock, a file or a global RNG: every draw comes from a generator keyed by (seed, user
-//! index, purpose) ([`draws`]), so user `i` is the same whatever the thread count, shard or
-//! `--num-users`, and the first N users of any run are the users of an N-user run.
+//! A [`Generator`] draws a user's [`Timeline`]: the life of every transaction from the
+//! timeline's start (the origin minus the window) forward, never looking at the as-of date,
+//! which only decides what is visible. Each kind of profile has its generator ([`story`] for
+//! a story profile, [`calibrated`] for a calibrated one), and [`GenConfig::with_profile`] is
+//! the one place that picks it. Nothing here reads a clock, a file or a global RNG: every draw
+//! and every id is keyed by (seed, user index, purpose, what it is for) ([`draws`]), so user
+//! `i` is the same whatever the thread count, shard or `--num-users`, and the first N users of
+//! any run are the users of an N-user run.
 //!
 //! What both generators share lives beside them: who a user is ([`identity`]), opening an
-//! account ([`accounts`]), dealing personas ([`personas`]), drawing amounts ([`amounts`]) and
+//! account ([`accounts`]), dealing personas ([`personas`]), drawing amounts ([`amounts`]),
+//! settling and correcting transactions ([`settle`]), the timeline itself ([`timeline`]) and
 //! turning a scheduled series into a recurring stream ([`recurring`]).
 
 mod accounts;
@@ -19,13 +22,14 @@ pub mod draws;
 mod identity;
 mod personas;
 pub mod recurring;
+mod settle;
 mod story;
+pub mod timeline;
 
 use std::fmt;
 use std::sync::Arc;
 
-use backend::{Account, PersonaLabel, Transaction, User};
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
 
 use crate::dataset::Meta;
 use crate::persona::Persona;
@@ -33,12 +37,13 @@ use crate::profile::Profile;
 use crate::tables::RowBatch;
 pub use personas::PersonaDeck;
 pub use story::min_payment;
+use timeline::{Day, Timeline};
 
 /// A generator of users: one implementation per kind of profile.
 pub trait Generator: Send + Sync + fmt::Debug {
-    /// User `index` (0-based) with all of their accounts, transactions and ground truth, each
-    /// table's rows in output order, as of `config`'s as-of date.
-    fn generate_user(&self, config: &GenConfig, index: u64) -> RowBatch;
+    /// User `index`'s (0-based) timeline, drawn far enough to show each as-of day in `at`
+    /// (days of the timeline), with the user's accounts as each of those days shows them.
+    fn timeline<'g>(&'g self, config: &GenConfig, index: u64, at: &[Day]) -> Timeline<'g>;
 }
 
 /// What every generated value depends on besides the user index: the seed, the dates and
@@ -104,34 +109,34 @@ impl GenConfig {
     pub fn persona_of(&self, index: u64) -> Persona {
         self.deck.persona_of(self.seed, index)
     }
-}
 
-/// Generates user `index` (0-based) with the generator `config` calls for.
-pub fn generate_user(config: &GenConfig, index: u64) -> RowBatch {
-    config.generator.generate_user(config, index)
-}
-
-/// One user's rows: the user, the accounts, their transactions, the persona label, and the
-/// streams (with their links) that `streams` holds.
-fn user_rows(
-    user: User,
-    accounts: Vec<Account>,
-    transactions: Vec<Transaction>,
-    persona: Persona,
-    streams: RowBatch,
-) -> RowBatch {
-    let persona_label = PersonaLabel {
-        user_id: user.id.clone(),
-        persona: persona.name().to_owned(),
-    };
-    RowBatch {
-        users: vec![user],
-        accounts,
-        transactions,
-        persona_labels: vec![persona_label],
-        recurring_streams: streams.recurring_streams,
-        recurring_stream_transactions: streams.recurring_stream_transactions,
-        // The loader derives the change log from the transactions.
-        transaction_changes: Vec::new(),
+    /// This configuration with timelines that start from `origin` (the as-of date of the
+    /// run that first seeded the data), which is at most the as-of date.
+    pub fn with_origin(mut self, origin: NaiveDate) -> GenConfig {
+        self.origin = origin;
+        self
     }
+
+    /// The first day of every user's timeline: the origin minus the window.
+    pub fn start(&self) -> NaiveDate {
+        self.origin - Duration::days(self.profile.common().window_days)
+    }
+
+    /// The day of the timeline that `date` is.
+    pub fn day_of(&self, date: NaiveDate) -> Day {
+        (date - self.start()).num_days()
+    }
+
+    /// User `index`'s timeline, drawn far enough to show each as-of day in `at`.
+    pub fn timeline(&self, index: u64, at: &[Day]) -> Timeline<'_> {
+        self.generator.timeline(self, index, at)
+    }
+}
+
+/// User `index` (0-based) as of `config`'s as-of date: the rows of the window before it, each
+/// table's rows in output order.
+pub fn generate_user(config: &GenConfig, index: u64) -> RowBatch {
+    let a = config.day_of(config.as_of);
+    let window = config.profile.common().window_days;
+    config.timeline(index, &[a]).snapshot(0, a, a - window)
 }

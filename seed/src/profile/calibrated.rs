@@ -11,7 +11,9 @@ use toml::Spanned;
 
 use super::ProfileError;
 use super::check::{Check, MAX_CENTS, RawLogNormal, RawNormal};
-use super::common::{Common, RawCommon, RawKind, RawPersona, RawPersonas};
+use super::common::{
+    Common, RawCommon, RawCorrections, RawKind, RawPending, RawPersona, RawPersonas,
+};
 use super::distribution::{LogNormal, Normal};
 use crate::catalog::{AccountKind, Frequency, PLAID_PRIMARIES};
 use crate::persona::Persona;
@@ -249,10 +251,6 @@ pub struct Housing {
 pub struct CalibratedProfile {
     /// Name, window, sign-up span and persona shares.
     pub common: Common,
-    /// Purchases of this many last days may be pending.
-    pub pending_days: i64,
-    /// The chance that such a purchase is pending, in percent.
-    pub pending_percent: f64,
     /// Which accounts users hold.
     pub accounts: AccountShares,
     /// Pay.
@@ -287,8 +285,8 @@ pub(super) struct RawCalibrated {
     generator: String,
     window_days: Spanned<i64>,
     signup_days: Spanned<i64>,
-    pending_days: Spanned<i64>,
-    pending_percent: Spanned<f64>,
+    pending: RawPending,
+    corrections: RawCorrections,
     accounts: RawAccounts,
     income: RawIncome,
     savings: RawSavings,
@@ -471,10 +469,11 @@ impl RawCalibrated {
         let common = RawCommon {
             window_days: &self.window_days,
             signup_days: &self.signup_days,
+            pending: &self.pending,
+            corrections: &self.corrections,
             personas: &self.personas,
         }
         .validate(check, name, (28, " (a statement cycle at least)"))?;
-        let window_days = common.window_days;
         let fixed_bills = self.fixed_bills(check)?;
         let personas = self
             .personas
@@ -482,8 +481,6 @@ impl RawCalibrated {
                 raw.validate(check, fixed_bills.len())
             })?;
         Ok(CalibratedProfile {
-            pending_days: check.within(&self.pending_days, "pending_days", 0, window_days)?,
-            pending_percent: check.within(&self.pending_percent, "pending_percent", 0.0, 100.0)?,
             accounts: self.accounts.validate(&check.at("accounts"))?,
             income: self.income.validate(&check.at("income"))?,
             savings: self.savings.validate(&check.at("savings"))?,

@@ -1,13 +1,15 @@
 //! What every profile has, whatever its generator: its name, the window of history, the
-//! sign-up span, the personas' shares and the account kinds a persona may require, with
-//! their TOML shapes and validation, written once for both kinds of profile.
+//! sign-up span, the personas' shares, how pending transactions settle and how banks correct
+//! posted ones, the account kinds a persona may require and how a merchant group's
+//! authorisations differ from what posts, with their TOML shapes and validation, written once
+//! for both kinds of profile.
 
 use serde::Deserialize;
 use toml::Spanned;
 
 use super::ProfileError;
-use super::check::Check;
-use crate::catalog::AccountKind;
+use super::check::{Check, MAX_CENTS};
+use crate::catalog::{AccountKind, plaid_primary_of};
 use crate::persona::Persona;
 
 /// The part of a profile every generator reads.
@@ -21,6 +23,46 @@ pub struct Common {
     pub signup_days: i64,
     /// Share of users per persona, in percent, indexed by [`Persona::index`]; they sum to 100.
     pub persona_shares: [u32; 5],
+    /// How pending transactions settle.
+    pub pending: Pending,
+    /// How banks correct posted transactions.
+    pub corrections: Corrections,
+}
+
+/// How a transaction that goes through pending settles (`[pending]`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pending {
+    /// Days from authorisation to posting (or dropping), inclusive.
+    pub lag_days: (i64, i64),
+    /// Whether the lag counts business days (weekends and federal holidays do not count).
+    pub business_days: bool,
+    /// Authorisations that are voided and drop (a duplicate, a cancelled order), as a share of
+    /// purchases, in percent: each shows as pending for a lag, then disappears.
+    pub drop_percent: f64,
+}
+
+/// How banks correct posted transactions in the days after they post (`[corrections]`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Corrections {
+    /// Share of posted purchases first shown under the card network's raw descriptor and
+    /// later renamed to the merchant, in percent.
+    pub merchant_percent: f64,
+    /// Share of posted purchases first given a generic category and later their own, in
+    /// percent.
+    pub category_percent: f64,
+    /// Days after posting that a correction comes, inclusive.
+    pub within_days: (i64, i64),
+}
+
+/// How a merchant group's card authorisations differ from what posts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Authorization {
+    /// The authorised amount is what posts.
+    Exact,
+    /// A tip of this percentage range (inclusive) is added when it posts (restaurants).
+    Tip((u32, u32)),
+    /// The authorisation holds this many cents and the final amount posts (fuel, lodging).
+    Hold(i64),
 }
 
 impl Common {
@@ -99,10 +141,84 @@ impl RawKind {
     }
 }
 
+/// `[pending]` as a file holds it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPending {
+    lag_days: Spanned<[i64; 2]>,
+    business_days: bool,
+    drop_percent: Spanned<f64>,
+}
+
+/// `[corrections]` as a file holds it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCorrections {
+    merchant_percent: Spanned<f64>,
+    category_percent: Spanned<f64>,
+    within_days: Spanned<[i64; 2]>,
+}
+
+/// A merchant group's `tip_percent` and `hold_cents`, at most one of which it may set.
+pub(super) struct RawAuthorization<'r> {
+    pub(super) tip_percent: &'r Option<Spanned<[u32; 2]>>,
+    pub(super) hold_cents: &'r Option<Spanned<i64>>,
+}
+
+impl RawAuthorization<'_> {
+    pub(super) fn validate(&self, check: &Check<'_>) -> Result<Authorization, ProfileError> {
+        match (self.tip_percent, self.hold_cents) {
+            (None, None) => Ok(Authorization::Exact),
+            (Some(tip), None) => Ok(Authorization::Tip(check.range(
+                tip,
+                "tip_percent",
+                0,
+                100,
+            )?)),
+            (None, Some(hold)) => Ok(Authorization::Hold(check.within(
+                hold,
+                "hold_cents",
+                1,
+                MAX_CENTS,
+            )?)),
+            (Some(_), Some(hold)) => Err(check.fail(
+                hold.span(),
+                "hold_cents",
+                "a group either adds a tip or holds an amount, not both",
+            )),
+        }
+    }
+}
+
+/// A Plaid detailed category, of `primary` when the profile's category is one of Plaid's.
+pub(super) fn detailed(
+    check: &Check<'_>,
+    value: &Spanned<String>,
+    field: &str,
+    primary: Option<&str>,
+) -> Result<String, ProfileError> {
+    let text = value.get_ref();
+    match (plaid_primary_of(text), primary) {
+        (None, _) => Err(check.fail(
+            value.span(),
+            field,
+            format!("`{text}` is not one of Plaid's detailed categories"),
+        )),
+        (Some(found), Some(primary)) if found != primary => Err(check.fail(
+            value.span(),
+            field,
+            format!("`{text}` is a detailed category of {found}, not of {primary}"),
+        )),
+        _ => Ok(text.clone()),
+    }
+}
+
 /// The values of [`Common`] as a file holds them.
 pub(super) struct RawCommon<'r, P> {
     pub(super) window_days: &'r Spanned<i64>,
     pub(super) signup_days: &'r Spanned<i64>,
+    pub(super) pending: &'r RawPending,
+    pub(super) corrections: &'r RawCorrections,
     pub(super) personas: &'r RawPersonas<P>,
 }
 
@@ -142,11 +258,47 @@ impl<P: RawPersona> RawCommon<'_, P> {
         check
             .at("personas")
             .hundred(first.span(), "share", "persona shares", shares)?;
+        let pending = self.pending;
+        let check_pending = check.at("pending");
+        let corrections = self.corrections;
+        let check_corrections = check.at("corrections");
         Ok(Common {
             name: name.to_owned(),
             window_days,
             signup_days,
             persona_shares: shares,
+            pending: Pending {
+                // The longest lag stays well inside a window, so a pending row is never
+                // older than the window it is counted in.
+                lag_days: check_pending.range(&pending.lag_days, "lag_days", 0, window_days / 4)?,
+                business_days: pending.business_days,
+                drop_percent: check_pending.within(
+                    &pending.drop_percent,
+                    "drop_percent",
+                    0.0,
+                    100.0,
+                )?,
+            },
+            corrections: Corrections {
+                merchant_percent: check_corrections.within(
+                    &corrections.merchant_percent,
+                    "merchant_percent",
+                    0.0,
+                    100.0,
+                )?,
+                category_percent: check_corrections.within(
+                    &corrections.category_percent,
+                    "category_percent",
+                    0.0,
+                    100.0,
+                )?,
+                within_days: check_corrections.range(
+                    &corrections.within_days,
+                    "within_days",
+                    1,
+                    window_days / 4,
+                )?,
+            },
         })
     }
 }

@@ -26,7 +26,7 @@ use serde::Deserialize;
 
 pub use calibrated::{CalibratedProfile, StatementTerms};
 use check::Check;
-pub use common::Common;
+pub use common::{Authorization, Common, Corrections, Pending};
 pub use distribution::{LogNormal, Normal};
 pub use story::StoryProfile;
 pub use targets::{Band, CALIBRATED_TARGETS, Targets};
@@ -164,16 +164,16 @@ mod tests {
 
     #[test]
     fn type_errors_name_key_and_line() {
-        let source = STORY_PROFILE.replace("pending_percent = 5.0", "pending_percent = \"five\"");
+        let source = STORY_PROFILE.replace("drop_percent = 1.0", "drop_percent = \"one\"");
         let line = source
             .lines()
-            .position(|l| l.starts_with("pending_percent"))
+            .position(|l| l.starts_with("drop_percent"))
             .unwrap()
             + 1;
         let err = Profile::parse(&source, "p.toml", "p.toml").unwrap_err();
         assert_eq!(
             (err.line, err.key.as_str()),
-            (line, "pending_percent"),
+            (line, "pending.drop_percent"),
             "{err}"
         );
     }

@@ -7,7 +7,10 @@ use toml::Spanned;
 
 use super::ProfileError;
 use super::check::{Check, MAX_CENTS, RawLogNormal};
-use super::common::{Common, RawCommon, RawKind, RawPersona, RawPersonas};
+use super::common::{
+    Authorization, Common, RawAuthorization, RawCommon, RawCorrections, RawKind, RawPending,
+    RawPersona, RawPersonas, detailed,
+};
 use super::distribution::LogNormal;
 use crate::catalog::{AccountKind, INCOME};
 use crate::persona::Persona;
@@ -33,6 +36,10 @@ pub struct MerchantGroup {
     pub share: u32,
     /// How much a purchase costs, in cents.
     pub amount: LogNormal,
+    /// Plaid's detailed category of its purchases.
+    pub detailed: String,
+    /// How its card authorisations differ from what posts.
+    pub authorization: Authorization,
     /// Hours of the day, `[from, to)`.
     pub hours: (u32, u32),
     /// Weekday weights, Monday first.
@@ -70,6 +77,8 @@ pub struct Subscription {
     pub category: usize,
     /// Monthly amount range in cents, inclusive.
     pub amount_cents: (i64, i64),
+    /// Plaid's detailed category of its bills.
+    pub detailed: String,
 }
 
 /// Balance, limit and APR ranges, inclusive.
@@ -85,6 +94,10 @@ pub struct Balances {
     pub apr_basis_points: (i64, i64),
     /// Minimum payment as a percentage of the card balance.
     pub min_payment_percent: i64,
+    /// A card owes at least its charges of this many last days.
+    pub recent_charge_days: i64,
+    /// Limits are whole multiples of this many cents.
+    pub credit_limit_step_cents: i64,
 }
 
 /// What one persona's story data looks like.
@@ -117,12 +130,17 @@ pub struct StoryPersona {
 pub struct StoryProfile {
     /// Name, window, sign-up span and persona shares.
     pub common: Common,
-    /// Share of pending transactions, in percent.
-    pub pending_percent: f64,
     /// Transactions per account, inclusive.
     pub transactions_per_account: (u32, u32),
     /// Favourite merchants per group, inclusive.
     pub favorite_merchants: (u32, u32),
+    /// How often each favourite is visited, first favourite first.
+    pub favorite_weights: Vec<u32>,
+    /// A user's transaction count is scaled by a factor drawn from this range of percentages,
+    /// so users of one cadence do not all have one count.
+    pub count_jitter_percent: (u32, u32),
+    /// Share of recurring merchants billed to a card, for users who hold one, in percent.
+    pub subscriptions_on_card_percent: u32,
     /// Billing hours of recurring charges, `[from, to)`.
     pub billing_hours: (u32, u32),
     /// Relative share of spending per account kind: checking, savings, credit card.
@@ -158,10 +176,14 @@ impl StoryProfile {
 pub(super) struct RawStory {
     window_days: Spanned<i64>,
     signup_days: Spanned<i64>,
-    pending_percent: Spanned<f64>,
     transactions_per_account: Spanned<[u32; 2]>,
+    count_jitter_percent: Spanned<[u32; 2]>,
     favorite_merchants: Spanned<[u32; 2]>,
+    favorite_weights: Spanned<Vec<u32>>,
     billing_hours: Spanned<[u32; 2]>,
+    subscriptions_on_card_percent: Spanned<u32>,
+    pending: RawPending,
+    corrections: RawCorrections,
     spending_weights: Spanned<RawSpendingWeights>,
     balances: RawBalances,
     accounts: Spanned<Vec<Spanned<RawAccountSet>>>,
@@ -186,6 +208,8 @@ struct RawBalances {
     credit_limit_cents: Spanned<[i64; 2]>,
     apr_basis_points: Spanned<[i64; 2]>,
     min_payment_percent: Spanned<i64>,
+    recent_charge_days: Spanned<i64>,
+    credit_limit_step_cents: Spanned<i64>,
 }
 
 #[derive(Deserialize)]
@@ -209,6 +233,9 @@ struct RawGroup {
     name: Spanned<String>,
     share: u32,
     amount: Spanned<RawLogNormal>,
+    detailed: Spanned<String>,
+    tip_percent: Option<Spanned<[u32; 2]>>,
+    hold_cents: Option<Spanned<i64>>,
     hours: Spanned<[u32; 2]>,
     days: Spanned<[u32; 7]>,
     merchants: Spanned<Vec<String>>,
@@ -220,6 +247,7 @@ struct RawSubscription {
     merchant: Spanned<String>,
     category: Spanned<String>,
     amount_cents: Spanned<[i64; 2]>,
+    detailed: Spanned<String>,
 }
 
 #[derive(Deserialize)]
@@ -253,9 +281,11 @@ impl RawStory {
         let common = RawCommon {
             window_days: &self.window_days,
             signup_days: &self.signup_days,
+            pending: &self.pending,
+            corrections: &self.corrections,
             personas: &self.personas,
         }
-        .validate(check, name, (1, ""))?;
+        .validate(check, name, (28, " (a month at least)"))?;
         let accounts = self.accounts(check)?;
         let categories = self.categories(check)?;
         let Some(income) = categories.iter().position(|c| c.name == INCOME) else {
@@ -279,22 +309,38 @@ impl RawStory {
             .validate(&check.at("personas"), |check, raw| {
                 raw.validate(check, &accounts)
             })?;
+        let favorite_weights = self.favorite_weights.get_ref().clone();
+        check.weights(
+            self.favorite_weights.span(),
+            "favorite_weights",
+            favorite_weights.iter().copied(),
+        )?;
         Ok(StoryProfile {
-            common,
-            pending_percent: check.within(&self.pending_percent, "pending_percent", 0.0, 100.0)?,
             transactions_per_account: check.range(
                 &self.transactions_per_account,
                 "transactions_per_account",
                 1,
                 100_000,
             )?,
+            count_jitter_percent: check.range(
+                &self.count_jitter_percent,
+                "count_jitter_percent",
+                1,
+                1_000,
+            )?,
             favorite_merchants: check.range(
                 &self.favorite_merchants,
                 "favorite_merchants",
                 1,
-                64,
+                favorite_weights.len() as u32,
             )?,
+            favorite_weights,
             billing_hours: check.hours(&self.billing_hours, "billing_hours")?,
+            subscriptions_on_card_percent: check.percent(
+                &self.subscriptions_on_card_percent,
+                "subscriptions_on_card_percent",
+            )?,
+            common,
             spending_weights: self.spending_weights(check)?,
             balances: self.balances.validate(&check.at("balances"))?,
             accounts,
@@ -404,6 +450,7 @@ impl RawStory {
                 merchant: raw.merchant.get_ref().clone(),
                 category,
                 amount_cents: check.range(&raw.amount_cents, "amount_cents", 1, MAX_CENTS)?,
+                detailed: detailed(&check, &raw.detailed, "detailed", None)?,
             });
         }
         Ok(subscriptions)
@@ -432,6 +479,18 @@ impl RawBalances {
                 "min_payment_percent",
                 0,
                 100,
+            )?,
+            recent_charge_days: check.within(
+                &self.recent_charge_days,
+                "recent_charge_days",
+                0,
+                3_650,
+            )?,
+            credit_limit_step_cents: check.within(
+                &self.credit_limit_step_cents,
+                "credit_limit_step_cents",
+                1,
+                MAX_CENTS,
             )?,
         })
     }
@@ -463,6 +522,12 @@ impl RawGroup {
             name: self.name.get_ref().clone(),
             share: self.share,
             amount: check.log_normal(&self.amount, "amount", (1, MAX_CENTS), 4.0)?,
+            detailed: detailed(check, &self.detailed, "detailed", None)?,
+            authorization: RawAuthorization {
+                tip_percent: &self.tip_percent,
+                hold_cents: &self.hold_cents,
+            }
+            .validate(check)?,
             hours: check.hours(&self.hours, "hours")?,
             days: *self.days.get_ref(),
             merchants: check.names(&self.merchants, "merchants")?,

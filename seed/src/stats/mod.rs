@@ -289,15 +289,19 @@ impl Collector {
             }
         } else if t.amount > 0 {
             acc.spending = acc.spending.saturating_add(t.amount);
-            // A user shops at a few merchants: a linear search beats hashing here.
-            let merchant = match run.merchants.iter().position(|m| *m == t.merchant_name) {
-                Some(m) => m,
-                None => {
-                    run.merchants.push(t.merchant_name.clone());
-                    run.merchants.len() - 1
-                }
-            };
-            run.spends.push((seconds, t.amount, merchant as u32));
+            // A recurring charge is told from posted rows: a pending one is dated when it
+            // was authorised, its posted twin (and every earlier bill) when it posted.
+            if !t.pending {
+                // A user shops at a few merchants: a linear search beats hashing here.
+                let merchant = match run.merchants.iter().position(|m| *m == t.merchant_name) {
+                    Some(m) => m,
+                    None => {
+                        run.merchants.push(t.merchant_name.clone());
+                        run.merchants.len() - 1
+                    }
+                };
+                run.spends.push((seconds, t.amount, merchant as u32));
+            }
         }
         if info.kind == Some(AccountKind::Savings) {
             let flow = acc.savings_flow.get_or_insert(0);
@@ -442,11 +446,10 @@ pub fn render(
             for (category, &count) in seen {
                 let _ = writeln!(out, "  {category:<26}{:>8.1}%", share(count));
             }
+            let (lo, hi) = calibrated.common.pending.lag_days;
             let _ = writeln!(
                 out,
-                "Pending: {pending:.2}% (purchases of the last {} days, each pending with \
-                 chance {:.0}%)",
-                calibrated.pending_days, calibrated.pending_percent
+                "Pending: {pending:.2}% (purchases pend {lo} to {hi} business days)"
             );
         }
         Profile::Story(story) => {
@@ -465,10 +468,10 @@ pub fn render(
                     f64::from(category.weight)
                 );
             }
+            let (lo, hi) = story.common.pending.lag_days;
             let _ = writeln!(
                 out,
-                "Pending: {pending:.2}% (configured {:.2}%)",
-                story.pending_percent
+                "Pending: {pending:.2}% (purchases pend {lo} to {hi} days)"
             );
         }
     }

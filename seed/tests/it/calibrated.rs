@@ -827,7 +827,12 @@ fn bad_calibrated_values_fail_in_one_line() {
             "generator = \"ledger\"",
             "generator",
         ),
-        ("pending_days = 2", "pending_days = \"two\"", "pending_days"),
+        (
+            "drop_percent = 2.0",
+            "drop_percent = \"two\"",
+            "pending.drop_percent",
+        ),
+        ("lag_days = [1, 3]", "lag_days = [3, 1]", "pending.lag_days"),
         (
             "median = 420_000",
             "median = 99_000_000",

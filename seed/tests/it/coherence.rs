@@ -222,8 +222,9 @@ fn issue_two_bounds_hold_for_the_default_profile() {
     }
 }
 
-/// Habits: coffee in the morning, clinics on weekdays, amounts with cents, the newest
-/// transactions pending, and each user returning to a few merchants.
+/// Habits: coffee in the morning, clinics on weekdays (and purchases post on business days),
+/// amounts with cents, pending purchases recent and replaced by their posted twins, and each
+/// user returning to a few merchants.
 #[test]
 fn purchases_follow_habits() {
     let profile = crate::support::story_profile();
@@ -298,11 +299,22 @@ fn purchases_follow_habits() {
             seen.len()
         );
     }
+    // A pending purchase is no older than the longest lag (15 business days are at most 25
+    // calendar days), and its posted twin names it: a posted row that replaced a pending one
+    // names an id no row of the data holds any more.
+    let midnight = as_of().and_hms_opt(0, 0, 0).expect("midnight");
+    let ids: HashSet<&str> = data.transactions.iter().map(|t| t.id.as_str()).collect();
     for rows in by_account.values() {
-        let first_pending = rows.iter().position(|t| t.pending).unwrap_or(rows.len());
-        assert!(
-            rows[first_pending..].iter().all(|t| t.pending),
-            "pending rows are the newest"
-        );
+        for t in rows {
+            if t.pending {
+                assert!(t.date >= midnight - Duration::days(25), "{t:?}");
+                assert!(t.pending_transaction_id.is_none(), "{t:?}");
+            } else if let Some(pending) = &t.pending_transaction_id {
+                assert!(
+                    !ids.contains(pending.as_str()),
+                    "{t:?} and its pending twin"
+                );
+            }
+        }
     }
 }

@@ -10,7 +10,7 @@ use crate::support::{AS_OF, as_of, write_json_bytes};
 
 /// SHA-256 of `seed --num-users 50 --seed 42 --as-of 2025-06-01`'s users.json.
 const DEFAULT_50_USERS_SHA256: &str =
-    "94b7609f21ce5acd04010530c8a3fb91ef2f65587d4c4e51465a20ef6871857c";
+    "f5a3671ce72126bafa2a802084063cf636c52f1a12c45c8b3719233849ace31e";
 
 fn hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)

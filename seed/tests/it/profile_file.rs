@@ -73,20 +73,20 @@ fn a_bad_value_in_a_table_array_names_the_key_and_the_line() {
 #[test]
 fn an_unknown_key_is_named_with_its_line() {
     let source = STORY_PROFILE.replacen(
-        "pending_percent = 5.0",
-        "pending_percent = 5.0\npending_pecrent = 5.0",
+        "drop_percent = 1.0",
+        "drop_percent = 1.0\ndrop_pecrent = 1.0",
         1,
     );
     let err = Profile::parse(&source, "bad.toml", "bad.toml").expect_err("a misspelt key");
-    assert_eq!(err.line, line_of(&source, "pending_pecrent"), "{err}");
-    assert!(err.to_string().contains("pending_pecrent"), "{err}");
+    assert_eq!(err.line, line_of(&source, "drop_pecrent"), "{err}");
+    assert!(err.to_string().contains("drop_pecrent"), "{err}");
 }
 
 #[test]
 fn the_binary_reports_a_bad_profile_on_one_line_and_writes_nothing() {
     let profile = scratch("bad.toml");
     let out = scratch("bad.json");
-    let source = STORY_PROFILE.replacen("pending_percent = 5.0", "pending_percent = 150.0", 1);
+    let source = STORY_PROFILE.replacen("drop_percent = 1.0", "drop_percent = 150.0", 1);
     std::fs::write(&profile, &source).expect("write the profile");
     let (ok, _, stderr) = run_seed(&[
         "--num-users",
@@ -100,22 +100,25 @@ fn the_binary_reports_a_bad_profile_on_one_line_and_writes_nothing() {
     let _ = std::fs::remove_file(&profile);
     assert!(!ok);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    let line = line_of(&source, "pending_percent =");
+    let line = line_of(&source, "drop_percent =");
     assert!(
-        stderr.contains(&format!("line {line}: pending_percent")),
+        stderr.contains(&format!("line {line}: pending.drop_percent")),
         "{stderr}"
     );
     assert!(!out.exists());
 }
 
-/// A profile with 20% pending instead of 5%: the observed rate follows. 400 users hold about
-/// 32,000 transactions; a binomial rate of 20% has sigma 0.22 points there, so ±1.2 points is
-/// over 5 sigma, and 5% lies 68 sigma away.
+/// A profile whose purchases pend 30 to 40 days instead of 1 to 15 business days: the
+/// observed pending rate follows, to about 72% x 35 / 180 = 14% of the window's
+/// transactions. 400 users hold about 30,000 transactions, over 2,000 of them pending; ±2
+/// points allows for the purchases' share of each user's rows, and 5% lies far away.
 #[test]
 fn config_swaps_the_distributions() {
     let profile = scratch("pending.toml");
     let out = scratch("pending.json");
-    let source = STORY_PROFILE.replacen("pending_percent = 5.0", "pending_percent = 20.0", 1);
+    let source = STORY_PROFILE
+        .replacen("lag_days = [1, 15]", "lag_days = [30, 40]", 1)
+        .replacen("business_days = true", "business_days = false", 1);
     std::fs::write(&profile, &source).expect("write the profile");
     let (ok, stdout, stderr) = run_seed(&[
         "--num-users",
@@ -131,13 +134,13 @@ fn config_swaps_the_distributions() {
         out.to_str().expect("utf-8"),
     ]);
     assert!(ok, "{stderr}");
-    assert!(stdout.contains("configured 20.00%"), "{stdout}");
+    assert!(stdout.contains("purchases pend 30 to 40 days"), "{stdout}");
     let (meta, collector) = seed::stats::collect_file(&out).expect("read the output");
     let stats = collector.finish(&Profile::story(), meta.as_of);
     let _ = std::fs::remove_file(&profile);
     let _ = std::fs::remove_file(&out);
     let rate = 100.0 * stats.pending as f64 / stats.counts.transactions as f64;
-    assert!((rate - 20.0).abs() <= 1.2, "pending {rate:.2}%");
+    assert!((rate - 14.0).abs() <= 2.0, "pending {rate:.2}%");
 }
 
 #[test]

@@ -44,7 +44,18 @@ pub(crate) fn config(seed: u64) -> GenConfig {
 
 /// Generates `num_users` users in memory, as of `as_of`.
 pub(crate) fn dataset_at(seed: u64, num_users: u64, as_of: NaiveDate) -> Dataset {
-    let config = GenConfig::new(seed, as_of);
+    dataset_on(seed, num_users, as_of, as_of)
+}
+
+/// Generates `num_users` users in memory, as of `as_of`, on timelines that start from
+/// `origin`: what a database seeded as of `origin` and advanced to `as_of` shows.
+pub(crate) fn dataset_on(
+    seed: u64,
+    num_users: u64,
+    origin: NaiveDate,
+    as_of: NaiveDate,
+) -> Dataset {
+    let config = GenConfig::new(seed, as_of).with_origin(origin);
     let meta = config.meta(num_users);
     Dataset::from_batches(meta, (0..num_users).map(|i| generate_user(&config, i)))
 }

@@ -175,7 +175,7 @@ impl<'c> Ledger<'c> {
         day_of_month: u32,
         business: bool,
     ) -> (Vec<NaiveDate>, NaiveDate) {
-        let as_of = self.config.as_of;
+        let as_of = self.as_of;
         let mut month = Month::of(self.window_start).previous();
         let mut dates = Vec::with_capacity(8);
         loop {

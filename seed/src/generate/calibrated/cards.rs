@@ -371,7 +371,7 @@ fn issue_days(ledger: &Ledger<'_>, statement_day: u32) -> Vec<i64> {
         month = month.previous();
     }
     let mut issues = Vec::with_capacity(8);
-    while month.day(statement_day) < ledger.config.as_of {
+    while month.day(statement_day) < ledger.as_of {
         issues.push(ledger.day_of(month.day(statement_day)));
         month = month.next();
     }

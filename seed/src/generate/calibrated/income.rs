@@ -26,8 +26,7 @@ impl<'c> Ledger<'c> {
                 let amount = (self.net_monthly as f64 * 12.0
                     / f64::from(frequency.frequency().per_year()))
                 .round() as i64;
-                let (dates, next_date) =
-                    paydays(frequency, phase, self.window_start, self.config.as_of);
+                let (dates, next_date) = paydays(frequency, phase, self.window_start, self.as_of);
                 let stream = self.add_stream(StreamPlan {
                     account: 0,
                     merchant: employer,

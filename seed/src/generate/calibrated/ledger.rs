@@ -2,16 +2,14 @@
 //! what keeps it at or above zero through the window, each balance is its opening plus the
 //! posted transactions, and streams list their transactions.
 
-use backend::{Transaction, User};
+use backend::User;
 use chrono::Duration;
 use rand::RngExt;
 
-use super::super::draws::uuid_v4;
-use super::super::recurring::{Occurrence, Series};
-use super::super::user_rows;
-use super::{DAY, Ledger, NO_STREAM, draw};
+use super::super::draws::{Purpose, UserDraws};
+use super::super::timeline::{Life, RowKey, SeriesPlan, Settle, Timeline};
+use super::{Ledger, NO_STREAM, draw};
 use crate::calendar::DAYS_PER_MONTH;
-use crate::tables::RowBatch;
 
 impl<'c> Ledger<'c> {
     /// Sets each account's balance: opening plus posted transactions (money in raises a
@@ -66,38 +64,47 @@ impl<'c> Ledger<'c> {
         }
     }
 
-    /// The rows: transactions in account and date order with their ids, the card's statement
-    /// fields, the streams with their transactions, and the persona label.
-    pub(super) fn finish(mut self, user: User) -> RowBatch {
+    /// The timeline: every entry a life (pending ones still pending at the as-of date), the
+    /// card's statement fields, and the series with their schedules.
+    pub(super) fn finish(mut self, user: User, at: usize) -> Timeline<'c> {
         self.entries.sort_by_key(|e| (e.account, e.day, e.secs));
-        let start = self
-            .window_start
-            .and_hms_opt(0, 0, 0)
-            .expect("midnight exists");
-        let mut links: Vec<Vec<usize>> = vec![Vec::new(); self.streams.len()];
-        let transactions: Vec<Transaction> = self
+        let days = self.days;
+        let lives: Vec<Life<'c>> = self
             .entries
             .iter()
             .enumerate()
-            .map(|(i, e)| {
-                if e.stream != NO_STREAM {
-                    links[e.stream as usize].push(i);
-                }
-                Transaction {
-                    id: uuid_v4(&mut self.rng.ids),
-                    account_id: self.accounts[e.account as usize].id.clone(),
-                    date: start + Duration::seconds(e.day * DAY + e.secs),
-                    amount: e.amount,
-                    category: e.category.to_owned(),
-                    merchant_name: e.merchant.to_owned(),
-                    pending: e.pending,
-                    pending_transaction_id: None,
-                    category_detailed: None,
-                }
+            .map(|(i, e)| Life {
+                key: RowKey {
+                    purpose: Purpose::Purchase,
+                    series: u32::from(e.account),
+                    occurrence: i as u32,
+                },
+                account: e.account,
+                day: e.day,
+                secs: e.secs,
+                amount: e.amount,
+                category: e.category,
+                detailed: None,
+                merchant: e.merchant,
+                stream: (e.stream != NO_STREAM).then_some(e.stream),
+                settle: if e.pending {
+                    Settle::Posts {
+                        lag: days - e.day,
+                        amount: e.amount,
+                    }
+                } else {
+                    Settle::Posted
+                },
+                correction: None,
             })
             .collect();
 
         if let Some(card) = self.card {
+            let last_payment = self
+                .entries
+                .iter()
+                .rfind(|e| e.account == card && e.category == "LOAN_PAYMENTS" && e.amount < 0);
+            let last_payment = last_payment.map(|e| (-e.amount, self.date(e.day)));
             let outcome = &self.card_outcome;
             let terms = self.terms;
             let account = &mut self.accounts[card as usize];
@@ -111,38 +118,37 @@ impl<'c> Ledger<'c> {
                 account.min_payment = Some(0);
             }
             account.is_overdue = Some(outcome.overdue);
-            let last_payment =
-                self.entries.iter().zip(&transactions).rfind(|(e, _)| {
-                    e.account == card && e.category == "LOAN_PAYMENTS" && e.amount < 0
-                });
-            if let Some((e, t)) = last_payment {
-                account.last_payment_amount = Some(-e.amount);
-                account.last_payment_date = Some(t.date.date());
+            if let Some((amount, date)) = last_payment {
+                account.last_payment_amount = Some(amount);
+                account.last_payment_date = Some(date);
             }
         }
 
-        // Each planned series with its transactions becomes a stream (one that ended up
-        // with fewer than two transactions does not recur, and is left out).
-        let mut streams = RowBatch::default();
-        for (plan, members) in self.streams.iter().zip(&links) {
-            let occurrences: Vec<Occurrence<'_>> = members
-                .iter()
-                .map(|&i| Occurrence {
-                    transaction_id: &transactions[i].id,
-                    date: transactions[i].date.date(),
-                    amount: transactions[i].amount,
-                })
-                .collect();
-            let series = Series {
-                account_id: &self.accounts[plan.account as usize].id,
-                merchant_name: plan.merchant,
+        let series = self
+            .streams
+            .iter()
+            .enumerate()
+            .map(|(s, plan)| SeriesPlan {
+                account: plan.account,
+                merchant: plan.merchant,
                 category: plan.category,
                 frequency: plan.frequency,
-                next_date: plan.next_date,
-            };
-            series.push_stream(uuid_v4(&mut self.rng.ids), &occurrences, &mut streams);
+                schedule: lives
+                    .iter()
+                    .filter(|l| l.stream == Some(s as u16))
+                    .map(|l| l.day)
+                    .chain([self.day_of(plan.next_date)])
+                    .collect(),
+            })
+            .collect();
+        Timeline {
+            draws: UserDraws::new(self.seed, self.index),
+            start: self.window_start,
+            user,
+            persona: self.persona,
+            accounts_at: vec![self.accounts; at],
+            lives,
+            series,
         }
-
-        user_rows(user, self.accounts, transactions, self.persona, streams)
     }
 }

@@ -26,14 +26,13 @@ use rand::RngExt;
 use rand_pcg::Pcg64;
 
 use super::amounts::draw_log_normal as draw;
-use super::draws::user_draws;
+use super::draws::{Purpose as Keyed, UserDraws};
+use super::timeline::{Day, Timeline};
 use super::{GenConfig, Generator, accounts, identity};
-use crate::calendar::SECONDS_PER_DAY as DAY;
 use crate::catalog::{AccountKind, Frequency};
 use crate::persona::Persona;
 use crate::profile::CalibratedProfile;
 use crate::profile::calibrated::{CalibratedPersona, StatementTerms};
-use crate::tables::RowBatch;
 
 /// The calibrated generator.
 #[derive(Debug)]
@@ -48,8 +47,10 @@ impl CalibratedGenerator {
 }
 
 impl Generator for CalibratedGenerator {
-    fn generate_user(&self, config: &GenConfig, index: u64) -> RowBatch {
-        Ledger::new(config, &self.profile, index).build()
+    fn timeline<'g>(&'g self, config: &GenConfig, index: u64, at: &[Day]) -> Timeline<'g> {
+        let until = at.iter().copied().max().unwrap_or(0);
+        let as_of = config.start() + Duration::days(until);
+        Ledger::new(config, &self.profile, index, as_of).build(at.len())
     }
 }
 
@@ -65,13 +66,11 @@ enum Purpose {
     Cards,
     Pending,
     Balances,
-    Ids,
 }
 
-/// The draws of user `index` for `purpose`: the calibrated generator's purposes are numbered
-/// from 64.
+/// The draws of user `index` for `purpose`.
 fn draws(seed: u64, index: u64, purpose: Purpose) -> Pcg64 {
-    user_draws(seed, index, purpose as u64 + 64)
+    UserDraws::new(seed, index).at(Keyed::Balances, 1 << 32, purpose as u64)
 }
 
 /// A user's draws, one generator per purpose.
@@ -84,7 +83,6 @@ struct Draws {
     cards: Pcg64,
     pending: Pcg64,
     balances: Pcg64,
-    ids: Pcg64,
 }
 
 /// What a transaction is, for the phases that treat kinds differently.
@@ -136,7 +134,9 @@ struct StreamPlan<'p> {
 
 /// One user in the making.
 struct Ledger<'c> {
-    config: &'c GenConfig,
+    seed: u64,
+    /// The date the window ends before.
+    as_of: NaiveDate,
     cal: &'c CalibratedProfile,
     terms: StatementTerms,
     index: u64,
@@ -162,12 +162,13 @@ struct Ledger<'c> {
 }
 
 impl<'c> Ledger<'c> {
-    fn new(config: &'c GenConfig, cal: &'c CalibratedProfile, index: u64) -> Self {
+    fn new(config: &GenConfig, cal: &'c CalibratedProfile, index: u64, as_of: NaiveDate) -> Self {
         let persona = config.persona_of(index);
         let s = |purpose| draws(config.seed, index, purpose);
         let window_days = cal.common.window_days;
         Ledger {
-            config,
+            seed: config.seed,
+            as_of,
             cal,
             terms: cal.cards.statement,
             index,
@@ -182,10 +183,9 @@ impl<'c> Ledger<'c> {
                 cards: s(Purpose::Cards),
                 pending: s(Purpose::Pending),
                 balances: s(Purpose::Balances),
-                ids: s(Purpose::Ids),
             },
             identity: s(Purpose::Identity),
-            window_start: config.as_of - Duration::days(window_days),
+            window_start: as_of - Duration::days(window_days),
             days: window_days,
             accounts: Vec::new(),
             savings: None,
@@ -200,7 +200,7 @@ impl<'c> Ledger<'c> {
         }
     }
 
-    fn build(mut self) -> RowBatch {
+    fn build(mut self, at: usize) -> Timeline<'c> {
         let start = self
             .window_start
             .and_hms_opt(0, 0, 0)
@@ -216,7 +216,7 @@ impl<'c> Ledger<'c> {
         self.run_card();
         self.pay_gigs();
         self.set_balances();
-        self.finish(user)
+        self.finish(user, at)
     }
 
     /// The date of window day `day`.
@@ -269,8 +269,9 @@ impl<'c> Ledger<'c> {
 
     /// Marks purchases of the last `pending_days` days pending, each with the profile's chance.
     fn mark_pending(&mut self) {
-        let from = self.days - self.cal.pending_days;
-        let chance = self.cal.pending_percent / 100.0;
+        let (lo, hi) = self.cal.common.pending.lag_days;
+        let from = self.days - (lo + hi) / 2;
+        let chance = 1.0 - self.cal.common.pending.drop_percent / 100.0;
         for e in &mut self.entries {
             if e.kind == Kind::Purchase && e.day >= from {
                 e.pending = self.rng.pending.random::<f64>() < chance;

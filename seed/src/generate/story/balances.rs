@@ -1,26 +1,35 @@
-//! Balances, limits and APRs, set once a user's transactions are known.
+//! Balances, limits and APRs as of a date, set from the transactions that date shows.
 
 use backend::Account;
 use rand::RngExt;
-use rand_pcg::Pcg64;
 
-use super::Event;
-use crate::calendar::SECONDS_PER_DAY as DAY;
+use super::super::draws::{Purpose, UserDraws};
+use super::super::timeline::Day;
+use crate::calendar::DAYS_PER_MONTH;
 use crate::catalog::AccountKind;
 use crate::profile::StoryProfile;
 use crate::profile::story::StoryPersona;
 
-/// What balances are set from: the user's profile and persona, and their transactions.
+/// One transaction an as-of date shows: its account, day and amount.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Flow {
+    pub(super) account: u8,
+    pub(super) day: Day,
+    pub(super) amount: i64,
+}
+
+/// What balances are set from: the user's profile and persona, and the transactions the
+/// as-of date shows within its window.
 pub(super) struct BalanceInputs<'a> {
     pub(super) profile: &'a StoryProfile,
     pub(super) params: &'a StoryPersona,
     pub(super) kinds: &'a [AccountKind],
-    pub(super) events: &'a [Event<'a>],
-    /// Length of the window in seconds.
-    pub(super) window_secs: i64,
+    pub(super) flows: &'a [Flow],
+    /// The as-of day.
+    pub(super) as_of: Day,
 }
 
-/// Sets each account's balance. A card owes at least its last 30 days of charges at the
+/// Sets each account's balance as of a date. A card owes at least its recent charges at the
 /// persona's utilisation; savings hold a cushion plus what flowed in; checking is drawn from
 /// the profile's range, or measured in months of the user's own spending for personas that
 /// fix it. These are the story profile's balances: drawn to show each persona's signal, not
@@ -36,27 +45,34 @@ pub(super) struct BalanceInputs<'a> {
 /// they report, and a statement balance computed back from a drawn balance would be a figure
 /// no ledger produced. `min_payment` is the profile's percentage of the balance and
 /// `is_overdue` is drawn with the persona's overdue share.
-pub(super) fn set_balances(rng: &mut Pcg64, inputs: &BalanceInputs<'_>, accounts: &mut [Account]) {
+/// Each account draws from its own generator, the same at every as-of date: a persona's
+/// utilisation, overdue state, limit and APR stay the user's as the dates move.
+pub(super) fn set_balances(
+    draws: &UserDraws,
+    inputs: &BalanceInputs<'_>,
+    accounts: &mut [Account],
+) {
     let BalanceInputs {
         profile,
         params,
         kinds,
-        events,
-        window_secs,
+        flows,
+        as_of,
     } = inputs;
-    let months = profile.common.window_days as f64 / 30.0;
-    let spending: i64 = events
+    let months = profile.common.window_days as f64 / DAYS_PER_MONTH;
+    let spending: i64 = flows
         .iter()
         .filter(|e| e.amount > 0)
         .map(|e| e.amount)
         .sum();
     let b = &profile.balances;
     for (a, (account, kind)) in accounts.iter_mut().zip(kinds.iter()).enumerate() {
-        let mine = events.iter().filter(|e| e.account as usize == a);
+        let mine = flows.iter().filter(|e| e.account as usize == a);
+        let rng = &mut draws.at(Purpose::Balances, kind.index() as u64, 0);
         match kind {
             AccountKind::CreditCard => {
                 let recent: i64 = mine
-                    .filter(|e| e.at >= window_secs - 30 * DAY)
+                    .filter(|e| e.day >= as_of - b.recent_charge_days)
                     .map(|e| e.amount)
                     .sum();
                 let overdue = rng.random_range(0..100) < params.overdue_percent;
@@ -67,12 +83,13 @@ pub(super) fn set_balances(rng: &mut Pcg64, inputs: &BalanceInputs<'_>, accounts
                 };
                 let utilization =
                     rng.random_range(f64::from(lo.max(1))..=f64::from(hi.max(1))) / 100.0;
-                // Limits are whole hundreds of dollars, as issuers set them; raised when the
-                // month's charges alone would overshoot the persona's utilisation.
+                // Limits are whole steps (hundreds of dollars, as issuers set them), raised
+                // when the recent charges alone would overshoot the persona's utilisation.
                 let (min_limit, max_limit) = b.credit_limit_cents;
-                let drawn = rng.random_range(min_limit / 10_000..=max_limit / 10_000) * 10_000;
-                let needed = ((recent as f64 / utilization) / 10_000.0).ceil() as i64 * 10_000;
-                let limit = drawn.max(needed).min(max_limit / 10_000 * 10_000);
+                let step = b.credit_limit_step_cents;
+                let drawn = rng.random_range(min_limit / step..=max_limit / step) * step;
+                let needed = ((recent as f64 / utilization) / step as f64).ceil() as i64 * step;
+                let limit = drawn.max(needed).min(max_limit / step * step);
                 let mut balance = ((limit as f64 * utilization).round() as i64).max(recent);
                 if !overdue {
                     balance = balance.min(limit);

@@ -1,15 +1,18 @@
 //! The story generator: users drawn to the product's original specification, from a
-//! [`StoryProfile`].
+//! [`StoryProfile`], as timelines.
 //!
-//! A user is built in the order a bank statement would explain it ([`UserBuilder`]'s phases):
-//! a persona, the accounts, the paydays, how many transactions of each category the window
-//! holds (so that category weights hold per user, hence dataset-wide), the recurring
-//! merchants, then each purchase at a favourite merchant at the hour and weekday of its
-//! habit, and last the balances (drawn per persona, not summed from the transactions; see
-//! `balances.rs`). Paychecks on a regular payroll and recurring merchants are recorded as
-//! they are scheduled, as `recurring_streams` ([`super::recurring`]); purchases never are.
-//! Each purpose draws from its own generator ([`Purpose`]), so a change to one part of the
-//! profile moves only the draws made for that part.
+//! A user's life is laid on the calendar from the timeline's start ([`StoryUser`]'s phases):
+//! a persona, the accounts, the paydays, the recurring merchants, then the purchases. Each
+//! account's purchases sit in slots of equal length (a window holds a planned number of
+//! them, one a slot, at a day of the slot the habit of its merchant group allows); every
+//! cycle of a window's length deals the user's slots a shuffled deck of categories whose
+//! counts follow the weights, so category weights hold per user and dataset-wide. Every
+//! transaction pends for the profile's lag before it posts (or drops), which keeps the
+//! profile's share pending at any as-of date. Balances are drawn per persona as of each date
+//! asked for, not summed from the transactions (see `balances.rs`). Paychecks on a regular
+//! payroll and recurring merchants are recorded as they are scheduled, as recurring series;
+//! purchases never are. Every draw is keyed by what it is for ([`Purpose`]), so a change to
+//! one part of the profile moves only the draws made for that part.
 
 mod balances;
 mod mix;
@@ -18,24 +21,30 @@ mod spending;
 
 use std::sync::Arc;
 
-use backend::{Account, Transaction, User};
-use chrono::{Datelike, Duration, NaiveDateTime};
+use backend::{Account, User};
+use chrono::{Datelike, NaiveDate};
 use rand::RngExt;
 use rand_pcg::Pcg64;
 
 use super::amounts::draw_log_normal;
-use super::draws::{RowDraws, pick, pick_weighted, shuffle, user_draws, uuid_v4};
-use super::recurring::{Frequency, Occurrence, Series};
-use super::{GenConfig, Generator, accounts, identity, user_rows};
-use crate::calendar::SECONDS_PER_DAY as DAY;
+use super::draws::{Purpose, UserDraws, chance, pick, pick_weighted, shuffle};
+use super::recurring::Frequency;
+use super::settle::Settler;
+use super::timeline::{Day, Life, RowKey, SeriesPlan, Settle, Timeline};
+use super::{GenConfig, Generator, accounts, identity};
 use crate::catalog::AccountKind;
 use crate::persona::Persona;
-use crate::profile::StoryProfile;
 use crate::profile::story::{AccountSet, Payroll, StoryPersona};
-use crate::tables::RowBatch;
+use crate::profile::{Authorization, StoryProfile};
 pub use balances::min_payment;
-use balances::{BalanceInputs, set_balances};
-use spending::{Favorites, apportion, habit_time, hour_in, pick_group};
+use balances::{BalanceInputs, Flow, set_balances};
+use mix::Scheduled;
+use spending::{Favorites, apportion, habit_day, hour_in, pick_group};
+
+/// Days a schedule is drawn past the last as-of day, so each series' next date is known:
+/// more than any story schedule's longest gap (a month, or an irregular payroll's, which
+/// forms no series).
+const LOOKAHEAD: Day = 62;
 
 /// The story generator, with what it derives once from its profile.
 #[derive(Debug)]
@@ -58,206 +67,121 @@ impl StoryGenerator {
 }
 
 impl Generator for StoryGenerator {
-    fn generate_user(&self, config: &GenConfig, index: u64) -> RowBatch {
-        UserBuilder::new(self, config, index).build()
+    fn timeline<'g>(&'g self, config: &GenConfig, index: u64, at: &[Day]) -> Timeline<'g> {
+        StoryUser::new(self, config, index, at).build()
     }
 }
 
-/// What a draw is for. Each purpose of each user draws from its own generator.
+/// How a kind of transaction settles (see [`StoryUser::push`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Purpose {
-    /// Name, email, id and sign-up time.
-    Identity,
-    /// Which accounts, and each account's id, name and mask.
-    Accounts,
-    /// The payroll schedule, paydays, employers and pay times.
-    Payroll,
-    /// Paycheck amounts, one row per paycheck.
-    PayAmounts,
-    /// How many transactions, of which categories, on which accounts.
-    Mix,
-    /// Recurring merchants: which, when, where and how much.
-    Subscriptions,
-    /// Purchases: category order, merchant group, day, hour and merchant.
-    Spending,
-    /// Purchase amounts, one row per purchase.
-    PurchaseAmounts,
-    /// Which transactions are still pending.
-    Pending,
-    /// Balances, limits and APRs.
-    Balances,
-    /// Transaction ids.
-    TransactionIds,
-    /// Recurring stream ids. Last, so that adding it moved no other purpose's draws.
-    StreamIds,
+enum Settles {
+    OnItsDay,
+    AsAPurchase,
 }
 
-impl Purpose {
-    /// The key of its draws: the story's purposes are numbered from 2.
-    fn key(self) -> u64 {
-        self as u64 + 2
-    }
-}
-
-/// 64-bit draws an amount may take: [`draw_log_normal`] makes at most eight attempts of
-/// two draws each. Every paycheck and purchase owns this many, so one amount's redraws never
-/// move another's.
-const DRAWS_PER_AMOUNT: u128 = 16;
-
-/// A user's draws, one generator per purpose.
-struct Draws {
-    identity: Pcg64,
-    accounts: Pcg64,
-    payroll: Pcg64,
-    pay_amounts: RowDraws,
-    mix: Pcg64,
-    subscriptions: Pcg64,
-    spending: Pcg64,
-    purchase_amounts: RowDraws,
-    pending: Pcg64,
-    balances: Pcg64,
-    ids: Pcg64,
-    stream_ids: Pcg64,
-}
-
-impl Draws {
-    fn new(seed: u64, index: u64) -> Draws {
-        let draws = |purpose: Purpose| user_draws(seed, index, purpose.key());
-        Draws {
-            identity: draws(Purpose::Identity),
-            accounts: draws(Purpose::Accounts),
-            payroll: draws(Purpose::Payroll),
-            pay_amounts: RowDraws::new(draws(Purpose::PayAmounts), DRAWS_PER_AMOUNT),
-            mix: draws(Purpose::Mix),
-            subscriptions: draws(Purpose::Subscriptions),
-            spending: draws(Purpose::Spending),
-            purchase_amounts: RowDraws::new(draws(Purpose::PurchaseAmounts), DRAWS_PER_AMOUNT),
-            pending: draws(Purpose::Pending),
-            balances: draws(Purpose::Balances),
-            ids: draws(Purpose::TransactionIds),
-            stream_ids: draws(Purpose::StreamIds),
-        }
-    }
-}
-
-/// A transaction before it has an id: seconds since the window start, and borrowed names.
-struct Event<'p> {
-    account: u8,
-    at: i64,
-    amount: i64,
-    category: &'p str,
-    merchant: &'p str,
-    /// The recurring series it belongs to, an index into [`UserBuilder::series`].
-    stream: Option<u16>,
-}
-
-/// A recurring series as scheduled: what its stream will report besides its transactions.
-struct Planned<'p> {
-    account: u8,
-    merchant: &'p str,
-    category: &'p str,
-    frequency: Frequency,
-    /// The day of the schedule's next transaction after the window, as a day offset from the
-    /// window's first day.
-    next_day: i64,
-}
-
-/// The index the next series planned after `series` gets, as its events carry it.
-fn next_index(series: &[Planned<'_>]) -> u16 {
-    u16::try_from(series.len()).expect("a user's series fit in u16")
-}
-
-/// A user's paychecks as scheduled: what their streams are planned from.
-struct Paychecks<'a, 'p> {
-    payroll: Payroll,
-    /// Paydays as day offsets from the window's first day; paycheck `i` is on `days[i]`.
-    days: &'a [i64],
-    /// The index of paycheck 0 among the events.
-    first_event: usize,
-    /// The employer of a regular payroll.
-    employer: &'p str,
-    category: &'p str,
-}
-
-/// One user in the making: the state its phases share, so each phase is a method rather than
-/// a stretch of one long function.
-struct UserBuilder<'c> {
-    config: &'c GenConfig,
+/// One user in the making: the state its phases share.
+struct StoryUser<'c> {
     profile: &'c StoryProfile,
     income_scale: f64,
     index: u64,
     persona: Persona,
     params: &'c StoryPersona,
-    rng: Draws,
-    window_start: NaiveDateTime,
+    draws: UserDraws,
+    settler: Settler,
+    /// The timeline's first day.
+    start: NaiveDate,
+    /// The as-of days asked for, and the first day not drawn.
+    at: Vec<Day>,
+    until: Day,
+    window: Day,
     kinds: &'c [AccountKind],
     accounts: Vec<Account>,
     checking: u8,
     savings: Option<u8>,
     card: Option<u8>,
-    events: Vec<Event<'c>>,
-    /// The recurring series the events of which are tagged with their index.
-    series: Vec<Planned<'c>>,
-    /// Transactions per account already scheduled (paychecks and recurring charges).
-    fixed: [u32; 3],
+    /// What each account's schedules put in a window.
+    scheduled: [Scheduled; 3],
+    /// Recurring charges per window per category, on average.
+    subscribed: Vec<f64>,
+    /// Transactions the user wants per window (see [`mix::wanted`]).
+    wanted: u32,
+    /// Paychecks per window, on average.
+    paychecks: f64,
+    lives: Vec<Life<'c>>,
+    series: Vec<SeriesPlan<'c>>,
 }
 
-impl<'c> UserBuilder<'c> {
-    fn new(generator: &'c StoryGenerator, config: &'c GenConfig, index: u64) -> Self {
+impl<'c> StoryUser<'c> {
+    fn new(generator: &'c StoryGenerator, config: &GenConfig, index: u64, at: &[Day]) -> Self {
         let profile = &*generator.profile;
         let persona = config.persona_of(index);
-        UserBuilder {
-            config,
+        let start = config.start();
+        StoryUser {
             profile,
             income_scale: generator.income_scale,
             index,
             persona,
             params: profile.persona(persona),
-            rng: Draws::new(config.seed, index),
-            window_start: config.as_of_midnight() - Duration::days(profile.common.window_days),
+            draws: UserDraws::new(config.seed, index),
+            settler: Settler::new(profile.common.pending, profile.common.corrections, start),
+            start,
+            at: at.to_vec(),
+            until: at.iter().copied().max().unwrap_or(0),
+            window: profile.common.window_days,
             kinds: &[],
             accounts: Vec::new(),
             checking: 0,
             savings: None,
             card: None,
-            events: Vec::with_capacity(160),
+            scheduled: [Scheduled::default(); 3],
+            subscribed: vec![0.0; profile.categories.len()],
+            wanted: 0,
+            paychecks: 0.0,
+            lives: Vec::with_capacity(256),
             series: Vec::new(),
-            fixed: [0; 3],
         }
     }
 
-    fn build(mut self) -> RowBatch {
+    fn build(mut self) -> Timeline<'c> {
+        let start = self.start.and_hms_opt(0, 0, 0).expect("midnight exists");
         let user = identity::new_user(
-            &mut self.rng.identity,
+            &mut self.draws.of(Purpose::Identity),
             &self.profile.common,
             self.index,
-            self.window_start,
+            start,
         );
         self.open_accounts(&user);
-        let paychecks = self.pay();
-        let (mut total, mut quotas) = self.plan_spending(paychecks);
-        self.subscribe(&mut quotas);
-        let counts = self.spread_over_accounts(&mut total, &mut quotas);
-        self.spend(&counts, &quotas, total);
-        let pending = self.settle();
-        let inputs = BalanceInputs {
-            profile: self.profile,
-            params: self.params,
-            kinds: self.kinds,
-            events: &self.events,
-            window_secs: self.profile.common.window_days * DAY,
-        };
-        set_balances(&mut self.rng.balances, &inputs, &mut self.accounts);
-        self.finish(user, pending)
+        self.pay();
+        self.wanted = mix::wanted(
+            &mut self.draws.at(Purpose::Mix, 0, 0),
+            self.profile,
+            self.paychecks,
+            self.income_scale,
+        );
+        self.subscribe();
+        self.shop();
+        let accounts_at = self.at.iter().map(|&a| self.accounts_at(a)).collect();
+        Timeline {
+            draws: self.draws,
+            start: self.start,
+            user,
+            persona: self.persona,
+            accounts_at,
+            lives: self.lives,
+            series: self.series,
+        }
     }
 
     /// Picks the account set the persona allows and opens each account.
     fn open_accounts(&mut self, user: &User) {
-        let rng = &mut self.rng.accounts;
+        let rng = &mut self.draws.of(Purpose::Account);
         let kinds = &pick_accounts(rng, self.profile, &self.params.requires).kinds;
         self.accounts = kinds
             .iter()
-            .map(|&kind| accounts::new_account(rng, user, kind))
+            .map(|&kind| {
+                let rng = &mut self.draws.at(Purpose::Account, kind.index() as u64 + 1, 0);
+                accounts::new_account(rng, user, kind)
+            })
             .collect();
         let position = |kind: AccountKind| kinds.iter().position(|&k| k == kind);
         self.checking =
@@ -267,27 +191,68 @@ impl<'c> UserBuilder<'c> {
         self.kinds = kinds;
     }
 
+    /// A life, settled as its kind settles: paychecks and recurring charges post on their
+    /// day (so a series keeps its cadence); a purchase pends for a lag of its own, may be
+    /// corrected once posted, and may have a voided authorisation beside it.
+    fn push(&mut self, life: Life<'c>, authorization: Authorization, kind: Settles) {
+        let k = life.key;
+        let (series, occurrence) = (
+            (k.purpose as u64) << 32 | u64::from(k.series),
+            u64::from(k.occurrence),
+        );
+        let rng = &mut self.draws.at(Purpose::Settlement, series, occurrence);
+        if kind == Settles::OnItsDay {
+            self.lives.push(life);
+            return;
+        }
+        let lag = self.settler.draw_lag(rng);
+        let settled = self
+            .settler
+            .pend(rng, life.day, lag, life.amount, authorization);
+        if let Some(void) = self.settler.void(rng, life.day) {
+            self.lives.push(Life {
+                key: RowKey {
+                    purpose: Purpose::Void,
+                    ..life.key
+                },
+                amount: settled.amount,
+                settle: void,
+                ..life
+            });
+        }
+        let correction = match settled.settle {
+            Settle::Posts { lag, .. } => {
+                let rng = &mut self.draws.at(Purpose::Correction, series, occurrence);
+                self.settler
+                    .correct(rng, life.day + lag, life.merchant, life.category)
+            }
+            _ => None,
+        };
+        self.lives.push(Life {
+            amount: settled.amount,
+            settle: settled.settle,
+            correction,
+            ..life
+        });
+    }
+
     /// Paychecks: one employer (two clients for irregular income), one amount unless
-    /// irregular. Returns how many there are.
-    fn pay(&mut self) -> u32 {
+    /// irregular, on the persona's payroll.
+    fn pay(&mut self) {
         let profile = self.profile;
         let params = self.params;
-        let rng = &mut self.rng.payroll;
-        let amounts = &self.rng.pay_amounts;
         let income = profile.income();
         let employers = &income.groups[0];
+        let rng = &mut self.draws.of(Purpose::Payroll);
         let payroll = params.payroll[rng.random_range(0..params.payroll.len())];
-        let paydays = schedule::paydays(
-            rng,
-            payroll,
-            params,
-            self.window_start.date(),
-            self.config.as_of,
-        );
+        let horizon = self.until + LOOKAHEAD;
+        let paydays = schedule::paydays(rng, payroll, params, self.start, horizon);
         let employer_a = pick(rng, &employers.merchants);
         let employer_b = pick(rng, &employers.merchants);
-        // Row 0 is the salary; an irregular earner's paycheck i is row i + 1.
-        let salary = draw_log_normal(&mut amounts.row(0), &employers.amount);
+        let salary = draw_log_normal(
+            &mut self.draws.at(Purpose::Payroll, 1, 0),
+            &employers.amount,
+        );
         let (checking, savings) = (self.checking, self.savings);
         let share = params.paychecks_to_savings_percent;
         // Spread the savings share evenly over the paychecks: with 50%, every other one.
@@ -298,11 +263,13 @@ impl<'c> UserBuilder<'c> {
                 _ => checking,
             }
         };
-        let first_event = self.events.len();
-        for (i, &day) in paydays.iter().enumerate() {
+        let until = self.until;
+        for (i, &day) in paydays.iter().enumerate().filter(|(_, d)| **d < until) {
+            let rng = &mut self.draws.at(Purpose::Paycheck, 0, i as u64);
             let (amount, merchant) = if payroll == Payroll::Irregular {
+                let amount = draw_log_normal(rng, &employers.amount);
                 (
-                    draw_log_normal(&mut amounts.row(i + 1), &employers.amount),
+                    amount,
                     if rng.random_bool(0.5) {
                         employer_a
                     } else {
@@ -312,27 +279,33 @@ impl<'c> UserBuilder<'c> {
             } else {
                 (salary, employer_a)
             };
-            let account = account_of(i);
-            let at = day * DAY + hour_in(rng, employers.hours);
-            self.events.push(Event {
-                account,
-                at,
+            let life = Life {
+                key: row(Purpose::Paycheck, 0, i),
+                account: account_of(i),
+                day,
+                secs: hour_in(rng, employers.hours),
                 amount: -amount,
                 category: &income.name,
+                detailed: Some(employers.detailed.as_str()),
                 merchant,
                 stream: None,
-            });
-            self.fixed[account as usize] += 1;
+                settle: Settle::Posted,
+                correction: None,
+            };
+            self.push(life, Authorization::Exact, Settles::OnItsDay);
         }
-        let paychecks = Paychecks {
-            payroll,
-            days: &paydays,
-            first_event,
-            employer: employer_a,
-            category: &income.name,
-        };
-        self.plan_payroll_streams(&paychecks, account_of);
-        paydays.len() as u32
+        let per_window = mix::expected_paychecks(payroll, params, self.window as f64);
+        let accounts: Vec<u8> = std::iter::once(checking).chain(savings).collect();
+        for &account in &accounts {
+            let mine = (0..64).filter(|&i| account_of(i) == account).count() as f64 / 64.0;
+            if mine > 0.0 {
+                let scheduled = &mut self.scheduled[usize::from(account)];
+                scheduled.per_window += per_window * mine;
+                scheduled.series += 1;
+            }
+        }
+        self.plan_payroll_streams(payroll, &paydays, employer_a, account_of);
+        self.paychecks = per_window;
     }
 
     /// Regular paychecks form a stream on each account they land on. A savings share that
@@ -342,18 +315,18 @@ impl<'c> UserBuilder<'c> {
     /// either.
     fn plan_payroll_streams(
         &mut self,
-        paychecks: &Paychecks<'_, 'c>,
+        payroll: Payroll,
+        paydays: &[Day],
+        employer: &'c str,
         account_of: impl Fn(usize) -> u8,
     ) {
-        let base = match paychecks.payroll {
+        let base = match payroll {
             Payroll::Biweekly => Frequency::Biweekly,
             Payroll::Semimonthly => Frequency::SemiMonthly,
             Payroll::Irregular => return,
         };
-        let start = self.window_start.date();
-        let days = paychecks.days;
         for account in std::iter::once(self.checking).chain(self.savings) {
-            let mine: Vec<usize> = (0..days.len())
+            let mine: Vec<usize> = (0..paydays.len())
                 .filter(|&i| account_of(i) == account)
                 .collect();
             let mut steps: Vec<usize> = mine.windows(2).map(|w| w[1] - w[0]).collect();
@@ -363,239 +336,260 @@ impl<'c> UserBuilder<'c> {
                 Some(2) => Frequency::Monthly,
                 _ => continue,
             };
-            // The schedule, continued past the window until a paycheck lands here again.
-            let (mut i, mut day) = (days.len(), days[days.len() - 1]);
-            let next_day = loop {
-                day = schedule::next_payday(paychecks.payroll, start, day)
-                    .expect("a regular payroll continues");
-                if account_of(i) == account {
-                    break day;
-                }
-                i += 1;
-            };
-            let stream = Some(next_index(&self.series));
-            self.series.push(Planned {
+            let stream = self.series.len() as u16;
+            self.series.push(SeriesPlan {
                 account,
-                merchant: paychecks.employer,
-                category: paychecks.category,
+                merchant: employer,
+                category: &self.profile.income().name,
                 frequency,
-                next_day,
+                schedule: mine.iter().map(|&i| paydays[i]).collect(),
             });
-            for i in mine {
-                self.events[paychecks.first_event + i].stream = stream;
+            for life in &mut self.lives {
+                if life.key.purpose == Purpose::Paycheck
+                    && mine.contains(&(life.key.occurrence as usize))
+                {
+                    life.stream = Some(stream);
+                }
             }
         }
     }
 
-    /// How many transactions: enough that paychecks are INCOME's share of them, within the
-    /// per-account bounds, and how many of each spending category. The jitter keeps users of
-    /// one cadence from all having one count.
-    fn plan_spending(&mut self, paychecks: u32) -> (u32, Vec<u32>) {
-        let profile = self.profile;
-        let (per_min, per_max) = profile.transactions_per_account;
-        let n = self.accounts.len() as u32;
-        let income_share = f64::from(profile.income().weight) / 100.0;
-        let jitter = self.rng.mix.random_range(0.85..1.15);
-        let wanted =
-            (f64::from(paychecks) / income_share * self.income_scale * jitter).round() as u32;
-        let total = wanted.clamp(per_min * n, per_max * n);
-        let quotas = apportion(&mut self.rng.mix, total - paychecks, profile);
-        (total, quotas)
-    }
-
-    /// Recurring merchants, each on one account (a card if there is one), counted against
-    /// its category's quota so that category weights still hold.
-    fn subscribe(&mut self, quotas: &mut [u32]) {
+    /// Recurring merchants, each on one account (a card for the profile's share of them, if
+    /// there is one), billed monthly from the timeline's start, as long as their category
+    /// and account can hold a window of their bills.
+    fn subscribe(&mut self) {
         let profile = self.profile;
         let params = self.params;
-        let per_max = profile.transactions_per_account.1;
-        let start = self.window_start.date();
-        let rng = &mut self.rng.subscriptions;
+        let rng = &mut self.draws.of(Purpose::Subscription);
         let (min_subs, max_subs) = params.subscriptions;
         let wanted_subs = rng.random_range(min_subs..=max_subs);
         let mut order: Vec<usize> = (0..profile.subscriptions.len()).collect();
         shuffle(rng, &mut order);
+        // A window of a monthly bill: its months, at most one more.
+        let per_window = self.window as f64 / crate::calendar::DAYS_PER_MONTH;
+        // Each category's weight of the user's spending transactions per window.
+        let spending = f64::from(self.wanted) - self.paychecks;
+        let spend_weights: u32 = (0..profile.categories.len())
+            .filter(|&c| c != profile.income)
+            .map(|c| profile.categories[c].weight)
+            .sum();
         let (mut subs, mut monthly) = (0, 0);
-        for &s in &order {
+        for s in order {
             if subs >= wanted_subs && monthly >= params.subscriptions_min_monthly_cents {
                 break;
             }
             let sub = &profile.subscriptions[s];
-            let day_of_month = rng.random_range(1..=28);
-            let bills = schedule::billing_days(start, self.config.as_of, day_of_month);
-            if bills.len() as u32 > quotas[sub.category] || bills.len() < 2 {
-                continue;
-            }
+            let rng = &mut self.draws.at(Purpose::Subscription, s as u64 + 1, 0);
             let account = match self.card {
-                Some(card) if rng.random_bool(0.7) => card,
+                Some(card) if chance(rng, f64::from(profile.subscriptions_on_card_percent)) => card,
                 _ => self.checking,
             };
-            if self.fixed[account as usize] + bills.len() as u32 > per_max {
+            // Room in the category's share of the user's transactions, and in the account's
+            // planned count.
+            let category_room = spending * f64::from(profile.categories[sub.category].weight)
+                / f64::from(spend_weights.max(1));
+            let scheduled = self.scheduled[usize::from(account)];
+            let planned = mix::planned_bounds(
+                profile.transactions_per_account,
+                Scheduled {
+                    per_window: 0.0,
+                    series: scheduled.series + 1,
+                },
+                1.0 + self.settler.longest_lag() as f64 / self.window as f64,
+            );
+            if self.subscribed[sub.category] + per_window > category_room
+                || scheduled.per_window + per_window + 1.0 > f64::from(planned.1)
+            {
                 continue;
             }
-            quotas[sub.category] -= bills.len() as u32;
+            self.subscribed[sub.category] += per_window;
+            let slot = &mut self.scheduled[usize::from(account)];
+            slot.per_window += per_window;
+            slot.series += 1;
             let amount = rng.random_range(sub.amount_cents.0..=sub.amount_cents.1);
-            let time = hour_in(rng, profile.billing_hours);
-            let category = &profile.categories[sub.category].name;
-            self.fixed[account as usize] += bills.len() as u32;
-            let last_bill = start + Duration::days(bills[bills.len() - 1]);
-            let stream = Some(next_index(&self.series));
-            self.series.push(Planned {
-                account,
-                merchant: &sub.merchant,
-                category,
-                frequency: Frequency::Monthly,
-                next_day: (Frequency::Monthly.after(last_bill) - start).num_days(),
-            });
-            for day in bills {
-                self.events.push(Event {
-                    account,
-                    at: day * DAY + time,
-                    amount,
-                    category,
-                    merchant: &sub.merchant,
-                    stream,
-                });
-            }
+            // Days 1 to 28 exist in every month.
+            let day_of_month = rng.random_range(1..=28);
+            let secs = hour_in(rng, profile.billing_hours);
+            self.bill_monthly(s, account, day_of_month, secs, amount);
             subs += 1;
             monthly += amount;
         }
     }
 
-    /// Per-account counts: at least the minimum and what is already fixed, then the rest of
-    /// the total spread by the kinds' spending weights.
-    fn spread_over_accounts(&mut self, total: &mut u32, quotas: &mut [u32]) -> Vec<u32> {
-        let profile = self.profile;
-        let (per_min, per_max) = profile.transactions_per_account;
-        let mut counts: Vec<u32> = (0..self.accounts.len())
-            .map(|a| self.fixed[a].max(per_min))
-            .collect();
-        let floor: u32 = counts.iter().sum();
-        if floor > *total {
-            let extra = apportion(&mut self.rng.mix, floor - *total, profile);
-            for (quota, more) in quotas.iter_mut().zip(extra) {
-                *quota += more;
-            }
-            *total = floor;
+    /// The bills of subscription `s`, and its series.
+    fn bill_monthly(&mut self, s: usize, account: u8, day_of_month: u32, secs: i64, amount: i64) {
+        let sub = &self.profile.subscriptions[s];
+        let category = &self.profile.categories[sub.category].name;
+        let bills = schedule::billing_days(self.start, self.until + LOOKAHEAD, day_of_month);
+        let stream = self.series.len() as u16;
+        self.series.push(SeriesPlan {
+            account,
+            merchant: &sub.merchant,
+            category,
+            frequency: Frequency::Monthly,
+            schedule: bills.iter().map(|&(_, day)| day).collect(),
+        });
+        let until = self.until;
+        for (month, day) in bills.into_iter().filter(|&(_, d)| d < until) {
+            let life = Life {
+                key: row(Purpose::SubscriptionBill, s as u32, month as usize),
+                account,
+                day,
+                secs,
+                amount,
+                category,
+                detailed: Some(sub.detailed.as_str()),
+                merchant: &sub.merchant,
+                stream: Some(stream),
+                settle: Settle::Posted,
+                correction: None,
+            };
+            self.push(life, Authorization::Exact, Settles::OnItsDay);
         }
-        let weights: Vec<u32> = self
-            .kinds
-            .iter()
-            .map(|k| profile.spending_weights[k.index()])
-            .collect();
-        for _ in floor..*total {
-            let open: Vec<usize> = (0..counts.len()).filter(|&a| counts[a] < per_max).collect();
-            let a = open[pick_weighted(&mut self.rng.mix, open.iter().map(|&a| weights[a]))];
-            counts[a] += 1;
-        }
-        counts
     }
 
-    /// Spending: a shuffled deck of categories, dealt to the accounts' free slots, each a
-    /// purchase at a favourite merchant of a group at the group's habitual day and hour.
-    fn spend(&mut self, counts: &[u32], quotas: &[u32], total: u32) {
+    /// Purchases: each account's planned count per window, in slots of equal length; each
+    /// cycle of a window's length deals its slots a shuffled deck of categories.
+    fn shop(&mut self) {
         let profile = self.profile;
-        let rng = &mut self.rng.spending;
-        let amounts = &self.rng.purchase_amounts;
-        let mut deck: Vec<u8> = Vec::with_capacity(total as usize);
+        let stretch = 1.0 + self.settler.longest_lag() as f64 / self.window as f64;
+        let scheduled = self.scheduled[..self.accounts.len()].to_vec();
+        let per_account = mix::purchases_per_window(
+            &mut self.draws.at(Purpose::Mix, 1, 0),
+            profile,
+            self.kinds,
+            &scheduled,
+            self.wanted,
+            stretch,
+        );
+        let cycles = (self.until + self.window - 1) / self.window;
+        let draws = self.draws;
+        let mut favorites = Favorites::new(&draws, profile);
+        let mut lives = Vec::new();
+        for cycle in 0..cycles {
+            let deck = self.deck(cycle, &per_account);
+            let mut dealt = 0;
+            for (a, &count) in per_account.iter().enumerate() {
+                let slots = &deck[dealt..dealt + count as usize];
+                dealt += count as usize;
+                for (j, &category) in slots.iter().enumerate() {
+                    let slot = cycle as u64 * u64::from(count) + j as u64;
+                    let purchase = self.purchase(&mut favorites, a as u8, count, slot, category);
+                    if let Some(purchase) = purchase.filter(|p| p.0.day < self.until) {
+                        lives.push(purchase);
+                    }
+                }
+            }
+        }
+        for (life, authorization) in lives {
+            self.push(life, authorization, Settles::AsAPurchase);
+        }
+    }
+
+    /// The categories of cycle `cycle`'s purchase slots, account by account: per category,
+    /// its weight's share of the cycle's purchases and recurring charges, less the recurring
+    /// charges, shuffled.
+    fn deck(&self, cycle: i64, per_account: &[u32]) -> Vec<u8> {
+        let purchases: u32 = per_account.iter().sum();
+        let subscribed: f64 = self.subscribed.iter().sum();
+        let rng = &mut self.draws.at(Purpose::Deck, 0, cycle as u64);
+        let mut quotas = apportion(rng, purchases + subscribed.round() as u32, self.profile);
+        for (quota, &charges) in quotas.iter_mut().zip(&self.subscribed) {
+            *quota = quota.saturating_sub(charges.round() as u32);
+        }
+        // Rounding may leave the deck a card short or long: the largest category evens it.
+        let mut deck: Vec<u8> = Vec::with_capacity(purchases as usize);
         for (c, &quota) in quotas.iter().enumerate() {
             deck.extend(std::iter::repeat_n(c as u8, quota as usize));
         }
-        shuffle(rng, &mut deck);
-        let start_weekday = self.window_start.date().weekday().num_days_from_monday();
-        let mut favorites = Favorites::new(profile);
-        let mut dealt = 0;
-        for (a, &count) in counts.iter().enumerate() {
-            let free = count.saturating_sub(self.fixed[a]) as usize;
-            let end = (dealt + free).min(deck.len());
-            for (purchase, &c) in deck[dealt..end].iter().enumerate() {
-                let category = &profile.categories[c as usize];
-                let g = pick_group(rng, &category.groups);
-                let group = &category.groups[g];
-                self.events.push(Event {
-                    account: a as u8,
-                    at: habit_time(rng, group, start_weekday, profile.common.window_days),
-                    amount: draw_log_normal(&mut amounts.row(dealt + purchase), &group.amount),
-                    category: &category.name,
-                    merchant: favorites.pick(rng, profile, c as usize, g),
-                    stream: None,
-                });
-            }
-            dealt += free;
-        }
+        let largest = (0..quotas.len())
+            .max_by_key(|&c| (quotas[c], std::cmp::Reverse(c)))
+            .expect("a spending category") as u8;
+        deck.resize(purchases as usize, largest);
+        shuffle(
+            &mut self.draws.at(Purpose::Deck, 1, cycle as u64),
+            &mut deck,
+        );
+        deck
     }
 
-    /// Orders each account's transactions oldest first and marks the newest of each account
-    /// pending. Returns the pending flags, in event order.
-    fn settle(&mut self) -> Vec<bool> {
-        let events = &mut self.events;
-        events.sort_by_key(|e| (e.account, e.at));
-        let pending_rate = self.profile.pending_percent / 100.0;
-        let mut pending = vec![false; events.len()];
-        let mut start = 0;
-        while start < events.len() {
-            let account = events[start].account;
-            let end = start
-                + events[start..]
-                    .iter()
-                    .take_while(|e| e.account == account)
-                    .count();
-            let k = (start..end)
-                .filter(|_| self.rng.pending.random::<f64>() < pending_rate)
-                .count();
-            pending[end - k..end].iter_mut().for_each(|p| *p = true);
-            start = end;
-        }
-        pending
+    /// The purchase of slot `slot` of account `account` (which holds `count` a window), in
+    /// `category`: a merchant group whose habit allows a day of the slot, that day, an hour,
+    /// a favourite merchant and an amount. `None` if no group of the category allows any day
+    /// of the slot.
+    fn purchase(
+        &self,
+        favorites: &mut Favorites<'_>,
+        account: u8,
+        count: u32,
+        slot: u64,
+        category: u8,
+    ) -> Option<(Life<'c>, Authorization)> {
+        let profile = self.profile;
+        let period = self.window as f64 / f64::from(count);
+        let first = (slot as f64 * period).floor() as Day;
+        let end = (((slot + 1) as f64 * period).floor() as Day).max(first + 1);
+        let days: Vec<Day> = (first..end).collect();
+        let weekday = self.start.weekday().num_days_from_monday();
+        let rng = &mut self.draws.at(Purpose::Purchase, u64::from(account), slot);
+        let c = usize::from(category);
+        let groups = &profile.categories[c].groups;
+        let g = pick_group(rng, groups, &days, weekday)?;
+        let group = &groups[g];
+        let day = habit_day(rng, group, &days, weekday);
+        let secs = hour_in(rng, group.hours);
+        let merchant = favorites.pick(rng, profile, c, g);
+        let amount = draw_log_normal(rng, &group.amount);
+        let life = Life {
+            key: row(Purpose::Purchase, u32::from(account), slot as usize),
+            account,
+            day,
+            secs,
+            amount,
+            category: &profile.categories[c].name,
+            detailed: Some(group.detailed.as_str()),
+            merchant,
+            stream: None,
+            settle: Settle::Posted,
+            correction: None,
+        };
+        Some((life, group.authorization))
     }
 
-    /// The rows: transactions get their ids, in account and date order, and each recurring
-    /// series its stream, in the order of their first transactions.
-    fn finish(mut self, user: User, pending: Vec<bool>) -> RowBatch {
-        let transactions: Vec<Transaction> = self
-            .events
+    /// The accounts as of day `a`, their balances drawn from the transactions of its window.
+    fn accounts_at(&self, a: Day) -> Vec<Account> {
+        let from = a - self.window;
+        let flows: Vec<Flow> = self
+            .lives
             .iter()
-            .zip(pending)
-            .map(|(e, pending)| Transaction {
-                id: uuid_v4(&mut self.rng.ids),
-                account_id: self.accounts[e.account as usize].id.clone(),
-                date: self.window_start + Duration::seconds(e.at),
-                amount: e.amount,
-                category: e.category.to_owned(),
-                merchant_name: e.merchant.to_owned(),
-                pending,
-                pending_transaction_id: None,
-                category_detailed: None,
+            .filter_map(|life| {
+                let (day, amount) = life.visible_at(a)?;
+                (day >= from).then_some(Flow {
+                    account: life.account,
+                    day,
+                    amount,
+                })
             })
             .collect();
-        let mut streams = RowBatch::default();
-        let mut members: Vec<Vec<Occurrence<'_>>> = vec![Vec::new(); self.series.len()];
-        let mut order = Vec::with_capacity(self.series.len());
-        for (e, t) in self.events.iter().zip(&transactions) {
-            let Some(s) = e.stream else { continue };
-            let s = s as usize;
-            if members[s].is_empty() {
-                order.push(s);
-            }
-            members[s].push(Occurrence {
-                transaction_id: &t.id,
-                date: t.date.date(),
-                amount: t.amount,
-            });
-        }
-        let start = self.window_start.date();
-        for s in order {
-            let plan = &self.series[s];
-            let series = Series {
-                account_id: &self.accounts[plan.account as usize].id,
-                merchant_name: plan.merchant,
-                category: plan.category,
-                frequency: plan.frequency,
-                next_date: start + Duration::days(plan.next_day),
-            };
-            series.push_stream(uuid_v4(&mut self.rng.stream_ids), &members[s], &mut streams);
-        }
-        user_rows(user, self.accounts, transactions, self.persona, streams)
+        let inputs = BalanceInputs {
+            profile: self.profile,
+            params: self.params,
+            kinds: self.kinds,
+            flows: &flows,
+            as_of: a,
+        };
+        let mut accounts = self.accounts.clone();
+        set_balances(&self.draws, &inputs, &mut accounts);
+        accounts
+    }
+}
+
+/// The key of occurrence `occurrence` of series `series` of `purpose`.
+fn row(purpose: Purpose, series: u32, occurrence: usize) -> RowKey {
+    RowKey {
+        purpose,
+        series,
+        occurrence: occurrence as u32,
     }
 }
 

@@ -1,44 +1,39 @@
-//! Calendars: paydays by payroll schedule and the days of monthly charges, as day offsets
-//! from the window's first day.
+//! Calendars: paydays by payroll schedule and the days of monthly charges, as days of the
+//! timeline, from its start up to a horizon. Each schedule is drawn forward from the start,
+//! so its first days are the same whatever horizon it is drawn to.
 
 use chrono::{Datelike, NaiveDate};
 use rand::RngExt;
 use rand_pcg::Pcg64;
 
+use super::super::timeline::Day;
+use crate::calendar::Month;
 use crate::profile::story::{Payroll, StoryPersona};
 
-/// Paydays as day offsets from the window start, on business days (Monday to Friday; public
-/// holidays are not modelled).
+/// Paydays before day `horizon`, on weekdays (the story moves paydays off weekends; it does
+/// not model public holidays).
 pub(super) fn paydays(
     rng: &mut Pcg64,
     payroll: Payroll,
     params: &StoryPersona,
     start: NaiveDate,
-    as_of: NaiveDate,
-) -> Vec<i64> {
-    let days = (as_of - start).num_days();
-    let weekday = |d: i64| (i64::from(start.weekday().num_days_from_monday()) + d).rem_euclid(7);
+    horizon: Day,
+) -> Vec<Day> {
+    let weekday = |d: Day| (i64::from(start.weekday().num_days_from_monday()) + d).rem_euclid(7);
     let mut out = Vec::with_capacity(16);
     match payroll {
         Payroll::Biweekly => {
             let first_friday = (4 - start.weekday().num_days_from_monday() as i64).rem_euclid(7);
             let mut d = first_friday + 7 * rng.random_range(0..2);
-            while d < days {
+            while d < horizon {
                 out.push(d);
                 d += 14;
             }
         }
         Payroll::Semimonthly => {
-            let mut month =
-                NaiveDate::from_ymd_opt(start.year(), start.month(), 1).expect("first of month");
-            while month < as_of {
-                let next = month
-                    .checked_add_months(chrono::Months::new(1))
-                    .expect("next month");
-                for day in [
-                    month.with_day(15).expect("15th"),
-                    next.pred_opt().expect("last day"),
-                ] {
+            let mut month = Month::of(start);
+            loop {
+                for day in [month.day(15), month.last()] {
                     let mut d = (day - start).num_days();
                     // Weekend paydays move back to Friday.
                     d -= match weekday(d) {
@@ -46,11 +41,14 @@ pub(super) fn paydays(
                         6 => 2,
                         _ => 0,
                     };
-                    if (0..days).contains(&d) {
+                    if d >= horizon {
+                        return out;
+                    }
+                    if d >= 0 {
                         out.push(d);
                     }
                 }
-                month = next;
+                month = month.next();
             }
         }
         Payroll::Irregular => {
@@ -63,7 +61,7 @@ pub(super) fn paydays(
                     6 => 1,
                     _ => 0,
                 };
-                if d >= days {
+                if d >= horizon {
                     break;
                 }
                 out.push(d);
@@ -74,85 +72,58 @@ pub(super) fn paydays(
     out
 }
 
-/// Day offsets from the window start of a monthly charge on `day_of_month` (1-28).
-pub(super) fn billing_days(start: NaiveDate, as_of: NaiveDate, day_of_month: u32) -> Vec<i64> {
+/// The days of a monthly charge on `day_of_month` (1-28) from the timeline's start to
+/// `horizon`, with the number of each one's month since the start's month.
+pub(super) fn billing_days(start: NaiveDate, horizon: Day, day_of_month: u32) -> Vec<(u32, Day)> {
     let mut out = Vec::with_capacity(8);
-    let mut month = NaiveDate::from_ymd_opt(start.year(), start.month(), day_of_month)
-        .expect("day 1-28 exists");
-    while month < as_of {
-        if month >= start {
-            out.push((month - start).num_days());
+    let mut month = Month::of(start);
+    for number in 0.. {
+        let day = (month.day(day_of_month) - start).num_days();
+        if day >= horizon {
+            break;
         }
-        month = month
-            .checked_add_months(chrono::Months::new(1))
-            .expect("next month");
+        if day >= 0 {
+            out.push((number, day));
+        }
+        month = month.next();
     }
     out
-}
-
-/// The payday after day offset `after` on a fixed schedule, placed as [`paydays`] places
-/// them, so the schedule can be continued past the window; `None` for irregular pay, whose
-/// next gap is not known in advance.
-pub(super) fn next_payday(payroll: Payroll, start: NaiveDate, after: i64) -> Option<i64> {
-    match payroll {
-        Payroll::Biweekly => Some(after + 14),
-        Payroll::Semimonthly => {
-            let date = start + chrono::Duration::days(after);
-            let mut month =
-                NaiveDate::from_ymd_opt(date.year(), date.month(), 1).expect("first of month");
-            loop {
-                let next = month
-                    .checked_add_months(chrono::Months::new(1))
-                    .expect("next month");
-                for day in [
-                    month.with_day(15).expect("15th"),
-                    next.pred_opt().expect("last day"),
-                ] {
-                    // Weekend paydays move back to Friday, as in `paydays`.
-                    let day = match day.weekday() {
-                        chrono::Weekday::Sat => day - chrono::Duration::days(1),
-                        chrono::Weekday::Sun => day - chrono::Duration::days(2),
-                        _ => day,
-                    };
-                    let d = (day - start).num_days();
-                    if d > after {
-                        return Some(d);
-                    }
-                }
-                month = next;
-            }
-        }
-        Payroll::Irregular => None,
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::persona::Persona;
-    use crate::profile::Profile;
-    use crate::profile::story::StoryProfile;
+    use rand::SeedableRng;
 
-    /// `next_payday` continues `paydays` exactly: from each payday it finds the next one,
-    /// across month ends, weekends and a leap day.
+    /// A schedule drawn further holds the same first paydays: what a day holds never depends
+    /// on how far the timeline is drawn.
     #[test]
-    fn the_next_payday_is_the_one_paydays_schedules() {
-        let Profile::Story(profile) = Profile::story() else {
+    fn a_longer_horizon_only_adds_later_paydays() {
+        let story = crate::profile::Profile::story();
+        let crate::profile::Profile::Story(profile) = story else {
             unreachable!("the story profile is a story profile")
         };
-        let params = StoryProfile::persona(&profile, Persona::Steady);
         let start = NaiveDate::from_ymd_opt(2023, 12, 2).unwrap();
-        let as_of = NaiveDate::from_ymd_opt(2025, 3, 1).unwrap();
-        for payroll in [Payroll::Biweekly, Payroll::Semimonthly] {
-            for seed in 0..4 {
-                let rng = &mut Pcg64::new(seed, 0);
-                let days = paydays(rng, payroll, params, start, as_of);
-                assert!(days.len() > 25, "{payroll:?}");
-                for pair in days.windows(2) {
-                    assert_eq!(next_payday(payroll, start, pair[0]), Some(pair[1]));
-                }
+        for persona in [Persona::Steady, Persona::VariableIncome] {
+            let params = profile.persona(persona);
+            for &payroll in &params.payroll {
+                let draw = |horizon| {
+                    paydays(
+                        &mut Pcg64::seed_from_u64(7),
+                        payroll,
+                        params,
+                        start,
+                        horizon,
+                    )
+                };
+                let (short, long) = (draw(200), draw(600));
+                assert!(long.len() > short.len(), "{payroll:?}");
+                assert_eq!(long[..short.len()], short[..], "{payroll:?}");
+                assert!(short.iter().all(|&d| (0..200).contains(&d)));
             }
         }
-        assert_eq!(next_payday(Payroll::Irregular, start, 3), None);
+        let bills = billing_days(start, 70, 1);
+        assert_eq!(bills, vec![(1, 30), (2, 61)]);
     }
 }

@@ -3,13 +3,13 @@
 use rand::RngExt;
 use rand_pcg::Pcg64;
 
-use super::super::draws::pick_weighted;
-use crate::calendar::SECONDS_PER_DAY;
+use super::super::draws::{Purpose, UserDraws, pick_weighted};
+use super::super::timeline::Day;
 use crate::profile::StoryProfile;
 use crate::profile::story::MerchantGroup;
 
 /// Splits `n` spending transactions over the spending categories by weight, by largest
-/// remainder with ties broken at random, so each user's mix matches the weights.
+/// remainder with ties broken at random, so each user's mix of a cycle matches the weights.
 pub(super) fn apportion(rng: &mut Pcg64, n: u32, profile: &StoryProfile) -> Vec<u32> {
     let spend_total: u32 = profile
         .categories
@@ -40,20 +40,19 @@ pub(super) fn apportion(rng: &mut Pcg64, n: u32, profile: &StoryProfile) -> Vec<
     quotas
 }
 
-/// Up to four merchant indexes, and how many of them are used.
-type Chosen = ([u16; 4], u8);
-
-/// Each user's few favourite merchants per group, drawn on first use; earlier favourites are
-/// visited more often (weights 1, 1/2, 1/3, …), the way people return to the same places.
-pub(super) struct Favorites {
-    /// Per (category, group): up to four merchant indexes, or none drawn yet.
-    slots: Vec<Vec<Option<Chosen>>>,
+/// A user's favourite merchants per group: a few of the group's catalog, each group's drawn
+/// from its own generator on first use, so which groups were used first changes nothing.
+pub(super) struct Favorites<'d> {
+    draws: &'d UserDraws,
+    /// Per (category, group): the favourites' indexes into the group's merchants.
+    chosen: Vec<Vec<Option<Vec<u16>>>>,
 }
 
-impl Favorites {
-    pub(super) fn new(profile: &StoryProfile) -> Self {
+impl<'d> Favorites<'d> {
+    pub(super) fn new(draws: &'d UserDraws, profile: &StoryProfile) -> Self {
         Favorites {
-            slots: profile
+            draws,
+            chosen: profile
                 .categories
                 .iter()
                 .map(|c| vec![None; c.groups.len()])
@@ -61,6 +60,8 @@ impl Favorites {
         }
     }
 
+    /// A merchant of group `group` of category `category`: one of the user's favourites,
+    /// earlier favourites more often (the profile's `favorite_weights`).
     pub(super) fn pick<'p>(
         &mut self,
         rng: &mut Pcg64,
@@ -69,52 +70,55 @@ impl Favorites {
         group: usize,
     ) -> &'p str {
         let merchants = &profile.categories[category].groups[group].merchants;
-        let (favorites, count) = *self.slots[category][group].get_or_insert_with(|| {
+        let draws = self.draws;
+        let favorites = self.chosen[category][group].get_or_insert_with(|| {
+            let rng = &mut draws.at(Purpose::Favorites, category as u64, group as u64);
             let (lo, hi) = profile.favorite_merchants;
-            let count = rng.random_range(lo..=hi).min(merchants.len() as u32).min(4) as usize;
-            let mut chosen = [0u16; 4];
-            let mut n = 0;
-            while n < count {
+            let count = rng.random_range(lo..=hi).min(merchants.len() as u32) as usize;
+            let mut chosen = Vec::with_capacity(count);
+            while chosen.len() < count {
                 let m = rng.random_range(0..merchants.len()) as u16;
-                if !chosen[..n].contains(&m) {
-                    chosen[n] = m;
-                    n += 1;
+                if !chosen.contains(&m) {
+                    chosen.push(m);
                 }
             }
-            (chosen, count as u8)
+            chosen
         });
-        // Weights 12, 6, 4, 3: 12/(i + 1) for the i-th favourite.
-        const WEIGHTS: [u32; 4] = [12, 6, 4, 3];
-        let i = pick_weighted(rng, WEIGHTS[..count as usize].iter().copied());
-        &merchants[favorites[i] as usize]
+        let weights = profile.favorite_weights[..favorites.len()].iter().copied();
+        &merchants[usize::from(favorites[pick_weighted(rng, weights)])]
     }
 }
 
-/// A merchant group of a category, by share.
-pub(super) fn pick_group(rng: &mut Pcg64, groups: &[MerchantGroup]) -> usize {
-    if groups.len() == 1 {
-        return 0;
+/// A merchant group of a category, by share, among those whose habits allow one of `days`;
+/// `None` if none does.
+pub(super) fn pick_group(
+    rng: &mut Pcg64,
+    groups: &[MerchantGroup],
+    days: &[Day],
+    start_weekday: u32,
+) -> Option<usize> {
+    let allowed = |g: &MerchantGroup| days.iter().any(|&d| g.days[weekday(start_weekday, d)] > 0);
+    let weights = groups.iter().map(|g| if allowed(g) { g.share } else { 0 });
+    if weights.clone().sum::<u32>() == 0 {
+        return None;
     }
-    pick_weighted(rng, groups.iter().map(|g| g.share))
+    Some(pick_weighted(rng, weights))
 }
 
-/// Seconds since the window start: a day drawn by the group's weekday weights, an hour from
-/// its hours.
-pub(super) fn habit_time(
+/// One of `days`, by the group's weekday weights; the group allows at least one of them.
+pub(super) fn habit_day(
     rng: &mut Pcg64,
     group: &MerchantGroup,
+    days: &[Day],
     start_weekday: u32,
-    window_days: i64,
-) -> i64 {
-    let max = *group.days.iter().max().expect("seven days");
-    let day = loop {
-        let d = rng.random_range(0..window_days);
-        let weekday = ((i64::from(start_weekday) + d) % 7) as usize;
-        if rng.random_range(0..max) < group.days[weekday] {
-            break d;
-        }
-    };
-    day * SECONDS_PER_DAY + hour_in(rng, group.hours)
+) -> Day {
+    let weights = days.iter().map(|&d| group.days[weekday(start_weekday, d)]);
+    days[pick_weighted(rng, weights)]
+}
+
+/// The weekday (Monday 0) of day `day` of a timeline starting on weekday `start_weekday`.
+fn weekday(start_weekday: u32, day: Day) -> usize {
+    (i64::from(start_weekday) + day).rem_euclid(7) as usize
 }
 
 /// A second within the hours `[from, to)` of a day.

@@ -1,0 +1,364 @@
+//! A user's timeline: the life of every transaction laid on the calendar, from which the
+//! rows as of any date, and the changes between two dates, are read.
+//!
+//! A generator draws a user's life from the timeline's start (the origin minus the window)
+//! forward, never looking at the as-of date: what happens on a day depends only on the days
+//! before it. The as-of date decides what is visible: a transaction dated `d` shows from as-of
+//! day `d + 1`; a pending one shows until the day after it posts (its posted twin, with an id
+//! of its own naming the pending one, shows from then) or drops; a correction changes a posted
+//! row from the day after it is made. So the rows of a run as of D2 are exactly those of a
+//! run as of D1 advanced to D2, and the changes in between are a function of the timeline
+//! ([`Timeline::changes`]).
+
+use backend::{Account, Change, PersonaLabel, Transaction, User};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+
+use super::draws::{Purpose, UserDraws};
+use super::recurring::{Frequency, Occurrence, Series};
+use crate::calendar::SECONDS_PER_DAY;
+use crate::persona::Persona;
+use crate::tables::RowBatch;
+
+/// A day of a timeline: days since its start. As-of day `a` shows what happened on days
+/// before `a`.
+pub type Day = i64;
+
+/// What a transaction is: the purpose, series and occurrence its ids and draws are keyed by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RowKey {
+    /// What kind of transaction: a paycheck, a purchase, a bill…
+    pub purpose: Purpose,
+    /// Which series within it: an account, a subscription, a payroll…
+    pub series: u32,
+    /// Which occurrence of the series.
+    pub occurrence: u32,
+}
+
+/// How a transaction settles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settle {
+    /// Posted on its day.
+    Posted,
+    /// Pending from its day until `lag` days later, when it posts as a twin of `amount`.
+    Posts {
+        /// Days from authorisation to posting.
+        lag: Day,
+        /// The posted amount (a tip added, a hold replaced by the final amount).
+        amount: i64,
+    },
+    /// Pending from its day until `lag` days later, when it disappears.
+    Drops {
+        /// Days from authorisation to the authorisation's end.
+        lag: Day,
+    },
+}
+
+/// A bank's later correction of a posted transaction: until `day`, the posted row showed
+/// other values; from the day after, it shows the life's own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Correction<'p> {
+    /// The day of the correction; after the posting day.
+    pub day: Day,
+    /// The merchant the posted row showed before (a raw card-network descriptor), if the
+    /// correction cleans it.
+    pub merchant: Option<String>,
+    /// The category and detailed category the posted row showed before, if the correction
+    /// changes them.
+    pub category: Option<(&'p str, Option<&'p str>)>,
+}
+
+/// One transaction's life: authorised on `day`, settled as `settle` says, maybe corrected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Life<'p> {
+    /// What it is.
+    pub key: RowKey,
+    /// Its account, an index into the timeline's accounts.
+    pub account: u8,
+    /// The day it happened.
+    pub day: Day,
+    /// Seconds into the day.
+    pub secs: i64,
+    /// Its amount as authorised (the pending row's), signed as stored.
+    pub amount: i64,
+    /// Its category.
+    pub category: &'p str,
+    /// Plaid's detailed category, where the generator knows it.
+    pub detailed: Option<&'p str>,
+    /// The merchant or payer.
+    pub merchant: &'p str,
+    /// The recurring series it belongs to, an index into the timeline's series.
+    pub stream: Option<u16>,
+    /// How it settles.
+    pub settle: Settle,
+    /// The bank's later correction of the posted row, if any.
+    pub correction: Option<Correction<'p>>,
+}
+
+/// Which row of a life: the pending authorisation or the posted transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Stage {
+    Pending,
+    Posted,
+}
+
+/// One change to a user's transactions: the as-of day it is first visible at, what changed,
+/// and the row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimedChange {
+    /// The first as-of day that shows the change.
+    pub day: Day,
+    /// What it did.
+    pub change: Change,
+    /// The transaction as it is after the change (as it was, for a removal).
+    pub row: Transaction,
+}
+
+/// A recurring series as scheduled: what its stream reports besides its transactions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeriesPlan<'p> {
+    /// Its account, an index into the timeline's accounts.
+    pub account: u8,
+    /// The payer or payee.
+    pub merchant: &'p str,
+    /// Its transactions' category.
+    pub category: &'p str,
+    /// Its cadence.
+    pub frequency: Frequency,
+    /// Every day a transaction of it posts on, in order, through at least one day past the
+    /// last as-of day asked for (so the next one after any of them is known).
+    pub schedule: Vec<Day>,
+}
+
+/// A user's whole timeline, and their accounts as of each day asked for.
+#[derive(Debug, Clone)]
+pub struct Timeline<'p> {
+    /// The user's draws and ids.
+    pub draws: UserDraws,
+    /// The timeline's first day (the origin minus the window).
+    pub start: NaiveDate,
+    /// The user.
+    pub user: User,
+    /// The persona the user was dealt.
+    pub persona: Persona,
+    /// The accounts as of each as-of day asked for, in the order asked.
+    pub accounts_at: Vec<Vec<Account>>,
+    /// Every transaction's life, in any order.
+    pub lives: Vec<Life<'p>>,
+    /// The recurring series.
+    pub series: Vec<SeriesPlan<'p>>,
+}
+
+impl Life<'_> {
+    /// The id of one of its rows.
+    fn id(&self, draws: &UserDraws, stage: Stage) -> String {
+        let k = self.key;
+        draws.id(
+            k.purpose,
+            u64::from(k.series),
+            u64::from(k.occurrence),
+            stage as u64,
+        )
+    }
+
+    /// The day it posts, unless it drops.
+    pub fn posting_day(&self) -> Option<Day> {
+        match self.settle {
+            Settle::Posted => Some(self.day),
+            Settle::Posts { lag, .. } => Some(self.day + lag),
+            Settle::Drops { .. } => None,
+        }
+    }
+
+    /// The day its authorisation ends, for a life that pends.
+    fn pending_until(&self) -> Option<Day> {
+        match self.settle {
+            Settle::Posted => None,
+            Settle::Posts { lag, .. } | Settle::Drops { lag } => Some(self.day + lag),
+        }
+    }
+
+    /// The day and amount of the row as-of day `a` shows, if it shows one.
+    pub fn visible_at(&self, a: Day) -> Option<(Day, i64)> {
+        match (self.stage_at(a)?.0, self.settle) {
+            (Stage::Posted, Settle::Posts { lag, amount }) => Some((self.day + lag, amount)),
+            _ => Some((self.day, self.amount)),
+        }
+    }
+
+    /// Which of its rows as-of day `a` shows, and whether a posted one is corrected yet.
+    fn stage_at(&self, a: Day) -> Option<(Stage, bool)> {
+        if a <= self.day {
+            return None;
+        }
+        if let Some(until) = self.pending_until()
+            && a <= until
+        {
+            return Some((Stage::Pending, false));
+        }
+        let posted = self.posting_day()?;
+        let corrected = self.correction.as_ref().is_none_or(|c| a > c.day);
+        (a > posted).then_some((Stage::Posted, corrected))
+    }
+
+    /// The row of `stage`, corrected or not.
+    fn row(&self, timeline: &Timeline<'_>, stage: Stage, corrected: bool) -> Transaction {
+        let (day, amount) = match (stage, self.settle) {
+            (Stage::Posted, Settle::Posts { lag, amount }) => (self.day + lag, amount),
+            _ => (self.day, self.amount),
+        };
+        let before = self.correction.as_ref().filter(|_| !corrected);
+        let merchant = before.and_then(|c| c.merchant.as_deref());
+        let (category, detailed) = before
+            .and_then(|c| c.category)
+            .unwrap_or((self.category, self.detailed));
+        let pending_id = matches!(self.settle, Settle::Posts { .. }) && stage == Stage::Posted;
+        Transaction {
+            id: self.id(&timeline.draws, stage),
+            account_id: timeline.account_id(self.account).to_owned(),
+            date: timeline.at(day, self.secs),
+            amount,
+            category: category.to_owned(),
+            merchant_name: merchant.unwrap_or(self.merchant).to_owned(),
+            pending: stage == Stage::Pending,
+            pending_transaction_id: pending_id.then(|| self.id(&timeline.draws, Stage::Pending)),
+            category_detailed: detailed.map(str::to_owned),
+        }
+    }
+
+    /// The day each of its changes is first visible at, in order, with the change.
+    fn events(&self) -> Vec<(Day, Change, Stage, bool)> {
+        let mut events = Vec::with_capacity(4);
+        let corrected = self.correction.is_none();
+        match self.settle {
+            Settle::Posted => events.push((self.day + 1, Change::Added, Stage::Posted, corrected)),
+            Settle::Posts { lag, .. } => {
+                events.push((self.day + 1, Change::Added, Stage::Pending, false));
+                events.push((self.day + lag + 1, Change::Removed, Stage::Pending, false));
+                events.push((self.day + lag + 1, Change::Added, Stage::Posted, corrected));
+            }
+            Settle::Drops { lag } => {
+                events.push((self.day + 1, Change::Added, Stage::Pending, false));
+                events.push((self.day + lag + 1, Change::Removed, Stage::Pending, false));
+            }
+        }
+        if let Some(correction) = &self.correction {
+            events.push((correction.day + 1, Change::Modified, Stage::Posted, true));
+        }
+        events
+    }
+}
+
+impl<'p> Timeline<'p> {
+    /// The id of account `account`.
+    fn account_id(&self, account: u8) -> &str {
+        &self.accounts_at[0][usize::from(account)].id
+    }
+
+    /// The moment `secs` into day `day`.
+    pub fn at(&self, day: Day, secs: i64) -> NaiveDateTime {
+        self.start.and_hms_opt(0, 0, 0).expect("midnight exists")
+            + Duration::seconds(day * SECONDS_PER_DAY + secs)
+    }
+
+    /// The date of day `day`.
+    pub fn date(&self, day: Day) -> NaiveDate {
+        self.start + Duration::days(day)
+    }
+
+    /// The transactions as-of day `a` shows, dated on or after day `from`, in output order
+    /// (by account, then date, then id), each with the life it belongs to.
+    pub fn transactions_at(&self, a: Day, from: Day) -> Vec<(usize, Transaction)> {
+        let mut rows: Vec<(usize, Transaction)> = self
+            .lives
+            .iter()
+            .enumerate()
+            .filter_map(|(i, life)| {
+                let (stage, corrected) = life.stage_at(a)?;
+                let row = life.row(self, stage, corrected);
+                let day = (row.date.date() - self.start).num_days();
+                (day >= from).then_some((i, row))
+            })
+            .collect();
+        let account = |i: usize| self.lives[i].account;
+        rows.sort_by(|(i, x), (j, y)| {
+            (account(*i), x.date, &x.id).cmp(&(account(*j), y.date, &y.id))
+        });
+        rows
+    }
+
+    /// The user's rows as-of day `a`, with the accounts of as-of `which` (an index into the
+    /// days the timeline was asked for), showing transactions dated on or after day `from`.
+    pub fn snapshot(&self, which: usize, a: Day, from: Day) -> RowBatch {
+        let transactions = self.transactions_at(a, from);
+        let mut streams = RowBatch::default();
+        for (s, plan) in self.series.iter().enumerate() {
+            // A recurring stream is its posted transactions, as Plaid reports them; a pending
+            // one joins its stream when it posts.
+            let occurrences: Vec<Occurrence<'_>> = transactions
+                .iter()
+                .filter(|(i, t)| self.lives[*i].stream == Some(s as u16) && !t.pending)
+                .map(|(_, t)| Occurrence {
+                    transaction_id: &t.id,
+                    date: t.date.date(),
+                    amount: t.amount,
+                })
+                .collect();
+            let mut occurrences = occurrences;
+            occurrences.sort_by_key(|o| (o.date, o.transaction_id));
+            let next = plan.schedule.iter().find(|&&d| d >= a);
+            let series = Series {
+                account_id: self.account_id(plan.account),
+                merchant_name: plan.merchant,
+                category: plan.category,
+                frequency: plan.frequency,
+                next_date: self.date(*next.expect("a schedule runs past the as-of day")),
+            };
+            let id = self.draws.id(Purpose::Stream, s as u64, 0, 0);
+            series.push_stream(id, &occurrences, &mut streams);
+        }
+        RowBatch {
+            users: vec![self.user.clone()],
+            accounts: self.accounts_at[which].clone(),
+            transactions: transactions.into_iter().map(|(_, t)| t).collect(),
+            persona_labels: vec![PersonaLabel {
+                user_id: self.user.id.clone(),
+                persona: self.persona.name().to_owned(),
+            }],
+            recurring_streams: streams.recurring_streams,
+            recurring_stream_transactions: streams.recurring_stream_transactions,
+            transaction_changes: Vec::new(),
+        }
+    }
+
+    /// Every change to the user's transactions first visible at an as-of day in
+    /// `(from, to]`, ordered by that day, then by what changed (removals, additions,
+    /// modifications) and the row's id.
+    pub fn changes(&self, from: Day, to: Day) -> Vec<TimedChange> {
+        let mut changes: Vec<TimedChange> = self
+            .lives
+            .iter()
+            .flat_map(|life| {
+                life.events()
+                    .into_iter()
+                    .filter(|&(day, ..)| from < day && day <= to)
+                    .map(move |(day, change, stage, corrected)| {
+                        (life, day, change, stage, corrected)
+                    })
+            })
+            .map(|(life, day, change, stage, corrected)| TimedChange {
+                day,
+                change,
+                row: life.row(self, stage, corrected),
+            })
+            .collect();
+        let order = |c: &Change| match c {
+            Change::Removed => 0,
+            Change::Added => 1,
+            Change::Modified => 2,
+        };
+        changes.sort_by(|x, y| {
+            (x.day, order(&x.change), &x.row.id).cmp(&(y.day, order(&y.change), &y.row.id))
+        });
+        changes
+    }
+}
