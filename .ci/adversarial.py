@@ -11,8 +11,16 @@
    database hold either the old data or the new, the same on both sides (except where a
    SIGKILL lands between the rename and the commit, which is counted and reported), and a
    run that exits 130 changed nothing.
+3. Edges, each case drawn at random from its kind: an application's foreign keys of every
+   shape into seeded tables (any case, no column named, several columns, another schema,
+   shared constraint names, NOT VALID) on both backends; an application's users in a
+   seeded database; seed_runs tampered with; typos in a profile's targets; --out naming the
+   database's journal files; a dangling symbolic link as the database; lock holders on
+   diesel's migrations table, on the seeder's migration lock and on a SQLite file, with and
+   without Ctrl-C; hostile numbers for `seed stats`. A refused run says one line and changes
+   nothing; a run that keeps every promise goes through.
 
-Usage: .ci/adversarial.py [--seed N] [--mutations N] [--interrupts N]
+Usage: .ci/adversarial.py [--seed N] [--mutations N] [--interrupts N] [--edges N]
 Exits non-zero, saying why, on the first broken promise.
 """
 
@@ -332,11 +340,388 @@ def pg_state(url):
     return int(users), seed or None
 
 
+# --- 3. Edges ----------------------------------------------------------------------------
+
+
+def refused(result, what, expected):
+    """A run that must have been refused: exit 1, one line, no panic, saying `expected`."""
+    check_failure(result, what)
+    if result.returncode != 1:
+        fail(f"{what}: exit {result.returncode}, expected a refusal: {result.stderr!r}")
+    if expected not in result.stderr:
+        fail(f"{what}: the refusal does not say {expected!r}: {result.stderr!r}")
+
+
+def succeeded(result, what):
+    if result.returncode != 0:
+        fail(f"{what}: exit {result.returncode}: {result.stderr!r}")
+
+
+def sqlite_exec(db, sql):
+    conn = sqlite3.connect(db, isolation_level=None)
+    try:
+        conn.executescript(sql)
+    finally:
+        conn.close()
+
+
+def sqlite_seeded(work, name, users=30, seed="1"):
+    """A fresh SQLite database seeded with `users` users of `seed`, and its path."""
+    db = os.path.join(work, name)
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        if os.path.exists(db + suffix):
+            os.remove(db + suffix)
+    succeeded(run(["--as-of", AS_OF, "--seed", seed, "--num-users", str(users), "--no-json",
+                   "--database-url", db, "--quiet"]), f"seed {name}")
+    return db
+
+
+# Application tables referencing seeded rows, as (table, CREATE, INSERT of `n` rows).
+SQLITE_APP_KEYS = [
+    ("app_upper", "CREATE TABLE app_upper (id INTEGER PRIMARY KEY, u TEXT REFERENCES USERS(ID))",
+     "INSERT INTO app_upper (u) SELECT id FROM users ORDER BY random() LIMIT {n}"),
+    ("app_bare", "CREATE TABLE app_bare (id INTEGER PRIMARY KEY, u TEXT REFERENCES Users)",
+     "INSERT INTO app_bare (u) SELECT id FROM users ORDER BY random() LIMIT {n}"),
+    ("app_txn", "CREATE TABLE app_txn (id INTEGER PRIMARY KEY, t TEXT REFERENCES TRANSACTIONS(Id))",
+     "INSERT INTO app_txn (t) SELECT id FROM transactions ORDER BY random() LIMIT {n}"),
+    ("app_pair", "CREATE TABLE app_pair (s TEXT, t TEXT, FOREIGN KEY (s, t) REFERENCES "
+                 "recurring_stream_transactions (stream_id, transaction_id))",
+     "INSERT INTO app_pair SELECT stream_id, transaction_id FROM recurring_stream_transactions "
+     "ORDER BY random() LIMIT {n}"),
+    ("app_account", "CREATE TABLE app_account (a TEXT REFERENCES accounts)",
+     "INSERT INTO app_account SELECT id FROM accounts ORDER BY random() LIMIT {n}"),
+]
+
+PG_APP_KEYS = [
+    ("app_pair", "CREATE TABLE app_pair (s TEXT, t TEXT, CONSTRAINT k FOREIGN KEY (s, t) REFERENCES "
+                 "recurring_stream_transactions (stream_id, transaction_id))",
+     "INSERT INTO app_pair SELECT stream_id, transaction_id FROM recurring_stream_transactions "
+     "ORDER BY random() LIMIT {n}"),
+    ("s2.app", "CREATE TABLE app (id INT); CREATE SCHEMA s2; "
+               "CREATE TABLE s2.app (u TEXT REFERENCES USERS(ID))",
+     "INSERT INTO s2.app SELECT id FROM users ORDER BY random() LIMIT {n}"),
+    ("shared_b", "CREATE TABLE shared_a (u TEXT, CONSTRAINT same FOREIGN KEY (u) REFERENCES users); "
+                 "CREATE TABLE shared_b (u TEXT, CONSTRAINT same FOREIGN KEY (u) REFERENCES users)",
+     "INSERT INTO shared_b SELECT id FROM users ORDER BY random() LIMIT {n}"),
+    ("loose", "CREATE TABLE loose (u TEXT)",
+     "INSERT INTO loose SELECT id FROM users ORDER BY random() LIMIT {n}; "
+     "ALTER TABLE loose ADD CONSTRAINT loose_k FOREIGN KEY (u) REFERENCES users NOT VALID"),
+    ("app_txn", "CREATE TABLE app_txn (t TEXT REFERENCES transactions (id) ON DELETE CASCADE)",
+     "INSERT INTO app_txn SELECT id FROM transactions ORDER BY random() LIMIT {n}"),
+]
+
+
+def psql(url, sql, check=True):
+    out = subprocess.run(["psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-d", url,
+                          "-c", sql], capture_output=True, text=True)
+    if check and out.returncode != 0:
+        fail(f"psql {sql[:60]!r}: {out.stderr}")
+    return out.stdout
+
+
+def pg_constraints(url):
+    return psql(url, "SELECT string_agg(conrelid::regclass || ' ' || conname || ' ' || "
+                     "pg_get_constraintdef(oid), E'\\n' ORDER BY 1) FROM pg_constraint "
+                     "WHERE connamespace::regnamespace::text NOT IN ('pg_catalog', 'information_schema')")
+
+
+def app_keys(work, rng, pg):
+    """Application keys of every shape: refused when the load would orphan their rows,
+    kept (with every constraint) when it would not."""
+    cases = 0
+    for table, create, fill in SQLITE_APP_KEYS:
+        n = rng.randrange(1, 6)
+        db = sqlite_seeded(work, "keys.db")
+        sqlite_exec(db, f"{create}; {fill.format(n=n)};")
+        before = read(db)
+        result = run(["--as-of", AS_OF, "--seed", "9", "--num-users", "30", "--no-json",
+                      "--database-url", db, "--quiet"])
+        refused(result, f"sqlite key {table}", f"would orphan {n} row")
+        if read(db) != before:
+            fail(f"sqlite key {table}: a refused load changed the database")
+        succeeded(run(["--as-of", AS_OF, "--seed", "1", "--num-users", "30", "--no-json",
+                       "--database-url", db, "--quiet"]), f"sqlite key {table}, same users")
+        cases += 1
+    if pg:
+        for table, create, fill in PG_APP_KEYS:
+            n = rng.randrange(1, 6)
+            url = pg_database("seed_adversarial_keys")
+            succeeded(run(["--as-of", AS_OF, "--seed", "1", "--num-users", "30", "--no-json",
+                           "--database-url", url, "--quiet"]), "seed keys")
+            psql(url, f"{create}; {fill.format(n=n)};")
+            before = (pg_snapshot(url), pg_constraints(url))
+            result = run(["--as-of", AS_OF, "--seed", "9", "--num-users", "30", "--no-json",
+                          "--database-url", url, "--quiet"])
+            refused(result, f"postgres key {table}", f"would orphan {n} row")
+            if (pg_snapshot(url), pg_constraints(url)) != before:
+                fail(f"postgres key {table}: a refused load changed the database")
+            succeeded(run(["--as-of", AS_OF, "--seed", "1", "--num-users", "30", "--no-json",
+                           "--database-url", url, "--quiet"]), f"postgres key {table}, same users")
+            if pg_constraints(url) != before[1]:
+                fail(f"postgres key {table}: a load lost a constraint")
+            cases += 1
+    return cases
+
+
+def app_users_and_tampering(work, rng, pg):
+    """Users that no seed run wrote, and seed_runs rows removed, added or altered: a
+    replacing load and reset-db refuse, naming how many, and change nothing."""
+    tamperings = [
+        ("app users", "INSERT INTO users SELECT 'app-' || id, name, 'app-' || email, consent, "
+                      "created_at FROM users ORDER BY id LIMIT {k}", "{k} more than the 30"),
+        ("seed_runs emptied", "DELETE FROM seed_runs", "seed_runs is empty"),
+        ("an old-shape row beside app users",
+         "INSERT INTO users SELECT 'app-' || id, name, 'app-' || email, consent, created_at "
+         "FROM users ORDER BY id LIMIT {k}; INSERT INTO seed_runs (id, generator, profile, seed, "
+         "as_of, source, row_counts, finished_at) VALUES ('bogus', 'x', 'x', 'x', '2025-01-01', "
+         "'x', '{{}}', '2025-01-01 00:00:00')", "{k} more than the 30"),
+        ("a row claiming the app users",
+         "INSERT INTO users SELECT 'app-' || id, name, 'app-' || email, consent, created_at "
+         "FROM users ORDER BY id LIMIT {k}; INSERT INTO seed_runs (id, generator, profile, seed, "
+         "as_of, source, row_counts, finished_at, user_count, user_ids_digest) VALUES ('claim', "
+         "'x', 'x', 'x', '2025-01-01', 'x', '{{}}', '2025-01-01 00:00:00', {k}, "
+         "'00000000000000ff')", "that are not the"),
+        ("a run's count lowered", "UPDATE seed_runs SET user_count = user_count - {k}",
+         "{k} more than the"),
+        ("a run's digest altered", "UPDATE seed_runs SET user_ids_digest = '0123456789abcdef'",
+         "that are not the"),
+        ("seed_runs dropped", "DROP TABLE seed_runs", "there is no seed_runs table"),
+    ]
+    cases = 0
+    for name, sql, expected in tamperings:
+        k = rng.randrange(1, 20)
+        sql, expected = sql.format(k=k), expected.format(k=k)
+        db = sqlite_seeded(work, "users.db")
+        sqlite_exec(db, sql.replace("'app-' || email", "'app' || rowid || '@example.org'"))
+        before = read(db)
+        for args in (["--as-of", AS_OF, "--seed", "2", "--num-users", "5", "--no-json"],
+                     ["reset-db"]):
+            result = run([*args, "--database-url", db, "--quiet"] if args[0] != "reset-db"
+                         else [*args, "--database-url", db])
+            refused(result, f"sqlite {name} ({args[0]})", expected)
+            if read(db) != before:
+                fail(f"sqlite {name}: a refused run changed the database")
+        cases += 1
+        if pg:
+            url = pg_database("seed_adversarial_users")
+            succeeded(run(["--as-of", AS_OF, "--seed", "1", "--num-users", "30", "--no-json",
+                           "--database-url", url, "--quiet"]), "seed users")
+            psql(url, sql.replace("'app-' || email", "'app' || md5(id) || '@example.org'"))
+            before = psql(url, "SELECT count(*), string_agg(id, ',' ORDER BY id) FROM users")
+            for args in (["--as-of", AS_OF, "--seed", "2", "--num-users", "5", "--no-json"],
+                         ["reset-db"]):
+                result = run([*args, "--database-url", url])
+                refused(result, f"postgres {name} ({args[0]})", expected)
+                if psql(url, "SELECT count(*), string_agg(id, ',' ORDER BY id) FROM users") != before:
+                    fail(f"postgres {name}: a refused run changed the users")
+            cases += 1
+    return cases
+
+
+def checked_first(work, rng, cases_from):
+    """Targets with a typo, --out naming a journal file, a dangling link as the database:
+    refused (or cleaned up) with nothing written."""
+    db = sqlite_seeded(work, "first.db")
+    out = os.path.join(work, "first.json")
+    succeeded(run(["--as-of", AS_OF, "--num-users", "5", "--out", out, "--database-url", db,
+                   "--quiet"]), "first run")
+    profile = os.path.join(ROOT, "seed", "profiles", "calibrated.toml")
+    targets = open(os.path.join(ROOT, "seed", "profiles", "calibrated.targets.toml")).read()
+    measures = [line.split('"')[1] for line in targets.splitlines() if line.startswith("measure")]
+    cases = 0
+    for _ in range(4):
+        measure = rng.choice(measures)
+        typo = rng.choice([measure + "s", measure[:-1], measure.upper(), measure.replace(".", "_", 1)])
+        shutil.copy(profile, os.path.join(work, "typo.toml"))
+        with open(os.path.join(work, "typo.targets.toml"), "w") as f:
+            f.write(targets.replace(f'"{measure}"', f'"{typo}"', 1))
+        before = (read(db), read(out))
+        result = run(["--config", os.path.join(work, "typo.toml"), "--num-users", "5", "--out", out,
+                      "--database-url", db, "--quiet"])
+        refused(result, f"targets typo {typo}", "unknown")
+        if (read(db), read(out)) != before:
+            fail(f"targets typo {typo}: a refused run wrote")
+        cases += 1
+    for suffix in ("-wal", "-shm", "-journal"):
+        target = rng.choice([db + suffix, "./" + os.path.relpath(db + suffix)])
+        before = (read(db), read(out))
+        result = run(["--as-of", AS_OF, "--num-users", "5", "--out", target, "--database-url", db,
+                      "--quiet"])
+        refused(result, f"--out {suffix}", "journal file")
+        if (read(db), read(out)) != before or os.path.exists(db + suffix):
+            fail(f"--out {suffix}: a refused run wrote")
+        cases += 1
+    mutated = os.path.join(work, "mutated.json")
+    for name, body in rng.sample(cases_from, 3):
+        real = os.path.join(work, "real")
+        os.makedirs(real, exist_ok=True)
+        link = os.path.join(work, "dangling.db")
+        if os.path.lexists(link):
+            os.remove(link)
+        os.symlink(os.path.join(real, "new.db"), link)
+        with open(mutated, "w") as f:
+            f.write(body)
+        result = run(["--from", mutated, "--database-url", link, "--quiet"])
+        check_failure(result, f"dangling link ({name})")
+        if not os.path.islink(link):
+            fail(f"dangling link ({name}): the link is gone")
+        if result.returncode != 0 and os.listdir(real):
+            fail(f"dangling link ({name}): a failed run left {os.listdir(real)}")
+        if result.returncode == 0 and not os.path.isfile(os.path.join(real, "new.db")):
+            fail(f"dangling link ({name}): the load did not fill the file behind the link")
+        for leftover in os.listdir(real):
+            os.remove(os.path.join(real, leftover))
+        cases += 1
+    return cases
+
+
+class Holder:
+    """A psql process that holds a lock until closed."""
+
+    def __init__(self, url, sql):
+        self.proc = subprocess.Popen(["psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1",
+                                      "-d", url], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True)
+        self.proc.stdin.write(f"{sql}\n\\echo held\n")
+        self.proc.stdin.flush()
+        while (line := self.proc.stdout.readline()) and line.strip() != "held":
+            pass
+        if not line:
+            fail(f"the lock holder could not take its lock: {sql}")
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+def wait_then(args, interrupt, rng, what):
+    """Runs seed until it says it waits for a lock; then Ctrl-C at a random moment of the
+    wait (exit 130 before the wait's end), or nothing (exit 1 with the lock message at 5 s)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SEED_TEST_PAUSE")}
+    child = subprocess.Popen([SEED, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             text=True, env=env)
+    line = child.stderr.readline()
+    if "is locked by another connection: waiting up to 5 s" not in line:
+        child.kill()
+        fail(f"{what}: did not say it waits: {line!r}")
+    started = time.monotonic()
+    if interrupt:
+        time.sleep(rng.uniform(0, 3))
+        child.send_signal(signal.SIGINT)
+    err = line + child.stderr.read()
+    code = child.wait()
+    waited = time.monotonic() - started
+    if "panicked" in err:
+        fail(f"{what}: {err}")
+    if interrupt and (code != 130 or waited > 4.5):
+        fail(f"{what}: Ctrl-C during the wait gave exit {code} after {waited:.1f} s: {err!r}")
+    if not interrupt and (code != 1 or "waited 5 s for it; nothing was changed" not in err):
+        fail(f"{what}: exit {code}: {err!r}")
+
+
+def lock_holders(work, rng, pg):
+    """Lock holders that a run must wait for a bounded time, and stop waiting for at Ctrl-C."""
+    cases = 0
+    db = os.path.join(work, "held.db")
+    if os.path.exists(db):
+        os.remove(db)
+    env = {"SEED_SQLITE_JOURNAL": "rollback"}
+    succeeded(run(["--as-of", AS_OF, "--num-users", "5", "--no-json", "--database-url", db, "--quiet"],
+                  env=env), "seed held.db")
+    before = read(db)
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    for interrupt in (True, rng.random() < 0.3):
+        args = rng.choice([["--as-of", AS_OF, "--num-users", "5", "--no-json", "--quiet"],
+                           ["reset-db"]])
+        wait_then([*args, "--database-url", db], interrupt, rng, f"sqlite holder ({args[0]})")
+        cases += 1
+    holder.execute("ROLLBACK")
+    holder.close()
+    if read(db) != before:
+        fail("a run stopped behind a SQLite lock changed the file")
+    if not pg:
+        return cases
+    url = pg_database("seed_adversarial_locks")
+    succeeded(run(["--as-of", AS_OF, "--num-users", "5", "--no-json", "--database-url", url,
+                   "--quiet"]), "seed locks")
+    load = ["--as-of", AS_OF, "--seed", "2", "--num-users", "5", "--no-json", "--quiet",
+            "--database-url", url]
+    reset = ["reset-db", "--database-url", url]
+    # The newest migration undone, so the load has one to apply under the seeder's lock.
+    newest = sorted(os.listdir(os.path.join(ROOT, "migrations")))[-1]
+    down = open(os.path.join(ROOT, "migrations", newest, "down.sql")).read()
+    version = newest.split("_")[0].replace("-", "")
+    psql(url, f"{down}; DELETE FROM __diesel_schema_migrations WHERE version = '{version}'")
+    before = (pg_snapshot(url), psql(url, "SELECT string_agg(version, ',' ORDER BY version) "
+                                          "FROM __diesel_schema_migrations"))
+    holders = [
+        ("migrations table", "BEGIN; LOCK TABLE __diesel_schema_migrations;", [load, reset]),
+        ("migration lock", "SELECT pg_advisory_lock(hashtext('spendsense seed migrations'));", [load]),
+        ("reader", "BEGIN; SELECT count(*) FROM users;", [load, reset]),
+    ]
+    for name, sql, commands in holders:
+        holder = Holder(url, sql)
+        for interrupt in (True, rng.random() < 0.25):
+            args = rng.choice(commands)
+            wait_then(args, interrupt, rng, f"postgres {name} ({args[0]})")
+            cases += 1
+        holder.close()
+    after = (pg_snapshot(url), psql(url, "SELECT string_agg(version, ',' ORDER BY version) "
+                                         "FROM __diesel_schema_migrations"))
+    if after != before:
+        fail(f"a run stopped behind a PostgreSQL lock changed the database: {before} -> {after}")
+    return cases
+
+
+def hostile_stats(work, rng, count):
+    """`seed stats` over files with extreme numbers and dates in random fields: exit 0 or 1,
+    one line on failure, never a panic."""
+    base = os.path.join(work, "stats-base.json")
+    profile = rng.choice(["story", "calibrated"])
+    succeeded(run(["--as-of", AS_OF, "--num-users", "20", "--profile", profile, "--no-db",
+                   "--out", base, "--quiet"]), "stats base")
+    lines = open(base).read().splitlines()
+    numeric = [i for i, l in enumerate(lines) if ": " in l and l.strip().split(": ", 1)[1].rstrip(",")
+               .lstrip("-").replace(".", "", 1).isdigit()]
+    dates = [i for i, l in enumerate(lines) if '": "' in l and l.split('": "', 1)[1][:4].isdigit()
+             and l.split('": "', 1)[1][4:5] == "-"]
+    values = [str(2**63 - 1), str(-(2**63)), "0", "-1", "1e308", "-1e308", str(2**62)]
+    days = ["0001-01-01", "9999-12-31", "-0100-01-01", "+100000-01-01"]
+    hostile = os.path.join(work, "stats-hostile.json")
+    for trial in range(count):
+        mutated = list(lines)
+        for i in rng.sample(numeric, min(len(numeric), rng.randrange(1, 40))):
+            key, value = mutated[i].split(": ", 1)
+            mutated[i] = f"{key}: {rng.choice(values)}{',' if value.endswith(',') else ''}"
+        for i in rng.sample(dates, min(len(dates), rng.randrange(0, 5))):
+            key, value = mutated[i].split('": "', 1)
+            time_part = value[10:]
+            mutated[i] = f'{key}": "{rng.choice(days)}{time_part}'
+        with open(hostile, "w") as f:
+            f.write("\n".join(mutated))
+        check_failure(run(["stats", hostile]), f"stats trial {trial}")
+    return count
+
+
+def edges(work, rng, count, cases_from, pg):
+    counts = {
+        "application keys": app_keys(work, rng, pg),
+        "app users and seed_runs tampering": app_users_and_tampering(work, rng, pg),
+        "targets, journal paths and dangling links": checked_first(work, rng, cases_from),
+        "lock holders": lock_holders(work, rng, pg),
+        "hostile stats files": hostile_stats(work, rng, count),
+    }
+    print("adversarial: edges: " + ", ".join(f"{n} {k}" for k, n in counts.items())
+          + "; every refusal one line, 0 panics, 0 changed databases")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=20261125)
     parser.add_argument("--mutations", type=int, default=300)
     parser.add_argument("--interrupts", type=int, default=30)
+    parser.add_argument("--edges", type=int, default=40, help="hostile files for `seed stats`")
     args = parser.parse_args()
     if not os.path.exists(SEED):
         fail(f"{SEED} is missing: build it with `cargo build -p seed`")
@@ -350,6 +735,7 @@ def main():
         if pg:
             interrupts(work, rng, max(1, args.interrupts // 3), 5_000,
                        db_url=pg_database("seed_adversarial_interrupts"))
+        edges(work, rng, args.edges, cases, pg)
     print("adversarial: every promise held")
 
 

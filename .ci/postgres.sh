@@ -21,6 +21,20 @@ pg_isready -h 127.0.0.1 -p 5432
 
 .ci/postgres-tls.sh
 
+# A locale whose server messages are not English: a test runs the lock case with the
+# database's lc_messages in German, to show that errors are recognised by their SQLSTATE.
+# Generated as a directory (not into the locale archive, which a running server has already
+# mapped), so the server's new connections find it without a restart.
+german() { psql -XtAc "SET lc_messages = 'de_DE.UTF-8'" -h 127.0.0.1 -U postgres postgres >/dev/null 2>&1; }
+if ! german; then
+    if [ ! -e /usr/share/i18n/locales/de_DE ] || ! command -v localedef >/dev/null 2>&1; then
+        apt-get update -q
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q locales
+    fi
+    localedef --no-archive -i de_DE -c -f UTF-8 de_DE.UTF-8
+    german || { echo "postgres.sh: the server does not accept lc_messages = de_DE.UTF-8" >&2; exit 1; }
+fi
+
 export SEED_TEST_POSTGRES_URL="${SEED_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
 # The tests that need no server ran already in .ci/run; these are the ignored ones, built with
 # TLS so that `sslmode=require` is tested too.

@@ -263,6 +263,12 @@ pub struct SeedRun {
     pub row_counts: String,
     /// When the load finished (UTC).
     pub finished_at: NaiveDateTime,
+    /// How many users the load wrote; `None` in a row that records no users (written by
+    /// something other than the seeder).
+    pub user_count: Option<i64>,
+    /// An order-independent digest of the ids of the users the load wrote (16 hex digits),
+    /// or `before-user-digests` for a row recorded before runs recorded their users.
+    pub user_ids_digest: Option<String>,
 }
 
 /// What a change to `transactions` did, as Plaid's `/transactions/sync` names it; stored as

@@ -63,6 +63,8 @@ diesel::table! {
         source -> Text,
         row_counts -> Text,
         finished_at -> Timestamp,
+        user_count -> Nullable<BigInt>,
+        user_ids_digest -> Nullable<Text>,
         origin -> Nullable<Date>,
     }
 }

@@ -23,4 +23,5 @@ pub mod profile;
 pub mod progress;
 pub mod rules;
 pub mod stats;
+pub(crate) mod stderr;
 pub mod tables;

@@ -11,7 +11,7 @@ pub const ENV: &str = "SEED_TEST_PAUSE";
 /// Pauses here if `SEED_TEST_PAUSE` names `point`.
 pub fn at(point: &str) {
     if std::env::var_os(ENV).is_some_and(|p| p == point) {
-        eprintln!("paused at {point}");
+        crate::stderr::write_line!("paused at {point}");
         let mut line = String::new();
         let _ = std::io::stdin().lock().read_line(&mut line);
     }

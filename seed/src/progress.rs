@@ -271,6 +271,6 @@ fn run_plain(progress: &Progress, plan: Plan, signal: &(Mutex<bool>, Condvar)) {
                 Phase::Idle | Phase::Insert => {}
             }
         }
-        eprintln!("{line}");
+        crate::stderr::write_line!("{line}");
     }
 }

@@ -31,7 +31,7 @@ pub fn main() -> ExitCode {
         Err(e) if e.use_stderr() => {
             // clap's message is several lines; its first line says everything.
             let rendered = e.render().to_string();
-            eprintln!(
+            crate::stderr::write_line!(
                 "{}",
                 rendered
                     .lines()
@@ -48,11 +48,11 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.chain().any(|cause| cause.is::<Interrupted>()) => {
-            eprintln!("error: {Interrupted}");
+            crate::stderr::write_line!("error: {Interrupted}");
             ExitCode::from(interrupt::EXIT_CODE)
         }
         Err(e) => {
-            eprintln!("error: {}", one_line(&format!("{e:#}")));
+            crate::stderr::write_line!("error: {}", one_line(&format!("{e:#}")));
             ExitCode::FAILURE
         }
     }

@@ -98,6 +98,15 @@ impl SeedPlan {
             load_profile(args.config.as_deref(), &args.profile)?,
         )
         .with_origin(origin);
+        // The report after the commit measures the data against these targets: a band that
+        // cannot be measured is refused now, before anything is written.
+        let targets = load_targets(args.config.as_deref(), &args.profile)?;
+        if let Some(targets) = &targets {
+            check_targets(targets, &config.profile).with_context(|| match &args.config {
+                Some(config) => targets_path(config).display().to_string(),
+                None => format!("the {} profile's targets", args.profile),
+            })?;
+        }
         let json = match args.no_json {
             true => None,
             false => Some(json_out(
@@ -122,7 +131,7 @@ impl SeedPlan {
                 meta,
                 users,
                 shard: args.shard.map(|shard| (shard, args.num_users)),
-                targets: load_targets(args.config.as_deref(), &args.profile)?.map(Box::new),
+                targets: targets.map(Box::new),
             },
             outputs: Outputs { json, database },
             threads: args.threads,
@@ -130,16 +139,24 @@ impl SeedPlan {
     }
 }
 
-/// Checks `--out PATH` before anything is written: `-` is standard output; otherwise the
-/// folder must exist, and the path must not be a folder, the database being loaded, the
-/// profile being read, or anything but a regular file (a device such as /dev/null, a FIFO, a
-/// socket), since the run replaces it. A symbolic link is followed: its target is replaced.
+/// Checks `--out PATH` before anything is written: `-` is standard output, which must be
+/// open; otherwise the folder must exist, and the path must not be a folder, the database
+/// being loaded or one of its journal files (`-wal`, `-shm`, `-journal`, which SQLite
+/// deletes), the profile being read or its targets, or anything but a regular file (a device
+/// such as /dev/null, a FIFO, a socket), since the run replaces it. A symbolic link is
+/// followed: its target is replaced.
 pub fn json_out(
     out: &Path,
     database: Option<&DatabaseUrl>,
     config: Option<&Path>,
 ) -> anyhow::Result<JsonOut> {
     if out.as_os_str() == "-" {
+        if stdout_discards() {
+            anyhow::bail!(
+                "--out -: standard output is closed or /dev/null, so the JSON would go nowhere; \
+                 pass --no-json to write none"
+            );
+        }
         return Ok(JsonOut::Stdout);
     }
     let shown = out.display();
@@ -169,17 +186,69 @@ pub fn json_out(
         Err(e) => return Err(e).with_context(|| format!("--out {shown}")),
     };
     let same = |other: &Path| same_file(&path, other);
-    if let Some(DatabaseUrl::Sqlite { path: db }) = database
-        && same(db)
-    {
-        anyhow::bail!("--out {shown} is the database being loaded; refusing to overwrite it");
+    if let Some(DatabaseUrl::Sqlite { path: db }) = database {
+        if same(db) {
+            anyhow::bail!("--out {shown} is the database being loaded; refusing to overwrite it");
+        }
+        if sqlite_journals(db).iter().any(|journal| same(journal)) {
+            anyhow::bail!(
+                "--out {shown} is a journal file of the database being loaded, which SQLite \
+                 deletes; refusing to write the JSON there"
+            );
+        }
     }
-    if let Some(config) = config
-        && same(config)
-    {
-        anyhow::bail!("--out {shown} is the profile being read; refusing to overwrite it");
+    if let Some(config) = config {
+        if same(config) {
+            anyhow::bail!("--out {shown} is the profile being read; refusing to overwrite it");
+        }
+        if same(&targets_path(config)) {
+            anyhow::bail!(
+                "--out {shown} is the targets file of the profile being read; refusing to \
+                 overwrite it"
+            );
+        }
     }
     Ok(JsonOut::File(path))
+}
+
+/// Whether standard output discards what is written to it: closed (`>&-`, which Rust's
+/// runtime reopens on /dev/null before `main`) or /dev/null itself. The run would commit and
+/// say it wrote the JSON while the JSON went nowhere.
+fn stdout_discards() -> bool {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::MetadataExt;
+    let stdout = std::io::stdout()
+        .as_fd()
+        .try_clone_to_owned()
+        .map(std::fs::File::from)
+        .and_then(|file| file.metadata());
+    match (stdout, std::fs::metadata("/dev/null")) {
+        (Err(_), _) => true,
+        (Ok(out), Ok(null)) => {
+            std::os::unix::fs::FileTypeExt::is_char_device(&out.file_type())
+                && out.rdev() == null.rdev()
+        }
+        (Ok(_), Err(_)) => false,
+    }
+}
+
+/// The files SQLite keeps beside the database at `db` while it writes (and deletes after):
+/// named after the path as given and, for a symbolic link, after the file it points to,
+/// which is the name SQLite uses.
+fn sqlite_journals(db: &Path) -> Vec<PathBuf> {
+    let mut bases = vec![db.to_path_buf()];
+    if let Ok(target) = std::fs::read_link(db) {
+        bases.push(db.parent().unwrap_or(Path::new("")).join(target));
+    }
+    let mut journals = Vec::new();
+    for base in bases {
+        for suffix in ["-wal", "-shm", "-journal"] {
+            let mut name = base.as_os_str().to_owned();
+            name.push(suffix);
+            journals.push(PathBuf::from(name));
+        }
+    }
+    journals
 }
 
 /// Whether `a` and `b` name the same file, existing or not: both resolved as far as they
@@ -205,13 +274,25 @@ pub fn load_profile(path: Option<&Path>, name: &str) -> anyhow::Result<Profile> 
     }
 }
 
+/// Where the targets of the profile file at `config` are: `NAME.targets.toml` beside
+/// `NAME.toml`.
+fn targets_path(config: &Path) -> PathBuf {
+    config.with_extension("targets.toml")
+}
+
+/// Refuses targets that a run's report could not measure (a band naming an unknown measure),
+/// so that a run never fails after its commit for want of a measure.
+pub fn check_targets(targets: &Targets, profile: &Profile) -> anyhow::Result<()> {
+    crate::stats::evaluate(&crate::stats::Stats::default(), profile, targets).map(drop)
+}
+
 /// The targets of a profile: those shipped with a built-in profile, or for a profile file
 /// `NAME.toml` the file `NAME.targets.toml` beside it, if there is one.
 pub fn load_targets(path: Option<&Path>, name: &str) -> anyhow::Result<Option<Targets>> {
     let Some(path) = path else {
         return Ok(Targets::builtin(name));
     };
-    let beside = path.with_extension("targets.toml");
+    let beside = targets_path(path);
     match std::fs::read_to_string(&beside) {
         Ok(source) => Ok(Some(Targets::parse(
             &source,

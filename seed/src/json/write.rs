@@ -2,6 +2,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Seek, Write};
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -300,9 +301,16 @@ impl PreparedJson {
     pub fn swap_in(mut self) -> anyhow::Result<SwappedJson> {
         let Some(destination) = self.destination.clone() else {
             let mut file = File::open(&self.temp).context("read the JSON back")?;
+            // Through a file of its own rather than `io::stdout()`, which reports success
+            // for writes to a closed descriptor: the run must fail, before its commit, if
+            // the JSON cannot be written.
             let stdout = io::stdout();
-            io::copy(&mut file, &mut stdout.lock())
-                .and_then(|_| stdout.lock().flush())
+            let _lock = stdout.lock();
+            stdout
+                .as_fd()
+                .try_clone_to_owned()
+                .map(File::from)
+                .and_then(|mut out| io::copy(&mut file, &mut out))
                 .map_err(|e| crate::json::io_error(e, "write the JSON to standard output"))?;
             return Ok(SwappedJson {
                 destination: None,

@@ -1,8 +1,9 @@
 //! Loading rows into a database inside one transaction, on a thread of its own.
 //!
-//! [`Loader::start`] opens the database, takes the load's write lock up front (waiting a
-//! bounded time, and giving way to Ctrl-C) and refuses a replacing load of data that no seed
-//! run recorded; only then does generation start. One driver ([`drive`]) then runs every
+//! [`Loader::start`] opens the database, brings its schema up to date and takes the load's
+//! write lock up front, inside the load's transaction (waiting a bounded time, and giving
+//! way to Ctrl-C), and refuses a replacing load of users that the database's seed runs did
+//! not write; only then does generation start. One driver ([`drive`]) then runs every
 //! load: it empties the seeded tables and drops what is cheaper to rebuild (a replacing
 //! load), writes the batches as they arrive, rebuilds keys and indexes, checks every foreign
 //! key from or to a seeded table (other tables' included), and records the run in
@@ -17,7 +18,6 @@ pub mod ceiling;
 mod postgres;
 mod sqlite;
 
-use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -25,7 +25,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use backend::{AnyConnection, DatabaseUrl, SeedRun};
 
-use crate::guard::{Destructive, refuse_unseeded};
+use crate::database::Created;
+use crate::guard::UserDigest;
 use crate::interrupt;
 use crate::progress::{Phase, Progress};
 use crate::tables::{RowBatch, RowCounts, Table};
@@ -59,17 +60,25 @@ pub struct LoadReport {
     pub check: Duration,
 }
 
-/// A foreign key from or to a seeded table, as the database's catalog describes it.
+/// A foreign key from or to a seeded table, as the database's catalog describes it: any
+/// number of columns, from a table in any schema.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ForeignKey {
+    /// The backend's handle for it: an index into what the backend read from its catalog.
+    pub(crate) handle: usize,
     /// The backend's name for it (a constraint name on PostgreSQL).
     pub(crate) name: String,
-    /// The referencing table and column.
+    /// The referencing table, as the database prints it (schema-qualified where a bare name
+    /// would not find it), and as SQL refers to it.
     pub(crate) child: String,
-    pub(crate) child_column: String,
-    /// The referenced table and column.
+    pub(crate) child_sql: String,
+    /// The referencing columns, in key order.
+    pub(crate) child_columns: Vec<String>,
+    /// The referenced table (a seeded table by its own name), and as SQL refers to it.
     pub(crate) parent: String,
-    pub(crate) parent_column: String,
+    pub(crate) parent_sql: String,
+    /// The referenced columns, matching `child_columns`.
+    pub(crate) parent_columns: Vec<String>,
     /// Whether the referencing table has an `id` column to name its rows by.
     pub(crate) child_has_id: bool,
 }
@@ -77,7 +86,7 @@ pub(crate) struct ForeignKey {
 /// Rows that reference a missing parent: one of them, and how many there are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Orphans {
-    /// The first such row, by its `id` (or by the referencing column if it has none).
+    /// The first such row, by its `id` (or by the referencing columns if it has none).
     pub(crate) row: String,
     /// The parent key it references.
     pub(crate) missing: String,
@@ -91,19 +100,27 @@ pub(crate) fn quote(name: &str) -> String {
 }
 
 impl ForeignKey {
+    /// The referencing columns' values of a row `c`, as one text: `a` or `a, b`.
+    fn key_text(&self) -> String {
+        let parts: Vec<String> = self
+            .child_columns
+            .iter()
+            .map(|col| format!("CAST(c.{} AS TEXT)", quote(col)))
+            .collect();
+        parts.join(" || ', ' || ")
+    }
+
     /// SQL (the same on SQLite and PostgreSQL) that finds one row breaking this key and the
     /// key it lacks, as `row_id` and `missing`.
     pub(crate) fn first_orphan_sql(&self) -> String {
         let row = if self.child_has_id {
-            "id"
+            format!("CAST(c.{} AS TEXT)", quote("id"))
         } else {
-            &self.child_column
+            self.key_text()
         };
         format!(
-            "SELECT CAST(c.{row} AS TEXT) AS row_id, CAST(c.{col} AS TEXT) AS missing \
-             FROM {orphans} LIMIT 1",
-            row = quote(row),
-            col = quote(&self.child_column),
+            "SELECT {row} AS row_id, {missing} AS missing FROM {orphans} LIMIT 1",
+            missing = self.key_text(),
             orphans = self.orphans_from(),
         )
     }
@@ -113,15 +130,36 @@ impl ForeignKey {
         format!("SELECT count(*) AS n FROM {}", self.orphans_from())
     }
 
+    /// The rows of the child table `c` that break the key: every referencing column set (a
+    /// row with a NULL among them references nothing, as SQL's default MATCH SIMPLE says) and
+    /// no parent row with those values.
     fn orphans_from(&self) -> String {
+        let set: Vec<String> = self
+            .child_columns
+            .iter()
+            .map(|col| format!("c.{} IS NOT NULL", quote(col)))
+            .collect();
+        let matches: Vec<String> = self
+            .child_columns
+            .iter()
+            .zip(&self.parent_columns)
+            .map(|(col, pcol)| format!("p.{} = c.{}", quote(pcol), quote(col)))
+            .collect();
         format!(
-            "{child} c WHERE c.{col} IS NOT NULL AND NOT EXISTS \
-             (SELECT 1 FROM {parent} p WHERE p.{pcol} = c.{col})",
-            child = quote(&self.child),
-            col = quote(&self.child_column),
-            parent = quote(&self.parent),
-            pcol = quote(&self.parent_column),
+            "{child} c WHERE {set} AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE {matches})",
+            child = self.child_sql,
+            set = set.join(" AND "),
+            parent = self.parent_sql,
+            matches = matches.join(" AND "),
         )
+    }
+
+    /// The referencing columns in words: `insights.user_id`, or `app(s, t)` for several.
+    fn columns_text(&self) -> String {
+        match self.child_columns.as_slice() {
+            [column] => format!("{}.{column}", self.child),
+            columns => format!("{}({})", self.child, columns.join(", ")),
+        }
     }
 
     /// The one-line error for rows that break this key, the same on every backend. Rows of
@@ -149,13 +187,13 @@ impl ForeignKey {
             }
             None => anyhow::anyhow!(
                 "the load would orphan {n} {rows} of {child}, which reference{s} {parents} by \
-                 {child}.{column}: {child} {row} references missing {parent} {missing}; delete \
+                 {columns}: {child} {row} references missing {parent} {missing}; delete \
                  {those} first, or load data that holds the {parents} {they} reference",
                 n = orphans.count,
                 rows = if orphans.count == 1 { "row" } else { "rows" },
                 s = if orphans.count == 1 { "s" } else { "" },
                 child = self.child,
-                column = self.child_column,
+                columns = self.columns_text(),
                 row = orphans.row,
                 missing = orphans.missing,
                 those = if orphans.count == 1 {
@@ -176,8 +214,9 @@ trait Backend: Send {
     /// for it (less if Ctrl-C comes), and brings the schema up to date.
     fn begin(&mut self, mode: LoadMode) -> anyhow::Result<()>;
 
-    /// Rows of `table`, or `None` if there is no such table.
-    fn count(&mut self, table: &str) -> anyhow::Result<Option<i64>>;
+    /// Refuses, unless `allow_unseeded`, a replacing load of a database whose users are not
+    /// the users its seed runs recorded (see [`refuse_unseeded`](crate::guard::refuse_unseeded)).
+    fn refuse_unseeded(&mut self, allow_unseeded: bool) -> anyhow::Result<()>;
 
     /// Drops the keys and indexes that are cheaper to rebuild after the rows are in (a
     /// replacing load).
@@ -237,11 +276,14 @@ fn drive(
 
     progress.phase(Phase::Insert);
     let mut counts = RowCounts::default();
+    // The users this run writes, recorded with it for the unseeded guard of later runs.
+    let mut users = UserDigest::default();
     let mut run = loop {
         match batches.next()? {
             Message::Rows(batch) => {
                 step()?;
                 let batch_counts = batch.counts();
+                batch.users.iter().for_each(|user| users.add(&user.id));
                 backend.write(batch)?;
                 counts.add(batch_counts);
                 progress.add_loaded(batch_counts.total());
@@ -274,6 +316,8 @@ fn drive(
     let check = started.elapsed();
 
     run.row_counts = row_counts_json(counts);
+    run.user_count = Some(i64::try_from(counts.users).unwrap_or(i64::MAX));
+    run.user_ids_digest = Some(users.to_hex());
     run.finished_at = chrono::Utc::now().naive_utc();
     backend.record(&run)?;
     step()?;
@@ -311,6 +355,8 @@ pub fn seed_run(meta: &crate::dataset::Meta, source: &str) -> SeedRun {
         source: source.to_owned(),
         row_counts: String::new(),
         finished_at: now,
+        user_count: None,
+        user_ids_digest: None,
     }
 }
 
@@ -319,7 +365,8 @@ pub fn seed_run(meta: &crate::dataset::Meta, source: &str) -> SeedRun {
 pub struct LoadOptions {
     /// Replace the tables' rows or add to them.
     pub mode: LoadMode,
-    /// Replace rows that no seed run recorded (see [`refuse_unseeded`]).
+    /// Replace users that no seed run recorded (see
+    /// [`refuse_unseeded`](crate::guard::refuse_unseeded)).
     pub allow_unseeded: bool,
     /// Batches that may wait for the loader (each a chunk of users): bounds memory.
     pub queue: usize,
@@ -339,8 +386,9 @@ pub struct Loader {
     /// Says the load is ready to commit.
     prepared: Option<Receiver<()>>,
     thread: Option<JoinHandle<anyhow::Result<LoadReport>>>,
-    /// A SQLite file this load created, removed if the load does not commit.
-    created: Option<PathBuf>,
+    /// A SQLite file or PostgreSQL database this load created, removed if the load does not
+    /// commit.
+    created: Option<Created>,
     committed: bool,
 }
 
@@ -354,17 +402,18 @@ impl Loader {
         progress: Progress,
     ) -> anyhow::Result<Loader> {
         let opened = crate::database::open_for_load(target)?;
-        // Shards share the file they may have created together: only a replacing load,
-        // which has the file to itself, removes one it created.
+        // Shards share the file or database they may have created together: only a
+        // replacing load, which has it to itself, removes one it created.
         let created = opened.created.filter(|_| options.mode == LoadMode::Replace);
-        let mut backend: Box<dyn Backend> = match opened.conn {
-            AnyConnection::Sqlite(conn) => Box::new(sqlite::SqliteBackend::new(
-                conn,
-                target.clone(),
-                created.is_some(),
-            )?),
-            AnyConnection::Postgresql(conn) => {
-                Box::new(postgres::PgBackend::new(conn, target.clone())?)
+        let mut backend: Box<dyn Backend> = match (opened.conn, opened.cancel) {
+            (AnyConnection::Sqlite(conn), _) => {
+                Box::new(sqlite::SqliteBackend::new(conn, target.clone())?)
+            }
+            (AnyConnection::Postgresql(conn), Some(cancel)) => {
+                Box::new(postgres::PgBackend::new(conn, cancel, target.clone())?)
+            }
+            (AnyConnection::Postgresql(_), None) => {
+                unreachable!("a PostgreSQL connection is opened with its cancel")
             }
         };
         let mut loader = Loader {
@@ -375,17 +424,17 @@ impl Loader {
             committed: false,
         };
         let context = || format!("load into {target}");
-        backend.begin(options.mode).with_context(context)?;
-        if options.mode == LoadMode::Replace {
-            let guard = (|| {
-                let users = backend.count("users")?.unwrap_or(0);
-                let runs = backend.count("seed_runs")?.unwrap_or(0);
-                refuse_unseeded(Destructive::Replace, users, runs, options.allow_unseeded)
-            })();
-            if let Err(e) = guard {
-                let _ = backend.rollback();
-                return Err(e.context(context()));
-            }
+        let guarded = backend
+            .begin(options.mode)
+            .and_then(|()| match options.mode {
+                LoadMode::Replace => backend.refuse_unseeded(options.allow_unseeded),
+                LoadMode::Append => Ok(()),
+            });
+        if let Err(e) = guarded {
+            let _ = backend.rollback();
+            // The connection closes before the loader removes what it created.
+            drop(backend);
+            return Err(crate::database::explain(e).context(context()));
         }
 
         let (sender, receiver) = mpsc::sync_channel(options.queue);
@@ -397,7 +446,7 @@ impl Loader {
             .spawn(move || {
                 let batches = Batches { receiver };
                 run(&mut *backend, &batches, mode, &progress, &prepared_sender)
-                    .map_err(name_disk_full)
+                    .map_err(crate::database::explain)
                     .with_context(|| format!("load into {target}"))
             })
             .expect("spawn the loader thread");
@@ -456,9 +505,9 @@ impl Drop for Loader {
             let _ = thread.join();
         }
         if !self.committed
-            && let Some(path) = &self.created
+            && let Some(created) = &self.created
         {
-            crate::database::remove_sqlite_file(path);
+            created.remove();
         }
     }
 }
@@ -481,20 +530,6 @@ impl PreparedLoad {
         self.loader.committed = true;
         Ok(report)
     }
-}
-
-/// `error`, or "disk full" if that is what it comes down to: SQLite says "database or disk
-/// is full" and PostgreSQL "No space left on device", deep in a message about whichever
-/// statement met it.
-fn name_disk_full(error: anyhow::Error) -> anyhow::Error {
-    let text = format!("{error:#}");
-    if text.contains("database or disk is full") || text.contains("No space left on device") {
-        return anyhow::anyhow!(
-            "disk full ({}); nothing was changed",
-            backend::db::one_line(&text)
-        );
-    }
-    error
 }
 
 /// The loader thread: the driver, then the commit when told. Any error rolls back.
@@ -559,11 +594,14 @@ mod tests {
     #[test]
     fn orphans_are_named_the_same_way_for_every_table() {
         let key = |child: &str, column: &str, parent: &str, has_id: bool| ForeignKey {
+            handle: 0,
             name: "fk".into(),
             child: child.into(),
-            child_column: column.into(),
+            child_sql: quote(child),
+            child_columns: vec![column.into()],
             parent: parent.into(),
-            parent_column: "id".into(),
+            parent_sql: quote(parent),
+            parent_columns: vec!["id".into()],
             child_has_id: has_id,
         };
         let orphans = |count| Orphans {
@@ -590,6 +628,23 @@ mod tests {
             "the load would orphan 10 rows of insights, which reference users by \
              insights.user_id: insights r1 references missing user p1; delete those rows \
              first, or load data that holds the users they reference"
+        );
+        let mut pair = key("app", "s", "recurring_stream_transactions", false);
+        pair.child_columns.push("t".into());
+        pair.parent_columns = vec!["stream_id".into(), "transaction_id".into()];
+        let error = pair.orphan_error(&orphans(3)).to_string();
+        assert!(
+            error.starts_with(
+                "the load would orphan 3 rows of app, which reference recurring stream \
+                 transactions by app(s, t): app r1 references"
+            ),
+            "{error}"
+        );
+        assert_eq!(
+            pair.orphan_count_sql(),
+            "SELECT count(*) AS n FROM \"app\" c WHERE c.\"s\" IS NOT NULL AND c.\"t\" IS NOT \
+             NULL AND NOT EXISTS (SELECT 1 FROM \"recurring_stream_transactions\" p WHERE \
+             p.\"stream_id\" = c.\"s\" AND p.\"transaction_id\" = c.\"t\")"
         );
     }
 }

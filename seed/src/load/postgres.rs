@@ -2,11 +2,15 @@
 //! validated.
 //!
 //! A replacing load truncates the seeded tables, reads the definitions of their primary keys,
-//! unique constraints, foreign keys and secondary indexes from the catalog, drops them, copies
-//! the rows with `COPY ... FROM STDIN (FORMAT binary)`, and re-creates everything from the
-//! catalog's own text: indexes and unique keys are built by one sort each instead of row by
-//! row, and each foreign key is validated by one join instead of a trigger per row. It all
-//! happens in one transaction, so a duplicate or a missing parent rolls everything back.
+//! unique constraints, foreign keys and secondary indexes (and of every foreign key of
+//! another table into them) from the catalog, drops them, copies the rows with
+//! `COPY ... FROM STDIN (FORMAT binary)`, and re-creates everything from the catalog's own
+//! text: indexes and unique keys are built by one sort each instead of row by row, and each
+//! foreign key is validated by one join instead of a trigger per row. It all happens in one
+//! transaction, so a duplicate or a missing parent rolls everything back, and no constraint
+//! is lost: each is re-created by its place in the list read, whatever its name, columns or
+//! schema. Keys and indexes are built through `pg_execute`, so a full disk there is known
+//! by its SQLSTATE.
 //!
 //! An appending load (a shard) keeps every key in place, as on SQLite, and only copies:
 //! shards running in parallel on one server then neither wait for each other's table locks
@@ -20,13 +24,15 @@ use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionMa
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorInformation, Error as DieselError};
-use diesel::sql_types::{BigInt, Bool, Nullable, Text};
+use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text};
 
+use backend::db::pg_execute;
 use backend::schema::seed_runs;
 use backend::{DatabaseUrl, SeedRun};
 
 use super::{Backend, ForeignKey, LoadMode, Orphans};
-use crate::database::{PG_TABLE_EXISTS, count_rows};
+use crate::database::postgres::{self, Cancel};
+use crate::guard::Destructive;
 use crate::tables::{RowBatch, TABLES, with_seeded_tables};
 
 /// The environment variable that picks how rows travel: `copy` (the default) or `insert`.
@@ -63,6 +69,8 @@ impl LoadMethod {
 /// A load into a PostgreSQL database.
 pub(super) struct PgBackend {
     conn: PgConnection,
+    /// While it lives, Ctrl-C cancels what the connection runs.
+    _cancel: Cancel,
     target: DatabaseUrl,
     method: LoadMethod,
     /// The keys, constraints and indexes dropped for the load, to create again.
@@ -70,9 +78,14 @@ pub(super) struct PgBackend {
 }
 
 impl PgBackend {
-    pub(super) fn new(conn: PgConnection, target: DatabaseUrl) -> anyhow::Result<PgBackend> {
+    pub(super) fn new(
+        conn: PgConnection,
+        cancel: Cancel,
+        target: DatabaseUrl,
+    ) -> anyhow::Result<PgBackend> {
         Ok(PgBackend {
             conn,
+            _cancel: cancel,
             target,
             method: LoadMethod::from_env()?,
             dropped: Vec::new(),
@@ -82,13 +95,15 @@ impl PgBackend {
 
 impl Backend for PgBackend {
     fn begin(&mut self, mode: LoadMode) -> anyhow::Result<()> {
-        crate::database::pg_migrate(&mut self.conn, &self.target)?;
         AnsiTransactionManager::begin_transaction(&mut self.conn).context("begin the load")?;
         self.conn
             .batch_execute(&format!(
                 "SET LOCAL maintenance_work_mem = '{MAINTENANCE_WORK_MEM}'"
             ))
             .context("configure the transaction")?;
+        // Inside the load's transaction, so a load that fails or is refused leaves the
+        // schema as it was too.
+        postgres::migrate_in_transaction(&mut self.conn, &self.target)?;
         // Every table the load writes, locked up front. A replacing load locks out every
         // other session, and with them the tables whose foreign keys it drops and re-adds;
         // an appending one (shards, in parallel) only conflicts with such a load.
@@ -96,26 +111,23 @@ impl Backend for PgBackend {
         tables.push("seed_runs".to_owned());
         let lock = match mode {
             LoadMode::Replace => {
-                tables.extend(referencing_tables(&mut self.conn)?);
+                tables.extend(postgres::referencing_tables(&mut self.conn)?);
                 "ACCESS EXCLUSIVE"
             }
             LoadMode::Append => "ROW EXCLUSIVE",
         };
         let target = self.target.clone();
-        crate::database::pg_lock(&mut self.conn, &target, &tables, lock)
+        postgres::lock_tables(&mut self.conn, &target, &tables, lock)
     }
 
-    fn count(&mut self, table: &str) -> anyhow::Result<Option<i64>> {
-        count_rows(&mut self.conn, PG_TABLE_EXISTS, table)
+    fn refuse_unseeded(&mut self, allow_unseeded: bool) -> anyhow::Result<()> {
+        postgres::guard_unseeded(&mut self.conn, Destructive::Replace, allow_unseeded)
     }
 
     fn clear(&mut self) -> anyhow::Result<()> {
         let tables: Vec<&str> = TABLES.iter().map(|t| t.name).collect();
-        self.conn
-            .batch_execute(&format!(
-                "TRUNCATE {}; DELETE FROM seed_runs",
-                tables.join(", ")
-            ))
+        pg_execute(&mut self.conn, &format!("TRUNCATE {}", tables.join(", ")))
+            .and_then(|()| pg_execute(&mut self.conn, "DELETE FROM seed_runs"))
             .context("empty the tables")
     }
 
@@ -149,25 +161,31 @@ impl Backend for PgBackend {
 
     fn foreign_keys(&mut self) -> anyhow::Result<Vec<ForeignKey>> {
         // Only the dropped ones need checking: constraints left in place (an appending load)
-        // have checked every row as it went in.
+        // have checked every row as it went in. Every one is re-created, whatever its
+        // columns, table, schema or name: the load never loses a constraint.
         Ok(self
             .dropped
             .iter()
-            .filter_map(Definition::foreign_key)
+            .enumerate()
+            .filter_map(|(handle, definition)| definition.foreign_key(handle))
             .collect())
     }
 
     fn check_foreign_key(&mut self, key: &ForeignKey) -> anyhow::Result<bool> {
-        let definition = self
-            .dropped
-            .iter()
-            .find(|d| d.kind == "f" && d.name == key.name)
-            .expect("the key was dropped by this load");
+        let definition = &self.dropped[key.handle];
         // Adding a foreign key to a filled table checks every row once, with a join. In a
         // savepoint, so that after a failure the transaction can still look for the rows
         // that broke it before it rolls back.
         let sql = definition.create_sql();
-        match self.conn.transaction(|conn| conn.batch_execute(&sql)) {
+        match self.conn.transaction(|conn| pg_execute(conn, &sql)) {
+            // A key the application added NOT VALID is re-created so and checks no row: the
+            // load checks the rows it would orphan itself.
+            Ok(()) if definition.not_valid() => {
+                let count: Count = diesel::sql_query(key.orphan_count_sql())
+                    .get_result(&mut self.conn)
+                    .with_context(|| format!("count the rows breaking {}", key.name))?;
+                Ok(count.n == 0)
+            }
             Ok(()) => Ok(true),
             Err(DieselError::DatabaseError(
                 diesel::result::DatabaseErrorKind::ForeignKeyViolation,
@@ -232,29 +250,6 @@ impl Backend for PgBackend {
     }
 }
 
-/// Tables outside the seeded ones with a foreign key to one of them (an application's
-/// tables), quoted as `regclass` prints them.
-fn referencing_tables(conn: &mut PgConnection) -> anyhow::Result<Vec<String>> {
-    #[derive(QueryableByName)]
-    struct Name {
-        #[diesel(sql_type = Text)]
-        name: String,
-    }
-    let tables: Vec<String> = TABLES
-        .iter()
-        .map(|t| format!("to_regclass('{}')", t.name))
-        .collect();
-    let tables = tables.join(", ");
-    let names: Vec<Name> = diesel::sql_query(format!(
-        "SELECT DISTINCT conrelid::regclass::text AS name FROM pg_constraint \
-         WHERE contype = 'f' AND confrelid IN ({tables}) AND conrelid NOT IN ({tables}) \
-         ORDER BY 1"
-    ))
-    .load(conn)
-    .context("read the tables that reference the seeded ones")?;
-    Ok(names.into_iter().map(|n| n.name).collect())
-}
-
 /// The statements that drop (children first) or create (parents first) every key and index
 /// a replacing load rebuilds, from the same catalog query the load uses.
 pub(super) fn key_statements(conn: &mut PgConnection, drop: bool) -> anyhow::Result<Vec<String>> {
@@ -295,16 +290,17 @@ struct Definition {
     /// `pg_get_constraintdef` or `pg_get_indexdef`.
     #[diesel(sql_type = Text)]
     definition: String,
-    /// For a single-column foreign key: the referencing table and column and the referenced
-    /// table and column, unquoted, and whether the referencing table has an `id` column.
+    /// For a foreign key: the referencing table's name (for messages and `Table::named`),
+    /// its columns in key order, the referenced table's name (and as `regclass` prints it)
+    /// and columns, and whether the referencing table has an `id` column.
+    #[diesel(sql_type = Nullable<Array<Text>>)]
+    child_columns: Option<Vec<String>>,
     #[diesel(sql_type = Nullable<Text>)]
-    child_table: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    child_column: Option<String>,
+    parent_name: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
     parent_table: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    parent_column: Option<String>,
+    #[diesel(sql_type = Nullable<Array<Text>>)]
+    parent_columns: Option<Vec<String>>,
     #[diesel(sql_type = Nullable<Bool>)]
     child_has_id: Option<bool>,
 }
@@ -331,15 +327,17 @@ impl Definition {
     }
 
     fn create(&self, conn: &mut PgConnection) -> anyhow::Result<()> {
-        conn.batch_execute(&self.create_sql()).map_err(|e| {
-            anyhow::anyhow!(
-                "build {} {} on {}: {}",
-                self.what(),
-                self.name,
-                self.table_name,
-                describe(&e)
+        pg_execute(conn, &self.create_sql()).map_err(|e| {
+            failed(
+                &e,
+                format!("build {} {} on {}", self.what(), self.name, self.table_name),
             )
         })
+    }
+
+    /// Whether the application added this constraint without checking existing rows.
+    fn not_valid(&self) -> bool {
+        self.definition.ends_with(" NOT VALID")
     }
 
     fn drop_sql(&self) -> String {
@@ -353,21 +351,25 @@ impl Definition {
     }
 
     fn drop(&self, conn: &mut PgConnection) -> anyhow::Result<()> {
-        conn.batch_execute(&self.drop_sql())
-            .with_context(|| format!("drop {} on {}", self.name, self.table_name))
+        pg_execute(conn, &self.drop_sql())
+            .map_err(|e| failed(&e, format!("drop {} on {}", self.name, self.table_name)))
     }
 
-    /// This definition as a foreign key to check, if it is a single-column one.
-    fn foreign_key(&self) -> Option<ForeignKey> {
+    /// This definition, the `handle`-th of the load's, as a foreign key to check.
+    fn foreign_key(&self, handle: usize) -> Option<ForeignKey> {
         if self.kind != "f" {
             return None;
         }
+        let parent = self.parent_name.clone()?;
         Some(ForeignKey {
+            handle,
             name: self.name.clone(),
-            child: self.child_table.clone()?,
-            child_column: self.child_column.clone()?,
-            parent: self.parent_table.clone()?,
-            parent_column: self.parent_column.clone()?,
+            child: self.table_name.clone(),
+            child_sql: self.table_name.clone(),
+            child_columns: self.child_columns.clone()?,
+            parent_sql: self.parent_table.clone()?,
+            parent,
+            parent_columns: self.parent_columns.clone()?,
             child_has_id: self.child_has_id?,
         })
     }
@@ -382,22 +384,23 @@ fn definitions(conn: &mut PgConnection) -> anyhow::Result<Vec<Definition>> {
         .map(|t| format!("to_regclass('{}')", t.name))
         .collect();
     let tables = tables.join(", ");
-    let column = |rel: &str, num: &str| {
+    // The names of a key's columns, in key order.
+    let columns = |rel: &str, keys: &str| {
         format!(
-            "(SELECT attname::text FROM pg_attribute WHERE attrelid = {rel} AND attnum = {num})"
+            "ARRAY(SELECT a.attname::text FROM unnest({keys}) WITH ORDINALITY k(num, i) \
+             JOIN pg_attribute a ON a.attrelid = {rel} AND a.attnum = k.num ORDER BY k.i)"
         )
     };
-    let single = "c.contype = 'f' AND cardinality(c.conkey) = 1";
+    let fk = "c.contype = 'f'";
     diesel::sql_query(format!(
         "SELECT c.conrelid::regclass::text AS table_name, quote_ident(c.conname) AS name, \
                 c.contype::text AS kind, pg_get_constraintdef(c.oid) AS definition, \
-                CASE WHEN {single} THEN (SELECT relname::text FROM pg_class WHERE oid = c.conrelid) END \
-                  AS child_table, \
-                CASE WHEN {single} THEN {child_column} END AS child_column, \
-                CASE WHEN {single} THEN (SELECT relname::text FROM pg_class WHERE oid = c.confrelid) END \
-                  AS parent_table, \
-                CASE WHEN {single} THEN {parent_column} END AS parent_column, \
-                CASE WHEN {single} THEN EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = c.conrelid \
+                CASE WHEN {fk} THEN {child_columns} END AS child_columns, \
+                CASE WHEN {fk} THEN (SELECT relname::text FROM pg_class WHERE oid = c.confrelid) END \
+                  AS parent_name, \
+                CASE WHEN {fk} THEN c.confrelid::regclass::text END AS parent_table, \
+                CASE WHEN {fk} THEN {parent_columns} END AS parent_columns, \
+                CASE WHEN {fk} THEN EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = c.conrelid \
                   AND attname = 'id' AND NOT attisdropped) END AS child_has_id, \
                 CASE c.contype WHEN 'p' THEN 1 WHEN 'u' THEN 2 ELSE 3 END AS step, c.oid::bigint AS ord \
          FROM pg_constraint c \
@@ -411,8 +414,8 @@ fn definitions(conn: &mut PgConnection) -> anyhow::Result<Vec<Definition>> {
            AND NOT EXISTS (SELECT 1 FROM pg_constraint c \
                            WHERE c.conrelid = i.indrelid AND c.conindid = i.indexrelid) \
          ORDER BY step, ord",
-        child_column = column("c.conrelid", "c.conkey[1]"),
-        parent_column = column("c.confrelid", "c.confkey[1]"),
+        child_columns = columns("c.conrelid", "c.conkey"),
+        parent_columns = columns("c.confrelid", "c.confkey"),
     ))
     .load(conn)
     .context("read the keys and indexes from the catalog")
@@ -464,6 +467,13 @@ macro_rules! insert_rows {
 }
 
 with_seeded_tables!(write_batch);
+
+/// The error the run reports for `error`, met while doing `what`: a lock timeout, a full
+/// disk or a cancel by Ctrl-C as such (by its SQLSTATE), anything else as the server's
+/// message with its detail.
+fn failed(error: &DieselError, what: String) -> anyhow::Error {
+    crate::database::explain_query(error, || format!("{what}: {}", describe(error)))
+}
 
 /// The server's message with its detail, which names the offending key, such as
 /// `Key (account_id)=(…) is not present in table "accounts".`

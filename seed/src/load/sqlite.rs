@@ -11,17 +11,18 @@
 use anyhow::Context;
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Text};
+use diesel::sql_types::{BigInt, Bool, Nullable, Text};
 use diesel::sqlite::SqliteConnection;
 
-use backend::db::{MIGRATIONS, one_line};
+use backend::db::MIGRATIONS;
 use backend::schema::seed_runs;
 use backend::{DatabaseUrl, SeedRun};
 use diesel_migrations::MigrationHarness;
 
 use super::{Backend, ForeignKey, LoadMode, Orphans, quote};
-use crate::database::{SQLITE_TABLE_EXISTS, count_rows};
-use crate::tables::{RowBatch, TABLES, with_seeded_tables};
+use crate::database::{Journal, sqlite};
+use crate::guard::Destructive;
+use crate::tables::{RowBatch, TABLES, Table, with_seeded_tables};
 
 /// Rows per INSERT statement. Every statement binds rows × columns values, which must stay
 /// under SQLite's limit of 32,766; full batches reuse one prepared statement.
@@ -41,28 +42,21 @@ pub(super) struct SqliteBackend {
     pending: RowBatch,
     /// The indexes dropped for the load, to build again.
     dropped: Vec<IndexDef>,
-    /// Whether this replacing load created the file: nobody can be reading it.
-    fresh: bool,
-    /// Whether to put the file in WAL mode once the load has committed: a file this load
-    /// created and filled under the rollback journal, so that later loads find it ready for
-    /// readers and need not rewrite its header.
+    /// Whether to put the file in WAL mode once the load has committed: a file in another
+    /// journal mode (a new one, or one another tool made) is filled under its own journal
+    /// and switched afterwards, so that later loads find it ready for readers.
     wal_after_commit: bool,
 }
 
 impl SqliteBackend {
-    pub(super) fn new(
-        mut conn: SqliteConnection,
-        target: DatabaseUrl,
-        fresh: bool,
-    ) -> anyhow::Result<Self> {
-        crate::database::sqlite_tune_new(&mut conn)?;
+    pub(super) fn new(mut conn: SqliteConnection, target: DatabaseUrl) -> anyhow::Result<Self> {
+        crate::database::sqlite::sqlite_tune_new(&mut conn)?;
         configure_for_load(&mut conn)?;
         Ok(SqliteBackend {
             conn,
             target,
             pending: RowBatch::default(),
             dropped: Vec::new(),
-            fresh,
             wal_after_commit: false,
         })
     }
@@ -70,20 +64,23 @@ impl SqliteBackend {
 
 impl Backend for SqliteBackend {
     fn begin(&mut self, _mode: LoadMode) -> anyhow::Result<()> {
-        let chosen = crate::database::Journal::from_env()?;
-        let journal = chosen.unwrap_or_else(|| crate::database::Journal::default_for(self.fresh));
-        self.wal_after_commit = chosen.is_none() && journal == crate::database::Journal::Rollback;
-        crate::database::sqlite_journal(&mut self.conn, &self.target, journal)?;
-        crate::database::sqlite_begin(&mut self.conn, &self.target)?;
+        // The journal mode is written in the file's header: unless asked for one, the load
+        // keeps the file's own until it has committed, so a load that is refused or fails
+        // leaves the file byte for byte as it was.
+        match Journal::from_env()? {
+            Some(journal) => sqlite::sqlite_journal(&mut self.conn, &self.target, journal)?,
+            None => self.wal_after_commit = !sqlite::is_wal(&mut self.conn, &self.target)?,
+        }
+        sqlite::sqlite_begin(&mut self.conn, &self.target)?;
         // Inside the load's transaction, so a failed load leaves the schema as it was too.
         self.conn
             .run_pending_migrations(MIGRATIONS)
-            .map_err(|e| anyhow::anyhow!("apply the migrations: {}", one_line(&e.to_string())))?;
+            .map_err(|e| anyhow::Error::from_boxed(e).context("apply the migrations"))?;
         Ok(())
     }
 
-    fn count(&mut self, table: &str) -> anyhow::Result<Option<i64>> {
-        count_rows(&mut self.conn, SQLITE_TABLE_EXISTS, table)
+    fn refuse_unseeded(&mut self, allow_unseeded: bool) -> anyhow::Result<()> {
+        sqlite::guard_unseeded(&mut self.conn, Destructive::Replace, allow_unseeded)
     }
 
     fn drop_keys(&mut self) -> anyhow::Result<()> {
@@ -199,7 +196,7 @@ pub(super) fn secondary_indexes(conn: &mut SqliteConnection) -> anyhow::Result<V
     let tables: Vec<String> = TABLES.iter().map(|t| format!("'{}'", t.name)).collect();
     diesel::sql_query(format!(
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
-         AND tbl_name IN ({}) ORDER BY rowid",
+         AND lower(tbl_name) IN ({}) ORDER BY rowid",
         tables.join(", ")
     ))
     .load(conn)
@@ -235,7 +232,7 @@ pub(super) fn build_indexes(
 ) -> anyhow::Result<()> {
     for index in indexes {
         conn.batch_execute(&index.sql)
-            .map_err(|e| anyhow::anyhow!("build index {}: {e}", index.name))?;
+            .with_context(|| format!("build index {}", index.name))?;
     }
     Ok(())
 }
@@ -287,52 +284,92 @@ macro_rules! insert_pending {
 }
 with_seeded_tables!(insert_pending);
 
-/// A foreign key as `pragma_foreign_key_list` lists it, with its table.
+/// One column of a foreign key as `pragma_foreign_key_list` lists it, with its table.
 #[derive(QueryableByName)]
-struct ForeignKeyRow {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
+struct ForeignKeyColumn {
     #[diesel(sql_type = Text)]
     child: String,
+    #[diesel(sql_type = BigInt)]
+    id: i64,
     #[diesel(sql_type = Text)]
     child_column: String,
     #[diesel(sql_type = Text)]
     parent: String,
-    #[diesel(sql_type = Text)]
-    parent_column: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    parent_column: Option<String>,
     #[diesel(sql_type = Bool)]
     child_has_id: bool,
 }
 
 /// Every foreign key from a seeded table, and from any other table to a seeded one (an
-/// application's table that references `users`, say), in table order.
+/// application's table that references `users`, say), in table order. SQLite's names are
+/// case-insensitive, so `REFERENCES USERS(ID)` is a key to `users` as much as
+/// `REFERENCES users (id)`; a key of several columns is one key; a key that names no
+/// columns references the parent's primary key.
 pub(super) fn foreign_keys(conn: &mut SqliteConnection) -> anyhow::Result<Vec<ForeignKey>> {
     let seeded: Vec<String> = TABLES.iter().map(|t| format!("'{}'", t.name)).collect();
     let seeded = seeded.join(", ");
-    let rows: Vec<ForeignKeyRow> = diesel::sql_query(format!(
-        "SELECT f.id AS id, m.name AS child, f.\"from\" AS child_column, \
-                f.\"table\" AS parent, \
-                COALESCE(f.\"to\", (SELECT name FROM pragma_table_info(f.\"table\") \
-                                    WHERE pk = 1)) AS parent_column, \
-                EXISTS (SELECT 1 FROM pragma_table_info(m.name) WHERE name = 'id') \
+    let columns: Vec<ForeignKeyColumn> = diesel::sql_query(format!(
+        "SELECT m.name AS child, f.id AS id, f.\"from\" AS child_column, \
+                f.\"table\" AS parent, f.\"to\" AS parent_column, \
+                EXISTS (SELECT 1 FROM pragma_table_info(m.name) WHERE lower(name) = 'id') \
                   AS child_has_id \
          FROM sqlite_master m, pragma_foreign_key_list(m.name) f \
-         WHERE m.type = 'table' AND (m.name IN ({seeded}) OR f.\"table\" IN ({seeded})) \
-         ORDER BY m.name IN ({seeded}) DESC, m.rowid, f.id, f.seq"
+         WHERE m.type = 'table' \
+           AND (lower(m.name) IN ({seeded}) OR lower(f.\"table\") IN ({seeded})) \
+         ORDER BY lower(m.name) IN ({seeded}) DESC, m.rowid, f.id, f.seq"
     ))
     .load(conn)
     .context("list the foreign keys")?;
-    Ok(rows
-        .into_iter()
-        .map(|row| ForeignKey {
-            name: format!("{}.{} foreign key {}", row.child, row.child_column, row.id),
-            child: row.child,
-            child_column: row.child_column,
-            parent: row.parent,
-            parent_column: row.parent_column,
-            child_has_id: row.child_has_id,
-        })
-        .collect())
+    let mut keys: Vec<ForeignKey> = Vec::new();
+    for (i, column) in columns.iter().enumerate() {
+        let same_key =
+            i > 0 && columns[i - 1].child == column.child && columns[i - 1].id == column.id;
+        if !same_key {
+            let parent = Table::named(&column.parent.to_lowercase())
+                .map_or_else(|| column.parent.clone(), |t| t.name.to_owned());
+            keys.push(ForeignKey {
+                handle: keys.len(),
+                name: format!(
+                    "{}.{} foreign key {}",
+                    column.child, column.child_column, column.id
+                ),
+                child: column.child.clone(),
+                child_sql: quote(&column.child),
+                child_columns: Vec::new(),
+                parent_sql: quote(&parent),
+                parent,
+                parent_columns: Vec::new(),
+                child_has_id: column.child_has_id,
+            });
+        }
+        let key = keys.last_mut().expect("pushed above");
+        key.child_columns.push(column.child_column.clone());
+        if let Some(parent_column) = &column.parent_column {
+            key.parent_columns.push(parent_column.clone());
+        }
+    }
+    for key in &mut keys {
+        if key.parent_columns.len() != key.child_columns.len() {
+            key.parent_columns = primary_key(conn, &key.parent)?;
+        }
+    }
+    Ok(keys)
+}
+
+/// The columns of `table`'s primary key, in key order.
+fn primary_key(conn: &mut SqliteConnection, table: &str) -> anyhow::Result<Vec<String>> {
+    #[derive(QueryableByName)]
+    struct Column {
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+    let columns: Vec<Column> =
+        diesel::sql_query("SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk")
+            .bind::<Text, _>(table)
+            .load(conn)
+            .with_context(|| format!("read the primary key of {table}"))?;
+    Ok(columns.into_iter().map(|c| c.name).collect())
 }
 
 #[derive(QueryableByName)]
@@ -349,22 +386,50 @@ struct Count {
     n: i64,
 }
 
-/// Whether every row satisfies `key`, checked by distinct value: each child column's
-/// distinct values (read in order from its index) are looked up in the parent's key. That is
-/// one lookup per parent instead of one per row, as `PRAGMA foreign_key_check` does (7.4M
+/// Whether every row satisfies `key`, checked by distinct value: each distinct value of the
+/// child's key (read in order from its index) is looked up in the parent's key. That is one
+/// lookup per parent instead of one per row, as `PRAGMA foreign_key_check` does (7.4M
 /// transactions: 0.4 s instead of 1.5-2.5 s).
 fn foreign_key_holds(conn: &mut SqliteConnection, key: &ForeignKey) -> anyhow::Result<bool> {
-    let missing: Option<Count> = diesel::sql_query(format!(
-        "SELECT 1 AS n FROM (SELECT DISTINCT {col} AS parent_id FROM {child}) \
-         WHERE parent_id IS NOT NULL AND parent_id NOT IN (SELECT {pcol} FROM {parent}) LIMIT 1",
-        col = quote(&key.child_column),
-        child = quote(&key.child),
-        pcol = quote(&key.parent_column),
-        parent = quote(&key.parent),
-    ))
-    .get_result(conn)
-    .optional()
-    .with_context(|| format!("check {}.{}", key.child, key.child_column))?;
+    let sql = match (key.child_columns.as_slice(), key.parent_columns.as_slice()) {
+        ([col], [pcol]) => format!(
+            "SELECT 1 AS n FROM (SELECT DISTINCT {col} AS parent_id FROM {child}) \
+             WHERE parent_id IS NOT NULL AND parent_id NOT IN (SELECT {pcol} FROM {parent}) \
+             LIMIT 1",
+            col = quote(col),
+            child = key.child_sql,
+            pcol = quote(pcol),
+            parent = key.parent_sql,
+        ),
+        (cols, pcols) => {
+            let distinct: Vec<String> = cols
+                .iter()
+                .enumerate()
+                .map(|(i, col)| format!("{} AS k{i}", quote(col)))
+                .collect();
+            let set: Vec<String> = (0..cols.len())
+                .map(|i| format!("k{i} IS NOT NULL"))
+                .collect();
+            let matches: Vec<String> = pcols
+                .iter()
+                .enumerate()
+                .map(|(i, pcol)| format!("p.{} = c.k{i}", quote(pcol)))
+                .collect();
+            format!(
+                "SELECT 1 AS n FROM (SELECT DISTINCT {distinct} FROM {child}) c \
+                 WHERE {set} AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE {matches}) LIMIT 1",
+                distinct = distinct.join(", "),
+                child = key.child_sql,
+                set = set.join(" AND "),
+                parent = key.parent_sql,
+                matches = matches.join(" AND "),
+            )
+        }
+    };
+    let missing: Option<Count> = diesel::sql_query(sql)
+        .get_result(conn)
+        .optional()
+        .with_context(|| format!("check {}", key.name))?;
     Ok(missing.is_none())
 }
 

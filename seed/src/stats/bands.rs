@@ -127,7 +127,8 @@ impl BandAcc {
         let band = &mut self.users[user as usize];
         match kind {
             Some(AccountKind::Checking | AccountKind::Savings) => {
-                band.depository = Some(band.depository.unwrap_or(0) + account.balance);
+                band.depository =
+                    Some(band.depository.unwrap_or(0).saturating_add(account.balance));
             }
             Some(AccountKind::CreditCard) => {
                 self.card_of.push(Some(self.cards.len() as u32));
@@ -181,7 +182,7 @@ impl BandAcc {
             && !t.pending
             && let Some(group) = spending_group(t)
         {
-            self.spending[group] += t.amount;
+            self.spending[group] = self.spending[group].saturating_add(t.amount);
         }
         if t.category == INCOME && !is_business_day(day) {
             self.off_days.insert(t.id.clone());
@@ -211,13 +212,15 @@ impl BandAcc {
             let Some(issue) = last.checked_sub_months(Months::new(back)) else {
                 continue;
             };
-            let due = issue + Duration::days(due_days);
+            let Some(due) = issue.checked_add_signed(Duration::days(due_days)) else {
+                continue;
+            };
             for row in &rows {
                 if row.posted && row.day > issue {
-                    statement.balance -= row.amount;
+                    statement.balance = statement.balance.saturating_sub(row.amount);
                 }
                 if row.payment && row.day > issue && row.day <= due {
-                    statement.paid -= row.amount;
+                    statement.paid = statement.paid.saturating_sub(row.amount);
                 }
             }
         }
@@ -295,7 +298,8 @@ impl BandAcc {
                 out.minimum_mismatches += 1;
             }
             // The statement whose due date passed last before as-of, and the one before it.
-            let (due, prior) = if last + Duration::days(due_days) < as_of {
+            let last_due = last.checked_add_signed(Duration::days(due_days));
+            let (due, prior) = if last_due.is_some_and(|d| d < as_of) {
                 (latest, previous)
             } else {
                 (previous, before)
@@ -321,7 +325,7 @@ fn own_card_payments(payments: &[LoanPayment]) -> u32 {
     let mut credits: Vec<(NaiveDate, i64, bool)> = payments
         .iter()
         .filter(|p| p.on_card && p.amount < 0)
-        .map(|p| (p.day, -p.amount, false))
+        .filter_map(|p| Some((p.day, p.amount.checked_neg()?, false)))
         .collect();
     let mut matched = 0;
     for debit in payments.iter().filter(|p| !p.on_card && p.amount > 0) {
@@ -436,7 +440,7 @@ impl BandStats {
         self.payments_per_user.extend(other.payments_per_user);
         self.depository_per_user.extend(other.depository_per_user);
         for (mine, theirs) in self.spending.iter_mut().zip(other.spending) {
-            *mine += theirs;
+            *mine = mine.saturating_add(theirs);
         }
     }
 
@@ -460,7 +464,7 @@ impl BandStats {
                 .collect::<Vec<_>>()
         };
         let utilization = |p: f64| percentile(&self.utilizations, p).map(|u| 100.0 * u);
-        let spending_total: i64 = self.spending.iter().sum();
+        let spending_total = self.spending.iter().fold(0i64, |a, &b| a.saturating_add(b));
         let value = match key {
             "pay_period.weekly" => percent(self.pay_periods[0], self.payroll_users),
             "pay_period.biweekly" => percent(self.pay_periods[1], self.payroll_users),

@@ -202,8 +202,11 @@ impl Collector {
                     acc.savings_flow = Some(acc.savings_flow.unwrap_or(0))
                 }
                 Some(AccountKind::Checking) => {
-                    acc.checking_balance =
-                        Some(acc.checking_balance.unwrap_or(0) + account.balance);
+                    acc.checking_balance = Some(
+                        acc.checking_balance
+                            .unwrap_or(0)
+                            .saturating_add(account.balance),
+                    );
                 }
                 None => {}
             }
@@ -285,7 +288,7 @@ impl Collector {
                 self.stats.income_on_credit += 1;
             }
         } else if t.amount > 0 {
-            acc.spending += t.amount;
+            acc.spending = acc.spending.saturating_add(t.amount);
             // A recurring charge is told from posted rows: a pending one is dated when it
             // was authorised, its posted twin (and every earlier bill) when it posted.
             if !t.pending {
@@ -301,7 +304,8 @@ impl Collector {
             }
         }
         if info.kind == Some(AccountKind::Savings) {
-            *acc.savings_flow.get_or_insert(0) -= t.amount;
+            let flow = acc.savings_flow.get_or_insert(0);
+            *flow = flow.saturating_sub(t.amount);
         }
         Ok(())
     }
@@ -324,11 +328,12 @@ impl Collector {
             let weekly = gaps().all(|g| (6.0..=8.0).contains(&g));
             if monthly || weekly {
                 acc.recurring += 1;
-                acc.recurring_monthly += if monthly {
+                let monthly_cents = if monthly {
                     group[0].1
                 } else {
-                    group[0].1 * 52 / 12
+                    group[0].1.saturating_mul(52) / 12
                 };
+                acc.recurring_monthly = acc.recurring_monthly.saturating_add(monthly_cents);
             }
         }
     }

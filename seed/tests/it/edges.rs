@@ -14,12 +14,12 @@ use crate::running::{Running, leftovers, snapshot};
 use crate::support::{AS_OF, run_seed, stderr, stdout};
 
 /// A folder holding `users.json` and `db.sqlite` from a first run (seed 1, 30 users).
-struct Seeded {
-    dir: tempfile::TempDir,
+pub(crate) struct Seeded {
+    pub(crate) dir: tempfile::TempDir,
 }
 
 impl Seeded {
-    fn new() -> Seeded {
+    pub(crate) fn new() -> Seeded {
         let seeded = Seeded {
             dir: tempfile::tempdir().unwrap(),
         };
@@ -28,22 +28,22 @@ impl Seeded {
         seeded
     }
 
-    fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
     /// The two outputs of a run, to compare before and after.
-    fn outputs(&self) -> [PathBuf; 2] {
+    pub(crate) fn outputs(&self) -> [PathBuf; 2] {
         [self.path("users.json"), self.path("db.sqlite")]
     }
 
     /// Runs seed with `extra`, --as-of pinned and the two outputs here unless `extra` names
     /// them.
-    fn seed(&self, extra: &[&str]) -> std::process::Output {
+    pub(crate) fn seed(&self, extra: &[&str]) -> std::process::Output {
         run_seed(self.dir.path(), &self.args(extra))
     }
 
-    fn args<'a>(&self, extra: &[&'a str]) -> Vec<&'a str> {
+    pub(crate) fn args<'a>(&self, extra: &[&'a str]) -> Vec<&'a str> {
         let mut args = vec!["--as-of", AS_OF];
         for (flag, default) in [("--out", "users.json"), ("--database-url", "db.sqlite")] {
             if !extra.contains(&flag) {
@@ -54,11 +54,11 @@ impl Seeded {
         args
     }
 
-    fn sqlite(&self) -> SqliteConnection {
+    pub(crate) fn sqlite(&self) -> SqliteConnection {
         SqliteConnection::establish(self.path("db.sqlite").to_str().unwrap()).unwrap()
     }
 
-    fn count(&self, table: &str) -> i64 {
+    pub(crate) fn count(&self, table: &str) -> i64 {
         count(&mut self.sqlite(), table)
     }
 }
@@ -69,7 +69,7 @@ struct Count {
     n: i64,
 }
 
-fn count(conn: &mut SqliteConnection, table: &str) -> i64 {
+pub(crate) fn count(conn: &mut SqliteConnection, table: &str) -> i64 {
     let count: Count = diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
         .get_result(conn)
         .unwrap();
@@ -77,7 +77,7 @@ fn count(conn: &mut SqliteConnection, table: &str) -> i64 {
 }
 
 /// Checks that a failed run said one line, did not panic, and changed nothing.
-fn assert_failed_cleanly(
+pub(crate) fn assert_failed_cleanly(
     output: &std::process::Output,
     before: &[Option<Vec<u8>>],
     seeded: &Seeded,
@@ -364,7 +364,7 @@ struct JournalMode {
     journal_mode: String,
 }
 
-fn journal_mode(conn: &mut SqliteConnection) -> String {
+pub(crate) fn journal_mode(conn: &mut SqliteConnection) -> String {
     diesel::sql_query("PRAGMA journal_mode")
         .get_result::<JournalMode>(conn)
         .unwrap()
@@ -595,7 +595,10 @@ fn databases_seeded_before_seed_runs_are_recorded_by_the_migration() {
     use diesel_migrations::MigrationHarness;
     let seeded = Seeded::new();
     let mut conn = seeded.sqlite();
+    // Back to before 2026-11-25-000005_seed_runs (and 000006, which builds on it).
     conn.revert_last_migration(backend::db::MIGRATIONS).unwrap();
+    conn.revert_last_migration(backend::db::MIGRATIONS).unwrap();
+    assert_eq!(count(&mut conn, "persona_labels"), 30);
     assert_eq!(count(&mut conn, "users"), 30);
     drop(conn);
     let output = seeded.seed(&["--seed", "2", "--num-users", "5"]);

@@ -5,6 +5,8 @@ mod changes;
 mod cli;
 mod coherence;
 mod edges;
+mod edges_more;
+mod edges_more_pg;
 mod edges_pg;
 mod generate;
 mod golden;

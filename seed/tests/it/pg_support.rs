@@ -95,12 +95,22 @@ impl TestDb {
         format!("{scheme}://{user}@{rest}")
     }
 
-    fn admin(&self) -> PgConnection {
-        let url = match self.query.is_empty() {
+    /// The database's name.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The URL of the server's `postgres` database.
+    pub(crate) fn admin_url(&self) -> String {
+        match self.query.is_empty() {
             true => format!("{}/postgres", self.base),
             false => format!("{}/postgres?{}", self.base, self.query),
-        };
-        PgConnection::establish(&url).expect("connect to the test server's postgres database")
+        }
+    }
+
+    fn admin(&self) -> PgConnection {
+        PgConnection::establish(&self.admin_url())
+            .expect("connect to the test server's postgres database")
     }
 }
 

@@ -122,7 +122,10 @@ pub(super) fn set_balances(
     }
 }
 
-/// The minimum payment on a card balance, rounded half up to whole cents.
+/// The minimum payment on a card balance, rounded half up to whole cents. Computed in
+/// `i128`: a balance near a profile's largest credit limit times the percentage does not fit
+/// `i64`, while the result (at most the balance, for a percentage of 0 to 100) does.
 pub fn min_payment(balance_cents: i64, percent: i64) -> i64 {
-    (balance_cents * percent + 50) / 100
+    let cents = (i128::from(balance_cents) * i128::from(percent) + 50) / 100;
+    i64::try_from(cents).unwrap_or(if cents < 0 { i64::MIN } else { i64::MAX })
 }
