@@ -39,41 +39,81 @@ pub struct UserAdvance {
 impl UserAdvance {
     /// The advance of a user whose database rows start at day `from` of `timeline` (the
     /// first day of the window of the load that wrote them), from as-of day `before` (the
-    /// timeline's first as-of day asked for) to as-of day `after` (its second).
+    /// timeline's first as-of day asked for) to as-of day `after` (its second). Only the lives
+    /// whose rows differ between the two days, and the streams of their series, are built.
     pub fn of(timeline: &Timeline<'_>, from: Day, before: Day, after: Day) -> UserAdvance {
-        let old = timeline.snapshot(0, before, from);
-        let new = timeline.snapshot(1, after, from);
-        let (inserts, deletes, updates) =
-            diff(old.transactions, new.transactions, |t| t.id.clone());
-        let (new_accounts, gone_accounts, accounts) =
-            diff(old.accounts, new.accounts, |a| a.id.clone());
-        debug_assert!(new_accounts.is_empty() && gone_accounts.is_empty());
-        let (new_streams, gone_streams, streams) =
-            diff(old.recurring_streams, new.recurring_streams, |s| {
-                s.id.clone()
-            });
-        debug_assert!(gone_streams.is_empty(), "streams only grow");
+        let mut advance = UserAdvance::default();
+        let mut touched = vec![false; timeline.series.len()];
+        for (i, life) in timeline.lives.iter().enumerate() {
+            let old = timeline.view_at(i, before, from);
+            let new = timeline.view_at(i, after, from);
+            if old == new {
+                continue;
+            }
+            if let Some(s) = life.stream {
+                touched[usize::from(s)] = true;
+            }
+            match (old, new) {
+                (None, Some(new)) => advance.inserts.push(timeline.row(i, new)),
+                (Some(old), None) => advance.deletes.push(timeline.row(i, old)),
+                // A correction: the posted row keeps its id.
+                (Some(old), Some(new)) if old.0 == new.0 => advance
+                    .updates
+                    .push((timeline.row(i, old), timeline.row(i, new))),
+                // A pending row replaced by its posted twin.
+                (Some(old), Some(new)) => {
+                    advance.deletes.push(timeline.row(i, old));
+                    advance.inserts.push(timeline.row(i, new));
+                }
+                (None, None) => unreachable!("equal views are skipped"),
+            }
+        }
+        advance.accounts = timeline.accounts_at[0]
+            .iter()
+            .zip(&timeline.accounts_at[1])
+            .filter(|(old, new)| old != new)
+            .map(|(old, new)| (old.clone(), new.clone()))
+            .collect();
+        for (s, plan) in timeline.series.iter().enumerate() {
+            // A stream's next date moves when the as-of date passes it, whatever posted.
+            let next = |a: Day| plan.schedule.iter().find(|&&d| d >= a).copied();
+            if touched[s] || next(before) != next(after) {
+                advance.stream_changes(timeline, s, from, (before, after));
+            }
+        }
+        advance.log = timeline
+            .changes(before, after)
+            .into_iter()
+            .filter(|c| c.dated >= from)
+            .collect();
+        advance
+    }
+
+    /// Adds how series `s`'s stream and links change between the two as-of days.
+    fn stream_changes(&mut self, timeline: &Timeline<'_>, s: usize, from: Day, days: (Day, Day)) {
+        let stream_at = |a: Day| {
+            let rows: Vec<(usize, backend::Transaction)> = (0..timeline.lives.len())
+                .filter(|&i| timeline.lives[i].stream == Some(s as u16))
+                .filter_map(|i| Some((i, timeline.row_at(i, a, from)?)))
+                .collect();
+            let mut out = crate::tables::RowBatch::default();
+            timeline.push_stream(s, a, rows.iter().map(|(i, t)| (*i, t)), &mut out);
+            out
+        };
+        let (old, new) = (stream_at(days.0), stream_at(days.1));
+        let (added, gone, changed) = diff(old.recurring_streams, new.recurring_streams, |s| {
+            s.id.clone()
+        });
+        debug_assert!(gone.is_empty(), "streams only grow");
+        self.new_streams.extend(added);
+        self.streams.extend(changed);
         let (new_links, gone_links, _) = diff(
             old.recurring_stream_transactions,
             new.recurring_stream_transactions,
             |l| (l.stream_id.clone(), l.transaction_id.clone()),
         );
-        let log = timeline
-            .changes(before, after)
-            .into_iter()
-            .filter(|c| (c.row.date.date() - timeline.start).num_days() >= from)
-            .collect();
-        UserAdvance {
-            inserts,
-            deletes,
-            updates,
-            accounts,
-            new_streams,
-            streams,
-            new_links,
-            gone_links,
-            log,
-        }
+        self.new_links.extend(new_links);
+        self.gone_links.extend(gone_links);
     }
 
     /// Whether nothing changes.

@@ -26,7 +26,7 @@ use backend::db::MIGRATIONS;
 use backend::schema::seed_runs;
 use backend::{AnyConnection, DatabaseUrl, SeedRun, TransactionChange};
 use chrono::NaiveDate;
-use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
 use diesel_migrations::MigrationHarness;
 use rayon::prelude::*;
@@ -45,8 +45,12 @@ use diff::UserAdvance;
 use state::{ADVANCE_SOURCE, DatabaseState};
 pub use write::Applied;
 
-/// Users an advance generates and writes at a time.
-const CHUNK_USERS: u64 = 256;
+/// SQLite's page cache during an advance, in KiB.
+const SQLITE_CACHE_KIB: i64 = 65_536;
+
+/// Users an advance generates and writes at a time: each statement's journal holds the
+/// pages a chunk's rows touch, so this bounds memory (measured in BENCHMARKS.md).
+const CHUNK_USERS: u64 = 512;
 
 /// How far to move.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,6 +138,14 @@ impl Session {
                     anyhow::bail!("{url} does not exist: seed it first");
                 }
                 let mut conn = crate::database::sqlite::connect(url)?;
+                // The pages an advance touches (index leaves all over the transactions' keys)
+                // stay in the cache instead of spilling to the log again and again; the
+                // staging tables and each statement's journal live in memory. The cache is
+                // bounded by its size and the rest by a chunk's rows, whatever the users.
+                conn.batch_execute(&format!(
+                    "PRAGMA cache_size = -{SQLITE_CACHE_KIB}; PRAGMA temp_store = MEMORY"
+                ))
+                .context("configure the connection")?;
                 crate::database::sqlite::sqlite_begin(&mut conn, url)?;
                 Ok(Session {
                     conn: AnyConnection::Sqlite(conn),
@@ -180,27 +192,29 @@ impl Session {
         let shard = options.shard.map_or(0, |s| s.index() - 1);
         let writer = write::Writer::new(&mut self.conn)?;
         let mut log = Log::new(shard, to, config.profile.common().window_days);
-        let mut applied = Applied::default();
         progress.phase(Phase::Insert);
-        for range in state.covering(&users) {
-            let window = config.profile.common().window_days;
-            let span = Span {
-                first: config.day_of(range.loaded_as_of) - window,
-                before: config.day_of(from),
-                after: config.day_of(to),
-            };
-            let mut start = range.users.start;
-            while start < range.users.end {
-                let end = (start + CHUNK_USERS).min(range.users.end);
-                let advances = generate(&config, start..end, span);
-                let changes = log.stamp(&advances)?;
+        let chunks = chunks(&config, &state.covering(&users), from, to);
+        let applied = std::thread::scope(|scope| -> anyhow::Result<Applied> {
+            // Generation runs a chunk ahead of the writer, on the thread pool.
+            let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+            let config = &config;
+            scope.spawn(move || {
+                for (users, span) in chunks {
+                    if sender.send(generate(config, users, span)).is_err() {
+                        break;
+                    }
+                }
+            });
+            let mut applied = Applied::default();
+            for advances in receiver {
                 interrupt::check()?;
+                let changes = log.stamp(&advances)?;
                 applied.add(writer.apply(&mut self.conn, &advances, &changes)?);
-                progress.add_generated(end - start, changes.len() as u64);
+                progress.add_generated(advances.len() as u64, changes.len() as u64);
                 crate::pause::at("advance");
-                start = end;
             }
-        }
+            Ok(applied)
+        })?;
         writer.finish(&mut self.conn)?;
         let until = sync::last_seq(&mut self.conn)?;
         self.record(&state, &users, from, to, options.shard, &applied)?;
@@ -426,6 +440,31 @@ struct Span {
     after: Day,
 }
 
+/// The chunks of users to advance, in order, each with its span on the timelines.
+fn chunks(
+    config: &GenConfig,
+    ranges: &[state::UsersAt],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Vec<(Range<u64>, Span)> {
+    let window = config.profile.common().window_days;
+    let mut chunks = Vec::new();
+    for range in ranges {
+        let span = Span {
+            first: config.day_of(range.loaded_as_of) - window,
+            before: config.day_of(from),
+            after: config.day_of(to),
+        };
+        let mut start = range.users.start;
+        while start < range.users.end {
+            let end = (start + CHUNK_USERS).min(range.users.end);
+            chunks.push((start..end, span));
+            start = end;
+        }
+    }
+    chunks
+}
+
 /// The advances of `users`, generated in parallel, in order.
 fn generate(config: &GenConfig, users: Range<u64>, span: Span) -> Vec<UserAdvance> {
     users
@@ -470,7 +509,7 @@ impl Log {
                     self.as_of,
                 )?),
             };
-            rows.push(stamp.stamp(&change.row.id, &change.row.account_id, change.change)?);
+            rows.push(stamp.stamp(&change.id, &change.account_id, change.change)?);
         }
         Ok(rows)
     }

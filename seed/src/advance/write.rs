@@ -104,7 +104,10 @@ CREATE TEMP TABLE advance_streams (op TEXT NOT NULL, version INTEGER NOT NULL, \
   amount BIGINT NOT NULL, first_date DATE NOT NULL, last_date DATE NOT NULL, \
   next_date DATE NOT NULL);
 CREATE TEMP TABLE advance_links (op TEXT NOT NULL, stream_id TEXT NOT NULL, \
-  transaction_id TEXT NOT NULL);";
+  transaction_id TEXT NOT NULL);
+CREATE INDEX advance_transactions_id ON advance_transactions (id, version);
+CREATE INDEX advance_accounts_id ON advance_accounts (id, version);
+CREATE INDEX advance_streams_id ON advance_streams (id, version);";
 
 const EMPTY_TEMP_TABLES: &str = "DELETE FROM advance_transactions; DELETE FROM advance_accounts; \
 DELETE FROM advance_streams; DELETE FROM advance_links;";
@@ -338,11 +341,12 @@ impl Writer {
             &STREAM_COLUMNS,
             true,
         )?;
+        // By the key (a row value), so the database looks the few links up rather than
+        // reading them all.
         let unlinked = execute(
             conn,
-            "DELETE FROM recurring_stream_transactions WHERE EXISTS (SELECT 1 FROM advance_links l \
-             WHERE l.op = 'delete' AND l.stream_id = recurring_stream_transactions.stream_id \
-             AND l.transaction_id = recurring_stream_transactions.transaction_id)",
+            "DELETE FROM recurring_stream_transactions WHERE (stream_id, transaction_id) IN \
+             (SELECT l.stream_id, l.transaction_id FROM advance_links l WHERE l.op = 'delete')",
         )?;
         // A link needs its stream and its transaction: one the application removed, or a
         // transaction whose insert was skipped, leaves the link out.
@@ -377,18 +381,25 @@ impl Writer {
         marked: bool,
     ) -> anyhow::Result<u64> {
         let quote = crate::load::quote;
-        let set: Vec<String> = columns[1..]
+        let names: Vec<String> = columns[1..].iter().map(|c| quote(c)).collect();
+        let new: Vec<String> = columns[1..]
             .iter()
-            .map(|c| format!("{c} = n.{c}", c = quote(c)))
+            .map(|c| format!("n.{}", quote(c)))
             .collect();
-        let filter_n = if marked { "n.op = 'update' AND " } else { "" };
+        let marked = if marked { "o.op = 'update' AND " } else { "" };
+        // The rows to change are found through the key, and each takes its new values by a
+        // row-value subquery: the database looks the few rows up instead of scanning the
+        // table (as an UPDATE … FROM may).
         execute(
             conn,
             &format!(
-                "UPDATE {table} SET {set} FROM {staged} n JOIN {staged} o ON o.id = n.id \
-                 AND o.version = 0 WHERE {table}.id = n.id AND {filter_n}n.version = 1 AND {}",
-                self.matches(table, "o", columns),
-                set = set.join(", "),
+                "UPDATE {table} SET ({names}) = (SELECT {new} FROM {staged} n \
+                 WHERE n.id = {table}.id AND n.version = 1) \
+                 WHERE id IN (SELECT o.id FROM {staged} o JOIN {table} t ON t.id = o.id \
+                 WHERE {marked}o.version = 0 AND {})",
+                self.matches("t", "o", columns),
+                names = names.join(", "),
+                new = new.join(", "),
             ),
         )
     }
