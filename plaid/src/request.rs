@@ -83,7 +83,7 @@ pub fn parse<T: DeserializeOwned>(
 
 /// The body as a JSON object, or `INVALID_BODY`.
 pub fn json_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
-    let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+    let Strict(value) = serde_json::from_slice(bytes).map_err(|e| {
         ApiError::new(
             ErrorKind::InvalidBody,
             format!("the request body is not valid JSON: {e}"),
@@ -95,6 +95,73 @@ pub fn json_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
             ErrorKind::InvalidBody,
             "the request body must be a JSON object",
         )),
+    }
+}
+
+/// A JSON value whose objects name each field once: a body that says a field twice is
+/// ambiguous, and refused rather than read as its last occurrence.
+struct Strict(Value);
+
+impl<'de> serde::Deserialize<'de> for Strict {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Strict, D::Error> {
+        deserializer.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Strict(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut fields = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let Strict(value) = map.next_value()?;
+            if fields.insert(key.clone(), value).is_some() {
+                return Err(serde::de::Error::custom(format!("the field `{key}` is given twice")));
+            }
+        }
+        Ok(Value::Object(fields))
     }
 }
 
@@ -232,6 +299,8 @@ mod tests {
     fn each_mistake_gets_its_plaid_code() {
         assert_eq!(err("{").kind, ErrorKind::InvalidBody);
         assert_eq!(err("[1]").kind, ErrorKind::InvalidBody);
+        assert_eq!(err(r#"{"a":1,"a":2}"#).kind, ErrorKind::InvalidBody);
+        assert_eq!(err(&"[".repeat(10_000)).kind, ErrorKind::InvalidBody);
         assert_eq!(err("{}").kind, ErrorKind::MissingFields);
         assert_eq!(
             err(r#"{"client_id":"id","secret":"bad","access_token":"a"}"#).kind,
