@@ -158,7 +158,9 @@ impl<'de> serde::de::Visitor<'de> for StrictVisitor {
         while let Some(key) = map.next_key::<String>()? {
             let Strict(value) = map.next_value()?;
             if fields.insert(key.clone(), value).is_some() {
-                return Err(serde::de::Error::custom(format!("the field `{key}` is given twice")));
+                return Err(serde::de::Error::custom(format!(
+                    "the field `{key}` is given twice"
+                )));
             }
         }
         Ok(Value::Object(fields))
@@ -250,12 +252,15 @@ fn classify(path: &str, message: &str) -> ApiError {
             format!("the following required fields are missing: {}", quoted()),
         )
     } else if message.starts_with("unknown field") {
+        // The path of an unknown field already ends with its name.
+        let field = if path == "." {
+            quoted()
+        } else {
+            path.to_owned()
+        };
         ApiError::new(
             ErrorKind::UnknownFields,
-            format!(
-                "the following fields are not recognized by this endpoint: {}",
-                quoted()
-            ),
+            format!("the following fields are not recognized by this endpoint: {field}"),
         )
     } else {
         let field = if path == "." { "body" } else { path };

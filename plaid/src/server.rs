@@ -86,8 +86,10 @@ impl State {
     /// Opens `url` for serving: its schema must be current and every user recorded by a seed
     /// run (real people's data is never served), and its Items are derived.
     pub fn open(url: DatabaseUrl, config: Config, clock: Box<dyn Clock>) -> anyhow::Result<State> {
-        let mut conn = open_read_only(&url)?;
-        let pending = conn
+        // Diesel's migration check creates its bookkeeping table if missing, which a read-only
+        // connection may not; the pool's connections are read-only from the start.
+        let pending = url
+            .connect()?
             .has_pending_migration(backend::db::MIGRATIONS)
             .map_err(|e| anyhow::anyhow!("read the migrations of {url}: {e}"))?;
         if pending {
@@ -95,6 +97,7 @@ impl State {
                 "{url} has no current schema (pending migrations); seed it with `cargo xtask seed --database-url …` first"
             );
         }
+        let mut conn = open_read_only(&url)?;
         if let Some(users) = seed::guard::unrecorded_users(&mut conn)? {
             anyhow::bail!(
                 "refusing to serve {url}: users holds {users} rows that no seed run recorded \
