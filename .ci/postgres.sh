@@ -23,5 +23,6 @@ pg_isready -h 127.0.0.1 -p 5432
 
 export SEED_TEST_POSTGRES_URL="${SEED_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
 # The tests that need no server ran already in .ci/run; these are the ignored ones, built with
-# TLS so that `sslmode=require` is tested too.
-cargo test --workspace --features seed/tls -- --ignored
+# TLS so that `sslmode=require` is tested too. The Plaid API's clock tests (`with_advance`) are
+# ignored until the seeder's advance is wired into the server, and need no PostgreSQL.
+cargo test --workspace --features seed/tls -- --ignored --skip with_advance

@@ -5,19 +5,14 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use backend::DatabaseUrl;
 use clap::{Args, Parser, Subcommand};
 
 use crate::clock::NoAdvance;
 use crate::request::Credentials;
-use crate::server::{Config, State};
+use crate::server::{Config, State, served_database};
 
 /// The default address: loopback only.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:4010";
-/// The default `client_id` when neither `--client-id` nor `PLAID_CLIENT_ID` gives one.
-pub const DEFAULT_CLIENT_ID: &str = "spendsense-client-id";
-/// The default `secret` when neither `--secret` nor `PLAID_SECRET` gives one.
-pub const DEFAULT_SECRET: &str = "spendsense-sandbox-secret";
 
 /// A local Plaid API over a seeded SpendSense database.
 #[derive(Debug, Parser)]
@@ -97,32 +92,6 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// The database a `--database-url` (or the environment) names, which must exist.
-pub fn database(arg: Option<&str>) -> anyhow::Result<DatabaseUrl> {
-    let url = DatabaseUrl::from_arg_or_env(arg)?;
-    if let DatabaseUrl::Sqlite { path } = &url
-        && !path.is_file()
-    {
-        anyhow::bail!(
-            "no database at {}; seed one with `cargo xtask seed` first",
-            path.display()
-        );
-    }
-    Ok(url)
-}
-
-/// The API keys from flags, else the environment, else the documented defaults.
-pub fn credentials(client_id: Option<String>, secret: Option<String>) -> Credentials {
-    let pick = |flag: Option<String>, var: &str, default: &str| {
-        flag.or_else(|| std::env::var(var).ok().filter(|v| !v.is_empty()))
-            .unwrap_or_else(|| default.to_owned())
-    };
-    Credentials {
-        client_id: pick(client_id, "PLAID_CLIENT_ID", DEFAULT_CLIENT_ID),
-        secret: pick(secret, "PLAID_SECRET", DEFAULT_SECRET),
-    }
-}
-
 /// The address to listen on, refusing one off loopback unless allowed.
 pub fn listen_address(listen: &str, allow_non_loopback: bool) -> anyhow::Result<SocketAddr> {
     let address: SocketAddr = match listen.strip_prefix("localhost:") {
@@ -147,12 +116,12 @@ fn run(args: ServeArgs) -> anyhow::Result<()> {
     if !(1..=64).contains(&args.pool) {
         anyhow::bail!("--pool {}: must be 1 to 64", args.pool);
     }
-    let url = database(args.database_url.as_deref())?;
+    let url = served_database(args.database_url.as_deref())?;
     let address = listen_address(&args.listen, args.allow_non_loopback)?;
-    let mut config = Config::new(credentials(args.client_id, args.secret));
+    let mut config = Config::new(Credentials::resolve(args.client_id, args.secret));
     config.pool_size = args.pool;
     config.allow_non_loopback = args.allow_non_loopback;
-    let state = State::open(url.clone(), config, Box::new(NoAdvance))?;
+    let state = State::open(url.clone(), config, std::sync::Arc::new(NoAdvance))?;
     if args.tokens {
         use std::io::Write;
         let mut out = std::io::stdout().lock();

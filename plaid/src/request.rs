@@ -20,6 +20,25 @@ pub struct Credentials {
     pub secret: String,
 }
 
+/// The default `client_id` when neither `--client-id` nor `PLAID_CLIENT_ID` gives one.
+pub const DEFAULT_CLIENT_ID: &str = "spendsense-client-id";
+/// The default `secret` when neither `--secret` nor `PLAID_SECRET` gives one.
+pub const DEFAULT_SECRET: &str = "spendsense-sandbox-secret";
+
+impl Credentials {
+    /// The keys from flags, else the environment, else the documented defaults.
+    pub fn resolve(client_id: Option<String>, secret: Option<String>) -> Credentials {
+        let pick = |flag: Option<String>, var: &str, default: &str| {
+            flag.or_else(|| std::env::var(var).ok().filter(|v| !v.is_empty()))
+                .unwrap_or_else(|| default.to_owned())
+        };
+        Credentials {
+            client_id: pick(client_id, "PLAID_CLIENT_ID", DEFAULT_CLIENT_ID),
+            secret: pick(secret, "PLAID_SECRET", DEFAULT_SECRET),
+        }
+    }
+}
+
 /// Reads a body of at most `limit` bytes, waiting at most `wait` for it.
 pub async fn read_body(
     headers: &HeaderMap,

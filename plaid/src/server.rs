@@ -74,7 +74,7 @@ pub struct State {
     /// Limits and keys.
     pub config: Config,
     /// Moves the data's time forward.
-    pub clock: Box<dyn Clock>,
+    pub clock: Arc<dyn Clock>,
     /// Held while the clock moves: one advance at a time.
     pub advancing: tokio::sync::Mutex<()>,
 }
@@ -85,7 +85,7 @@ pub type AppState = Arc<State>;
 impl State {
     /// Opens `url` for serving: its schema must be current and every user recorded by a seed
     /// run (real people's data is never served), and its Items are derived.
-    pub fn open(url: DatabaseUrl, config: Config, clock: Box<dyn Clock>) -> anyhow::Result<State> {
+    pub fn open(url: DatabaseUrl, config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<State> {
         // Diesel's migration check creates its bookkeeping table if missing, which a read-only
         // connection may not; the pool's connections are read-only from the start.
         let pending = url
@@ -124,6 +124,21 @@ impl State {
             advancing: tokio::sync::Mutex::new(()),
         })
     }
+}
+
+/// The database a `--database-url` (or the environment) names, which must exist: serving
+/// never creates one.
+pub fn served_database(arg: Option<&str>) -> anyhow::Result<DatabaseUrl> {
+    let url = DatabaseUrl::from_arg_or_env(arg)?;
+    if let DatabaseUrl::Sqlite { path } = &url
+        && !path.is_file()
+    {
+        anyhow::bail!(
+            "no database at {}; seed one with `cargo xtask seed` first",
+            path.display()
+        );
+    }
+    Ok(url)
 }
 
 /// A Plaid request id: 15 characters, unique within the process.

@@ -3,6 +3,7 @@
 //! way.
 
 mod accounts;
+mod advance;
 mod link;
 mod sandbox;
 mod transactions;
@@ -82,7 +83,7 @@ pub fn router(state: AppState) -> Router {
             "/sandbox/item/fire_webhook",
             post_json(sandbox::fire_webhook),
         )
-        .route("/seed/advance", post_json(crate::clock::advance))
+        .route("/seed/advance", post_json(advance::advance_endpoint))
         .with_state(state)
 }
 

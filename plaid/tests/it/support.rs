@@ -152,7 +152,7 @@ impl Server {
             secret: SECRET.into(),
         });
         let state = Arc::new(
-            State::open(seeded.url.clone(), config, Box::new(NoAdvance))
+            State::open(seeded.url.clone(), config, std::sync::Arc::new(NoAdvance))
                 .expect("open the database"),
         );
         let timeout = state.config.request_timeout;

@@ -188,13 +188,16 @@ pub(crate) async fn sync_pages_every_count_and_follows_the_log(seeded: &Seeded) 
         page["removed"],
         json!([{"transaction_id": changed.pending, "account_id": rows.iter().find(|t| t.id == changed.pending).unwrap().account_id}])
     );
-    assert_eq!(ids(&pages, "added"), [changed.posted.clone()]);
+    assert_eq!(ids(&pages, "added"), std::slice::from_ref(&changed.posted));
     assert_eq!(
         page["added"][0]["pending_transaction_id"],
         changed.pending.as_str()
     );
     assert_eq!(page["added"][0]["pending"], false);
-    assert_eq!(ids(&pages, "modified"), [changed.corrected.clone()]);
+    assert_eq!(
+        ids(&pages, "modified"),
+        std::slice::from_ref(&changed.corrected)
+    );
     assert_eq!(page["modified"][0]["merchant_name"], "Corrected Merchant");
     let mut state = BTreeMap::new();
     apply(&mut state, &settled);
