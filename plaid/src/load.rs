@@ -143,9 +143,10 @@ impl Server {
         let mut child = command.spawn().context("start the server")?;
         let mut lines = BufReader::new(child.stderr.take().expect("piped")).lines();
         let first = lines.next().transpose()?.unwrap_or_default();
+        // "plaid: serving N items of DATABASE on http://ADDR": the address is the last word.
         let Some(url) = first
-            .split(" on ")
-            .nth(1)
+            .rsplit(' ')
+            .next()
             .filter(|u| u.starts_with("http://"))
         else {
             let _ = child.kill();

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::http::HeaderMap;
+use http_body_util::BodyExt;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
@@ -39,6 +40,11 @@ impl Credentials {
     }
 }
 
+/// How much of a body over the limit is read and dropped before answering, so that a client
+/// still sending it reads the answer instead of a reset connection. Past this, the answer is
+/// sent at once and the connection closed.
+const DRAIN_LIMIT: u64 = 16 << 20;
+
 /// Reads a body of at most `limit` bytes, waiting at most `wait` for it.
 pub async fn read_body(
     headers: &HeaderMap,
@@ -52,40 +58,49 @@ pub async fn read_body(
             format!("the request body is larger than {limit} bytes"),
         )
     };
-    // A declared length over the limit is refused before a byte of the body is read.
     let declared = headers
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
+    if declared.is_some_and(|n| n > DRAIN_LIMIT) {
         return Err(too_large());
     }
-    match tokio::time::timeout(wait, axum::body::to_bytes(body, limit)).await {
-        Err(_) => Err(ApiError::new(
+    let read = async {
+        let mut body = body;
+        let mut kept = Vec::new();
+        let mut seen: u64 = 0;
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| {
+                ApiError::new(
+                    ErrorKind::InvalidBody,
+                    format!("the request body could not be read: {e}"),
+                )
+            })?;
+            let Ok(data) = frame.into_data() else {
+                continue;
+            };
+            seen += data.len() as u64;
+            if seen > DRAIN_LIMIT {
+                return Err(too_large());
+            }
+            if seen <= limit as u64 {
+                kept.extend_from_slice(&data);
+            }
+        }
+        if seen > limit as u64 {
+            return Err(too_large());
+        }
+        Ok(Bytes::from(kept))
+    };
+    tokio::time::timeout(wait, read).await.unwrap_or_else(|_| {
+        Err(ApiError::new(
             ErrorKind::BodyTimeout,
             format!(
                 "the request body did not arrive within {} s",
                 wait.as_secs()
             ),
-        )),
-        Ok(Err(e)) if is_length_limit(&e) => Err(too_large()),
-        Ok(Err(e)) => Err(ApiError::new(
-            ErrorKind::InvalidBody,
-            format!("the request body could not be read: {e}"),
-        )),
-        Ok(Ok(bytes)) => Ok(bytes),
-    }
-}
-
-fn is_length_limit(error: &axum::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(e) = source {
-        if e.is::<http_body_util::LengthLimitError>() {
-            return true;
-        }
-        source = e.source();
-    }
-    false
+        ))
+    })
 }
 
 /// Parses `bytes` as a JSON object, checks its API keys against `expected` (headers first,

@@ -21,11 +21,20 @@ pub fn accounts_of(conn: &mut AnyConnection, user_id: &str) -> QueryResult<Vec<A
         .load(conn)
 }
 
-/// Cents of pending spending (positive amounts) per account of `user_id`.
-pub fn pending_out(conn: &mut AnyConnection, user_id: &str) -> QueryResult<HashMap<String, i64>> {
+/// The ids of `accounts`: what the other queries filter by. Each filters on an indexed
+/// column by a short list of values, so every backend's planner reads only these accounts'
+/// rows, however large the tables.
+pub fn ids_of(accounts: &[Account]) -> Vec<String> {
+    accounts.iter().map(|a| a.id.clone()).collect()
+}
+
+/// Cents of pending spending (positive amounts) per account of `account_ids`.
+pub fn pending_out(
+    conn: &mut AnyConnection,
+    account_ids: &[String],
+) -> QueryResult<HashMap<String, i64>> {
     let rows: Vec<(String, i64)> = transactions::table
-        .inner_join(accounts::table)
-        .filter(accounts::user_id.eq(user_id))
+        .filter(transactions::account_id.eq_any(account_ids))
         .filter(transactions::pending.eq(true))
         .filter(transactions::amount.gt(0))
         .select((transactions::account_id, transactions::amount))
@@ -42,53 +51,44 @@ pub fn as_of(conn: &mut AnyConnection) -> QueryResult<Option<NaiveDate>> {
     seed_runs::table.select(max(seed_runs::as_of)).first(conn)
 }
 
-/// Which of the change log's rows a query covers: one user's accounts, or one of them.
-#[derive(Debug, Clone, Copy)]
-pub struct Scope<'a> {
-    /// The Item's user.
-    pub user_id: &'a str,
-    /// One account of it, or all of them.
-    pub account_id: Option<&'a str>,
-}
-
-/// The greatest sequence number of the log within `scope`, if it has any row.
-pub fn last_seq(conn: &mut AnyConnection, scope: Scope<'_>) -> QueryResult<Option<i64>> {
-    let mut query = transaction_changes::table
-        .inner_join(accounts::table)
-        .filter(accounts::user_id.eq(scope.user_id))
-        .select(max(transaction_changes::seq))
-        .into_boxed();
-    if let Some(account) = scope.account_id {
-        query = query.filter(transaction_changes::account_id.eq(account));
+/// The greatest sequence number of the log on `account_ids`, if it has any row there. One
+/// query per account, each the last entry of the index on `(account_id, seq)`: a `max` over
+/// several accounts at once lets PostgreSQL's planner walk the primary key backwards through
+/// the whole log instead.
+pub fn last_seq(conn: &mut AnyConnection, account_ids: &[String]) -> QueryResult<Option<i64>> {
+    let mut last = None;
+    for account in account_ids {
+        let seq: Option<i64> = transaction_changes::table
+            .filter(transaction_changes::account_id.eq(account))
+            .order(transaction_changes::seq.desc())
+            .select(transaction_changes::seq)
+            .first(conn)
+            .optional()?;
+        last = last.max(seq);
     }
-    query.first(conn)
+    Ok(last)
 }
 
-/// The log's rows within `scope` with `after < seq <= upto`, in order.
+/// The log's rows on `account_ids` with `after < seq <= upto`, in order.
 pub fn log_between(
     conn: &mut AnyConnection,
-    scope: Scope<'_>,
+    account_ids: &[String],
     after: i64,
     upto: i64,
 ) -> QueryResult<Vec<TransactionChange>> {
-    let mut query = transaction_changes::table
-        .inner_join(accounts::table)
-        .filter(accounts::user_id.eq(scope.user_id))
+    transaction_changes::table
+        .filter(transaction_changes::account_id.eq_any(account_ids))
         .filter(transaction_changes::seq.gt(after))
         .filter(transaction_changes::seq.le(upto))
         .order(transaction_changes::seq)
         .select(TransactionChange::as_select())
-        .into_boxed();
-    if let Some(account) = scope.account_id {
-        query = query.filter(transaction_changes::account_id.eq(account));
-    }
-    query.load(conn)
+        .load(conn)
 }
 
-/// The transactions of `user_id` with one of `ids` (those still in the table).
+/// The transactions of `account_ids` with one of `ids` (those still in the table).
 pub fn transactions_by_id(
     conn: &mut AnyConnection,
-    user_id: &str,
+    account_ids: &[String],
     ids: &[&str],
 ) -> QueryResult<Vec<Transaction>> {
     let mut found = Vec::with_capacity(ids.len());
@@ -96,9 +96,8 @@ pub fn transactions_by_id(
     for chunk in ids.chunks(500) {
         found.extend(
             transactions::table
-                .inner_join(accounts::table)
-                .filter(accounts::user_id.eq(user_id))
                 .filter(transactions::id.eq_any(chunk))
+                .filter(transactions::account_id.eq_any(account_ids))
                 .select(Transaction::as_select())
                 .load(conn)?,
         );
@@ -190,14 +189,13 @@ pub fn users_changed_after(conn: &mut AnyConnection, after: i64) -> QueryResult<
 }
 
 /// How many transactions the latest run (the load or the advance that reached the data's
-/// as-of date) added to the accounts of `user_id`.
-pub fn added_by_latest_run(conn: &mut AnyConnection, user_id: &str) -> QueryResult<i64> {
+/// as-of date) added to `account_ids`.
+pub fn added_by_latest_run(conn: &mut AnyConnection, account_ids: &[String]) -> QueryResult<i64> {
     let Some(as_of) = as_of(conn)? else {
         return Ok(0);
     };
     transaction_changes::table
-        .inner_join(accounts::table)
-        .filter(accounts::user_id.eq(user_id))
+        .filter(transaction_changes::account_id.eq_any(account_ids))
         .filter(transaction_changes::change.eq(backend::Change::Added.as_str()))
         .filter(transaction_changes::as_of.eq(as_of))
         .count()

@@ -55,6 +55,25 @@ impl Cursor {
         }
     }
 
+    /// The cursor after a page that reached `end` in the window up to `mark`: still within
+    /// the pagination if `has_more`, else settled at the mark.
+    pub fn next(self, end: i64, mark: i64, has_more: bool) -> Cursor {
+        if has_more {
+            Cursor {
+                position: end,
+                mark: Some(mark),
+                ..self
+            }
+        } else {
+            Cursor {
+                start: mark,
+                position: mark,
+                mark: None,
+                ..self
+            }
+        }
+    }
+
     /// The opaque text Plaid clients hold.
     pub fn encode(&self) -> String {
         let mut bytes = Vec::with_capacity(29);

@@ -68,7 +68,7 @@ async fn accounts(
         .read(move |conn| {
             let accounts = store::accounts_of(conn, &user)?;
             let accounts = select_accounts(accounts, wanted.as_deref(), "options.account_ids")?;
-            let pending = store::pending_out(conn, &user)?;
+            let pending = store::pending_out(conn, &store::ids_of(&accounts))?;
             Ok(accounts
                 .iter()
                 .map(|a| AccountBase::new(a, pending.get(&a.id).copied().unwrap_or(0)))
@@ -122,7 +122,7 @@ pub(super) async fn liabilities_get(
         .read(move |conn| {
             let accounts = store::accounts_of(conn, &user)?;
             let accounts = select_accounts(accounts, wanted.as_deref(), "options.account_ids")?;
-            let pending = store::pending_out(conn, &user)?;
+            let pending = store::pending_out(conn, &store::ids_of(&accounts))?;
             let credit: Vec<CreditCardLiability> = accounts
                 .iter()
                 .filter(|a| a.account_type == "credit")

@@ -40,7 +40,10 @@ pub(super) async fn fire_webhook(ctx: Ctx, req: FireWebhook) -> Result<Fired, Ap
             let new_transactions = ctx
                 .state
                 .pool
-                .read(move |conn| Ok(store::added_by_latest_run(conn, &user)?))
+                .read(move |conn| {
+                    let accounts = store::accounts_of(conn, &user)?;
+                    Ok(store::added_by_latest_run(conn, &store::ids_of(&accounts))?)
+                })
                 .await?;
             Webhook::DefaultUpdate { new_transactions }
         }

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::{Ctx, ItemOut, select_accounts};
 use crate::error::ApiError;
-use crate::store::{self, Scope};
+use crate::store;
 use crate::sync::{Cursor, Page, mutated, scope_of};
 use crate::wire::{
     AccountBase, RemovedTransaction, StreamState, TransactionOut, TransactionStream, datetime,
@@ -82,88 +82,75 @@ pub(super) async fn sync(ctx: Ctx, req: SyncRequest) -> Result<Synced, ApiError>
         scope_of(&item.item_id, account.as_deref()),
     )?;
     let user = item.user_id.clone();
-    let answer = ctx
+    let mut synced = ctx
         .state
         .pool
         .read(move |conn| {
             let accounts = store::accounts_of(conn, &user)?;
-            let accounts = select_accounts(
-                accounts,
-                account.as_ref().map(std::slice::from_ref),
-                "options.account_id",
-            )?;
-            let scope = Scope {
-                user_id: &user,
-                account_id: account.as_deref(),
-            };
-            let last = store::last_seq(conn, scope)?.unwrap_or(-1);
-            let mark = match cursor.mark {
-                Some(mark) if last > mark => return Err(mutated()),
-                Some(mark) => mark,
-                None => last.max(cursor.position),
-            };
-            let window = store::log_between(conn, scope, cursor.start, mark)?;
-            let page = Page::cut(&window, cursor.position, count);
-            let rows = store::transactions_by_id(conn, &user, &page.transaction_ids())?;
-            let rows: HashMap<&str, &Transaction> =
-                rows.iter().map(|t| (t.id.as_str(), t)).collect();
-            let currency: HashMap<&str, &str> = accounts
-                .iter()
-                .map(|a| (a.id.as_str(), a.currency.as_str()))
-                .collect();
-            let render = |id: &str| {
-                let t = rows[id];
-                TransactionOut::new(
-                    t,
-                    currency.get(t.account_id.as_str()).unwrap_or(&"USD"),
-                    describe,
-                )
-            };
-            let (mut added, mut modified, mut removed) = (Vec::new(), Vec::new(), Vec::new());
-            for entry in page.entries(|id| rows.contains_key(id)) {
-                match entry.change {
-                    Change::Added => added.push(render(&entry.transaction_id)),
-                    Change::Modified => modified.push(render(&entry.transaction_id)),
-                    Change::Removed => removed.push(RemovedTransaction {
-                        transaction_id: entry.transaction_id,
-                        account_id: entry.account_id,
-                    }),
-                }
-            }
-            let end = page.end(cursor.position);
-            let has_more = page.has_more();
-            let next = if has_more {
-                Cursor {
-                    position: end,
-                    mark: Some(mark),
-                    ..cursor
-                }
-            } else {
-                Cursor {
-                    start: mark,
-                    position: mark,
-                    mark: None,
-                    ..cursor
-                }
-            };
-            let pending = store::pending_out(conn, &user)?;
-            let accounts = accounts
-                .iter()
-                .map(|a| AccountBase::new(a, pending.get(&a.id).copied().unwrap_or(0)))
-                .collect();
-            Ok((accounts, added, modified, removed, next.encode(), has_more))
+            let wanted = account.as_ref().map(std::slice::from_ref);
+            let accounts = select_accounts(accounts, wanted, "options.account_id")?;
+            sync_page(conn, &accounts, cursor, count, describe)
         })
         .await?;
-    let (accounts, added, modified, removed, next_cursor, has_more) = answer;
+    synced.request_id = ctx.request_id;
+    Ok(synced)
+}
+
+/// One page of `/transactions/sync` over the log of `accounts` from `cursor`, read in the
+/// snapshot the pool opened (see [`crate::sync`]); its `request_id` is left empty.
+fn sync_page(
+    conn: &mut backend::AnyConnection,
+    accounts: &[backend::Account],
+    cursor: Cursor,
+    count: usize,
+    describe: bool,
+) -> Result<Synced, ApiError> {
+    let scope = store::ids_of(accounts);
+    let last = store::last_seq(conn, &scope)?.unwrap_or(-1);
+    let mark = match cursor.mark {
+        Some(mark) if last > mark => return Err(mutated()),
+        Some(mark) => mark,
+        None => last.max(cursor.position),
+    };
+    let window = store::log_between(conn, &scope, cursor.start, mark)?;
+    let page = Page::cut(&window, cursor.position, count);
+    let rows = store::transactions_by_id(conn, &scope, &page.transaction_ids())?;
+    let rows: HashMap<&str, &Transaction> = rows.iter().map(|t| (t.id.as_str(), t)).collect();
+    let currency: HashMap<&str, &str> = accounts
+        .iter()
+        .map(|a| (a.id.as_str(), a.currency.as_str()))
+        .collect();
+    let render = |id: &str| {
+        let t = rows[id];
+        let c = currency.get(t.account_id.as_str()).unwrap_or(&"USD");
+        TransactionOut::new(t, c, describe)
+    };
+    let (mut added, mut modified, mut removed) = (Vec::new(), Vec::new(), Vec::new());
+    for entry in page.entries(|id| rows.contains_key(id)) {
+        match entry.change {
+            Change::Added => added.push(render(&entry.transaction_id)),
+            Change::Modified => modified.push(render(&entry.transaction_id)),
+            Change::Removed => removed.push(RemovedTransaction {
+                transaction_id: entry.transaction_id,
+                account_id: entry.account_id,
+            }),
+        }
+    }
+    let has_more = page.has_more();
+    let next = cursor.next(page.end(cursor.position), mark, has_more);
+    let pending = store::pending_out(conn, &scope)?;
     Ok(Synced {
         transactions_update_status: "HISTORICAL_UPDATE_COMPLETE",
-        accounts,
+        accounts: accounts
+            .iter()
+            .map(|a| AccountBase::new(a, pending.get(&a.id).copied().unwrap_or(0)))
+            .collect(),
         added,
         modified,
         removed,
-        next_cursor,
+        next_cursor: next.encode(),
         has_more,
-        request_id: ctx.request_id,
+        request_id: String::new(),
     })
 }
 
@@ -249,7 +236,7 @@ pub(super) async fn get(ctx: Ctx, req: GetRequest) -> Result<Got, ApiError> {
                     TransactionOut::new(t, c, describe)
                 })
                 .collect();
-            let pending = store::pending_out(conn, &user)?;
+            let pending = store::pending_out(conn, &store::ids_of(&accounts))?;
             let accounts = accounts
                 .iter()
                 .map(|a| AccountBase::new(a, pending.get(&a.id).copied().unwrap_or(0)))
