@@ -98,7 +98,7 @@ impl State {
             );
         }
         let mut conn = open_read_only(&url)?;
-        if let Some(users) = seed::guard::unrecorded_users(&mut conn)? {
+        if let Some(users) = seed::database::unrecorded_users(&mut conn)? {
             anyhow::bail!(
                 "refusing to serve {url}: users holds {users} rows that no seed run recorded \
                  (seed_runs is empty), which may be real people's data; the API serves only seeded data"

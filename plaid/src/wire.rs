@@ -157,6 +157,7 @@ impl TransactionOut {
     /// request asked for it.
     pub fn new(t: &Transaction, currency: &str, original_description: bool) -> TransactionOut {
         let pfc = PersonalFinanceCategory::new(&t.category, t.category_detailed.as_deref());
+        let channel = payment_channel(pfc.primary);
         TransactionOut {
             account_id: t.account_id.clone(),
             account_owner: None,
@@ -176,7 +177,7 @@ impl TransactionOut {
             merchant_name: Some(t.merchant_name.clone()),
             name: t.merchant_name.clone(),
             original_description: original_description.then(|| t.merchant_name.clone()),
-            payment_channel: payment_channel(pfc.primary),
+            payment_channel: channel,
             payment_meta: PaymentMeta::default(),
             pending: t.pending,
             pending_transaction_id: t.pending_transaction_id.clone(),
@@ -184,7 +185,7 @@ impl TransactionOut {
             transaction_code: None,
             transaction_id: t.id.clone(),
             // Deprecated by Plaid, still in its model: "special" for what is not a purchase.
-            transaction_type: if payment_channel(pfc_primary(t)) == "other" {
+            transaction_type: if channel == "other" {
                 "special"
             } else {
                 "place"
@@ -193,10 +194,6 @@ impl TransactionOut {
             website: None,
         }
     }
-}
-
-fn pfc_primary(t: &Transaction) -> &'static str {
-    categorize(&t.category, t.category_detailed.as_deref()).primary
 }
 
 /// Plaid's `RemovedTransaction`.

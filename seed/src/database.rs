@@ -270,6 +270,25 @@ pub(crate) const SQLITE_TABLE_EXISTS: &str = "SELECT EXISTS (SELECT 1 FROM sqlit
 /// PostgreSQL's test for a table, for [`count_rows`].
 pub(crate) const PG_TABLE_EXISTS: &str = "SELECT to_regclass('{table}') IS NOT NULL AS found";
 
+/// How many rows of `users` no seed run recorded, if any: the condition under which
+/// [`refuse_unseeded`] refuses to delete them, for commands that would expose the data instead
+/// (the local Plaid API serves only seeded users). `None` when every user is accounted for.
+pub fn unrecorded_users(conn: &mut AnyConnection) -> anyhow::Result<Option<i64>> {
+    let (users, runs) = match conn {
+        AnyConnection::Sqlite(conn) => (
+            count_rows(conn, SQLITE_TABLE_EXISTS, "users")?,
+            count_rows(conn, SQLITE_TABLE_EXISTS, "seed_runs")?,
+        ),
+        AnyConnection::Postgresql(conn) => (
+            count_rows(conn, PG_TABLE_EXISTS, "users")?,
+            count_rows(conn, PG_TABLE_EXISTS, "seed_runs")?,
+        ),
+    };
+    let users = users.unwrap_or(0);
+    let refused = refuse_unseeded(Destructive::Replace, users, runs.unwrap_or(0), false);
+    Ok(refused.is_err().then_some(users))
+}
+
 /// Reverts every migration and applies them again: an empty, current schema, in one
 /// transaction that holds the write lock (waiting at most [`LOCK_WAIT`] for it). Refuses a
 /// database whose users no seed run recorded unless `allow_unseeded` is set.

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use backend::{AnyConnection, DatabaseUrl};
+use backend::DatabaseUrl;
 
 use crate::tables::TABLES;
 
@@ -67,26 +67,6 @@ pub(crate) fn refuse_unseeded(
          empty), which may be an application's own data; pass --allow-unseeded to delete them",
         action.what()
     )
-}
-
-/// How many rows of `users` no seed run recorded, if any: the condition under which
-/// [`refuse_unseeded`] refuses to delete them, for commands that would expose the data instead
-/// (the local Plaid API serves only seeded users). `None` when every user is accounted for.
-pub fn unrecorded_users(conn: &mut AnyConnection) -> anyhow::Result<Option<i64>> {
-    use crate::database::{PG_TABLE_EXISTS, SQLITE_TABLE_EXISTS, count_rows};
-    let (users, runs) = match conn {
-        AnyConnection::Sqlite(conn) => (
-            count_rows(conn, SQLITE_TABLE_EXISTS, "users")?,
-            count_rows(conn, SQLITE_TABLE_EXISTS, "seed_runs")?,
-        ),
-        AnyConnection::Postgresql(conn) => (
-            count_rows(conn, PG_TABLE_EXISTS, "users")?,
-            count_rows(conn, PG_TABLE_EXISTS, "seed_runs")?,
-        ),
-    };
-    let users = users.unwrap_or(0);
-    let refused = refuse_unseeded(Destructive::Replace, users, runs.unwrap_or(0), false);
-    Ok(refused.is_err().then_some(users))
 }
 
 #[cfg(test)]
