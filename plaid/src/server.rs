@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use backend::DatabaseUrl;
+use diesel::prelude::*;
 use diesel_migrations::MigrationHarness;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
@@ -86,17 +87,6 @@ impl State {
     /// Opens `url` for serving: its schema must be current and every user recorded by a seed
     /// run (real people's data is never served), and its Items are derived.
     pub fn open(url: DatabaseUrl, config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<State> {
-        // Diesel's migration check creates its bookkeeping table if missing, which a read-only
-        // connection may not; the pool's connections are read-only from the start.
-        let pending = url
-            .connect()?
-            .has_pending_migration(backend::db::MIGRATIONS)
-            .map_err(|e| anyhow::anyhow!("read the migrations of {url}: {e}"))?;
-        if pending {
-            anyhow::bail!(
-                "{url} has no current schema (pending migrations); seed it with `cargo xtask seed --database-url …` first"
-            );
-        }
         let mut conn = open_read_only(&url)?;
         if let Some(users) = seed::database::unrecorded_users(&mut conn)? {
             anyhow::bail!(
@@ -104,16 +94,32 @@ impl State {
                  (seed_runs is empty), which may be real people's data; the API serves only seeded data"
             );
         }
+        let no_users = || format!("{url} holds no seeded users; run `cargo xtask seed` first");
+        let users: i64 = backend::schema::users::table
+            .count()
+            .get_result(&mut conn)
+            .with_context(no_users)?;
+        if users == 0 {
+            anyhow::bail!(no_users());
+        }
+        // Only data a seed run recorded gets here, so the migrations' bookkeeping table exists
+        // and Diesel's check, which would create it if missing, writes nothing. It needs a
+        // connection that may write all the same: PostgreSQL refuses even a CREATE TABLE IF
+        // NOT EXISTS in a read-only transaction.
+        let pending = url
+            .connect()?
+            .has_pending_migration(backend::db::MIGRATIONS)
+            .map_err(|e| anyhow::anyhow!("read the migrations of {url}: {e}"))?;
+        if pending {
+            anyhow::bail!(
+                "{url} has no current schema (pending migrations); seed it again with `cargo xtask seed --database-url …`"
+            );
+        }
         let identity = DataIdentity::read(&mut conn)
             .with_context(|| format!("read seed_runs of {url}"))?
-            .with_context(|| {
-                format!("{url} holds no seeded users; run `cargo xtask seed` first")
-            })?;
+            .with_context(no_users)?;
         let items =
             Items::read(&mut conn, &identity).with_context(|| format!("read users of {url}"))?;
-        if items.all().is_empty() {
-            anyhow::bail!("{url} holds no seeded users; run `cargo xtask seed` first");
-        }
         let pool = Pool::new(url, config.pool_size, config.pool_wait);
         Ok(State {
             pool: Arc::new(pool),

@@ -81,6 +81,39 @@ fn it_refuses_other_interfaces_unseeded_data_and_missing_files() {
 }
 
 #[test]
+fn a_database_the_seeder_never_loaded_is_refused_and_left_as_it_was() {
+    use diesel::connection::SimpleConnection;
+    use diesel::sqlite::SqliteConnection;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("other.db");
+    let mut conn = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+    conn.batch_execute("CREATE TABLE notes (x TEXT); INSERT INTO notes VALUES ('kept');")
+        .unwrap();
+    let before = std::fs::read(&path).unwrap();
+    let error = one_error_line(&plaid(&[
+        "--database-url",
+        path.to_str().unwrap(),
+        "--tokens",
+    ]));
+    assert!(error.contains("holds no seeded users"), "{error}");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "the file is unchanged"
+    );
+
+    let empty = dir.path().join("empty.db");
+    DatabaseUrl::Sqlite {
+        path: empty.clone(),
+    }
+    .open()
+    .unwrap();
+    let error = one_error_line(&plaid(&["--database-url", empty.to_str().unwrap()]));
+    assert!(error.contains("holds no seeded users"), "{error}");
+}
+
+#[test]
 fn tokens_lists_every_users_item() {
     let seeded = Seeded::sqlite(5, "story");
     let output = plaid(&["--database-url", &path(&seeded), "--tokens"]);
