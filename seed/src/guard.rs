@@ -154,8 +154,25 @@ pub(crate) fn refuse_unseeded(
     digest: UserDigest,
     recorded: Option<&Recorded>,
 ) -> anyhow::Result<()> {
+    match unseeded(users, digest, recorded) {
+        None => Ok(()),
+        Some(why) => anyhow::bail!(
+            "refusing to {}: {why}, which may be an application's own data; pass \
+             --allow-unseeded to delete them",
+            action.what()
+        ),
+    }
+}
+
+/// Why `users` rows whose ids digest to `digest` are not all users that `recorded` runs
+/// wrote, in words; `None` when they are (or there are none).
+pub(crate) fn unseeded(
+    users: i64,
+    digest: UserDigest,
+    recorded: Option<&Recorded>,
+) -> Option<String> {
     if users == 0 {
-        return Ok(());
+        return None;
     }
     let rows = |n: i64| {
         if n == 1 {
@@ -171,7 +188,7 @@ pub(crate) fn refuse_unseeded(
             format!("{n} users")
         }
     };
-    let why = match recorded {
+    Some(match recorded {
         None => format!(
             "users holds {} that no seed run recorded (there is no seed_runs table)",
             rows(users)
@@ -188,21 +205,14 @@ pub(crate) fn refuse_unseeded(
             r.users,
             users_word(users - r.users)
         ),
-        Some(r) if r.by_number_only || (users == r.users && digest == r.digest) => {
-            return Ok(());
-        }
+        Some(r) if r.by_number_only || (users == r.users && digest == r.digest) => return None,
         Some(r) => format!(
             "users holds {} that are not the {} that seed runs recorded: at least 1 user that \
              no seed run recorded",
             rows(users),
             r.users
         ),
-    };
-    anyhow::bail!(
-        "refusing to {}: {why}, which may be an application's own data; pass \
-         --allow-unseeded to delete them",
-        action.what()
-    )
+    })
 }
 
 #[cfg(test)]

@@ -29,6 +29,9 @@ struct Run {
 
 impl flags::Bench {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<ExitCode> {
+        if self.plaid {
+            return crate::bench_plaid::run(&self, sh);
+        }
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         cmd!(sh, "{cargo} build --release --package seed --bin seed").run()?;
         let target = std::env::var_os("CARGO_TARGET_DIR")
@@ -120,7 +123,7 @@ impl flags::Bench {
     }
 }
 
-fn remove_db(sh: &Shell, db: &Path) -> anyhow::Result<()> {
+pub(crate) fn remove_db(sh: &Shell, db: &Path) -> anyhow::Result<()> {
     for suffix in ["", "-journal", "-wal", "-shm"] {
         sh.remove_path(format!("{}{suffix}", db.display()))?;
     }
@@ -197,7 +200,7 @@ fn ceiling(sh: &Shell, seed: &Path, size: u64, db: &Path) -> anyhow::Result<Vec<
         .collect()
 }
 
-fn machine(sh: &Shell) -> String {
+pub(crate) fn machine(sh: &Shell) -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let cpu = cpuinfo
         .lines()
@@ -266,7 +269,12 @@ fn render(sh: &Shell, runs: &[Run], profile: &str) -> anyhow::Result<String> {
 
 /// Replaces the table between the profile's markers (`bench:begin` and `bench:end` for the
 /// default profile, `bench:begin NAME` and `bench:end NAME` for another), or adds them.
-fn write_report(sh: &Shell, path: &Path, report: &str, profile: &str) -> anyhow::Result<()> {
+pub(crate) fn write_report(
+    sh: &Shell,
+    path: &Path,
+    report: &str,
+    profile: &str,
+) -> anyhow::Result<()> {
     let (begin_marker, end_marker) = match profile {
         "story" => (BEGIN.to_owned(), END.to_owned()),
         name => (

@@ -1,8 +1,8 @@
 //! Command-line flags; their doc comments are the `--help` text.
 //!
-//! The tasks that run the `seed` binary declare no flags of their own: they forward their
-//! arguments as typed, so `seed` validates them, its `--help` is theirs, and a new flag is
-//! declared once, in `seed/src/cli/flags.rs`.
+//! The tasks that run the `seed` or `plaid` binary declare no flags of their own: they forward
+//! their arguments as typed, so the binary validates them, its `--help` is theirs, and a new
+//! flag is declared once, in `seed/src/cli/flags.rs` or `plaid/src/cli.rs`.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -37,14 +37,18 @@ pub(crate) enum Command {
     /// Print the statistics of a users.json file: shares, rates and persona signals.
     #[command(disable_help_flag = true)]
     Stats(Forward),
+    /// Serve a seeded database as a local Plaid API (`cargo xtask plaid --help` lists its
+    /// flags).
+    #[command(disable_help_flag = true)]
+    Plaid(Forward),
     /// Measure generation, JSON and loading at 1k, 10k and 100k users; write BENCHMARKS.md.
     Bench(Bench),
 }
 
-/// Arguments passed on to the `seed` binary as typed.
+/// Arguments passed on to the `seed` or `plaid` binary as typed.
 #[derive(Debug, Args)]
 pub(crate) struct Forward {
-    /// The arguments of the `seed` command.
+    /// The arguments of the command.
     #[arg(
         value_name = "ARGS",
         trailing_var_arg = true,
@@ -74,4 +78,14 @@ pub(crate) struct Bench {
     /// Where to write the report.
     #[arg(long, value_name = "PATH", default_value = "BENCHMARKS.md")]
     pub(crate) out: PathBuf,
+    /// Measure the Plaid API under load instead (`plaid load` on each size, SQLite and, with
+    /// --postgres-url, PostgreSQL); its table has its own markers.
+    #[arg(long)]
+    pub(crate) plaid: bool,
+    /// With --plaid: concurrent clients, each syncing its own user.
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub(crate) clients: u32,
+    /// With --plaid: how long each load runs, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub(crate) seconds: u32,
 }

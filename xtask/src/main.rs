@@ -1,9 +1,11 @@
-//! The workspace's task runner: `cargo xtask seed`, `reset-db`, `fixtures`, `stats`, `bench`.
+//! The workspace's task runner: `cargo xtask seed`, `reset-db`, `fixtures`, `stats`, `plaid`,
+//! `bench`.
 //!
 //! Thin on purpose: it parses flags, moves to the workspace root and shells out to cargo. It
-//! knows nothing of Diesel or of the data; the `seed` binary does the work.
+//! knows nothing of Diesel or of the data; the `seed` and `plaid` binaries do the work.
 
 mod bench;
+mod bench_plaid;
 mod flags;
 mod pg_baseline;
 mod tasks;
@@ -55,6 +57,7 @@ fn run(flags: flags::Xtask) -> anyhow::Result<ExitCode> {
         flags::Command::ResetDb(cmd) => cmd.run(sh, Some("reset-db")),
         flags::Command::Fixtures(cmd) => cmd.run(sh, Some("fixtures")),
         flags::Command::Stats(cmd) => cmd.run(sh, Some("stats")),
+        flags::Command::Plaid(cmd) => cmd.run_plaid(sh),
         flags::Command::Bench(cmd) => cmd.run(sh),
     }
 }

@@ -1,5 +1,5 @@
-//! `seed`, `reset-db`, `fixtures` and `stats`: each builds the `seed` binary and runs it with
-//! the task's arguments.
+//! `seed`, `reset-db`, `fixtures` and `stats` build the `seed` binary and run it with the
+//! task's arguments; `plaid` does the same with the `plaid` binary.
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -16,18 +16,26 @@ use crate::flags;
 /// minutes: SQLite and libpq are compiled from source) shows its progress and later runs
 /// print nothing but the seeder's own lines.
 pub(crate) fn run_seed(sh: &Shell, args: Vec<OsString>) -> anyhow::Result<ExitCode> {
+    run_binary(sh, "seed", args)
+}
+
+/// Runs the binary `name` of the package of the same name through `cargo run`, as
+/// [`run_seed`] does.
+pub(crate) fn run_binary(sh: &Shell, name: &str, args: Vec<OsString>) -> anyhow::Result<ExitCode> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| sh.current_dir().join("target"), Into::into);
     let built = target
         .join("debug")
-        .join(format!("seed{}", std::env::consts::EXE_SUFFIX))
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
         .exists();
     let quiet = built.then_some("--quiet");
-    let mut command: std::process::Command =
-        cmd!(sh, "{cargo} run {quiet...} --package seed --bin seed --")
-            .args(args)
-            .into();
+    let mut command: std::process::Command = cmd!(
+        sh,
+        "{cargo} run {quiet...} --package {name} --bin {name} --"
+    )
+    .args(args)
+    .into();
     let status = command.status().context("run cargo")?;
     Ok(match status.code() {
         Some(0) => ExitCode::SUCCESS,
@@ -37,6 +45,11 @@ pub(crate) fn run_seed(sh: &Shell, args: Vec<OsString>) -> anyhow::Result<ExitCo
 }
 
 impl flags::Forward {
+    /// Runs the `plaid` binary with the task's arguments.
+    pub(crate) fn run_plaid(self, sh: &Shell) -> anyhow::Result<ExitCode> {
+        run_binary(sh, "plaid", self.args)
+    }
+
     /// Runs `seed`, with `subcommand` first when the task is one of its subcommands.
     pub(crate) fn run(self, sh: &Shell, subcommand: Option<&str>) -> anyhow::Result<ExitCode> {
         let mut args: Vec<OsString> = subcommand.map(OsString::from).into_iter().collect();

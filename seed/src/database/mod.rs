@@ -325,3 +325,20 @@ pub fn reset(url: &DatabaseUrl, allow_unseeded: bool) -> anyhow::Result<()> {
         }
     }
 }
+
+/// Why the users of the database `conn` is connected to are not all users a seed run wrote
+/// (see [`crate::guard::unseeded`]); `None` when they are. For commands that would expose the
+/// data rather than delete it: the local Plaid API serves only seeded users.
+pub fn unseeded_users(conn: &mut AnyConnection) -> anyhow::Result<Option<String>> {
+    let ((users, digest), recorded) = match conn {
+        AnyConnection::Sqlite(conn) => (
+            sqlite::digest_table_users(conn)?,
+            recorded_users(conn, SQLITE_TABLE_EXISTS)?,
+        ),
+        AnyConnection::Postgresql(conn) => (
+            postgres::digest_table_users(conn)?,
+            recorded_users(conn, PG_TABLE_EXISTS)?,
+        ),
+    };
+    Ok(crate::guard::unseeded(users, digest, recorded.as_ref()))
+}
