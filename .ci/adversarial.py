@@ -19,6 +19,13 @@
    diesel's migrations table, on the seeder's migration lock and on a SQLite file, with and
    without Ctrl-C; hostile numbers for `seed stats`. A refused run says one line and changes
    nothing; a run that keeps every promise goes through.
+4. Advance: one Ctrl-C, two, or SIGKILL at a random moment of `seed advance --days 30
+   --sync-out` on both backends (the database and the sync file hold the old or the new
+   state, and a run that exits 130 changed neither); targets drawn from every kind of wrong
+   (zero, negative, huge, malformed, before or at the data's date, beyond the change log);
+   tampered seed_runs; lock holders with and without Ctrl-C; and an application's edits and
+   deletions of random transactions, which the advance must leave exactly as the
+   application left them.
 
 Usage: .ci/adversarial.py [--seed N] [--mutations N] [--interrupts N] [--edges N]
 Exits non-zero, saying why, on the first broken promise.
@@ -716,6 +723,229 @@ def edges(work, rng, count, cases_from, pg):
           + "; every refusal one line, 0 panics, 0 changed databases")
 
 
+# --- 4. Advance --------------------------------------------------------------------------
+
+
+def sqlite_time(db):
+    """Where a SQLite database stands in time: its transactions, the log's last sequence
+    number, and its newest run's as-of date; after an integrity check."""
+    conn = sqlite3.connect(db)
+    try:
+        if conn.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+            fail(f"{db} is corrupt")
+        return conn.execute(
+            "SELECT (SELECT count(*) FROM transactions), (SELECT max(seq) FROM transaction_changes), "
+            "(SELECT max(as_of) FROM seed_runs), (SELECT count(*) FROM seed_runs)").fetchone()
+    finally:
+        conn.close()
+
+
+def pg_time(url):
+    return psql(url, "SELECT (SELECT count(*) FROM transactions), (SELECT max(seq) FROM "
+                     "transaction_changes), (SELECT max(as_of) FROM seed_runs), "
+                     "(SELECT count(*) FROM seed_runs)").strip()
+
+
+def advance_interrupts(work, rng, count, users, db_url=None):
+    """Ctrl-C, two, or SIGKILL at a random moment of an advance: the database and the sync
+    file end old or new, and a run that exits 130 changed neither."""
+    where = "PostgreSQL" if db_url else "SQLite"
+    db = db_url or os.path.join(work, "advance.db")
+    sync = os.path.join(work, "advance-sync.json")
+    state = (lambda: pg_time(db)) if db_url else (lambda: sqlite_time(db))
+    seed_args = ["--as-of", AS_OF, "--num-users", str(users), "--no-json", "--database-url", db,
+                 "--quiet"]
+    advance_args = ["advance", "--days", "30", "--sync-out", sync, "--database-url", db, "--quiet"]
+
+    def restore():
+        if db_url:
+            succeeded(run(seed_args), f"{where} advance reset")
+        else:
+            for suffix in ("-wal", "-shm", "-journal"):
+                if os.path.exists(db + suffix):
+                    os.remove(db + suffix)
+            shutil.copy(pristine, db)
+        with open(sync, "wb") as f:
+            f.write(b"[]\n")
+
+    succeeded(run(seed_args), f"{where} advance seed")
+    pristine = os.path.join(work, "advance-pristine.db")
+    if not db_url:
+        shutil.copy(db, pristine)
+    restore()
+    old = (state(), read(sync))
+    started = time.monotonic()
+    succeeded(run(advance_args), f"{where} advance timing run")
+    whole = time.monotonic() - started
+    new = (state(), read(sync))
+    outcomes = {"rolled back": 0, "finished": 0, "killed, old": 0, "killed, new": 0, "killed, split": 0}
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SEED_TEST_PAUSE")}
+    for trial in range(count):
+        restore()
+        kind = rng.choice(["int", "int", "int twice", "kill"])
+        delay = rng.uniform(0, whole * 1.1)
+        child = subprocess.Popen([SEED, *advance_args], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE, text=True, env=env)
+        time.sleep(delay)
+        if kind == "kill":
+            child.send_signal(signal.SIGKILL)
+        else:
+            child.send_signal(signal.SIGINT)
+            if kind == "int twice":
+                time.sleep(0.05)
+                child.send_signal(signal.SIGINT)
+        _, err = child.communicate()
+        code = child.returncode
+        after = (state(), read(sync))
+        what = f"{where} advance trial {trial}: {kind} after {delay:.2f} s, exit {code}"
+        if "panicked" in err:
+            fail(f"{what}: {err}")
+        left = [n for n in os.listdir(work) if ".tmp-" in n and not n.endswith(f"-{child.pid}")]
+        if left and kind != "kill":
+            fail(f"{what}: left {left}")
+        if kind == "kill":
+            db_side = "old" if after[0] == old[0] else "new" if after[0] == new[0] else None
+            sync_side = "old" if after[1] == old[1] else "new" if after[1] == new[1] else None
+            if db_side is None or sync_side is None:
+                fail(f"{what}: the database or the sync file holds neither the old nor the new state")
+            outcomes["killed, " + (db_side if db_side == sync_side else "split")] += 1
+        elif code == 130:
+            if after != old:
+                fail(f"{what}: the database or the sync file changed: {after[0]} vs {old[0]}")
+            outcomes["rolled back"] += 1
+        elif code == 0:
+            if after != new:
+                fail(f"{what}: exit 0 but not the advanced state: {after[0]} vs {new[0]}")
+            outcomes["finished"] += 1
+        else:
+            fail(f"{what}: {err}")
+    print(f"adversarial: advance interrupts on {where} ({count} trials over a {whole:.1f} s advance "
+          f"of {users} users by 30 days): " + ", ".join(f"{n} {k}" for k, n in outcomes.items()))
+
+
+def bad_targets(rng):
+    """Targets an advance must refuse, one drawn from each kind of wrong."""
+    return [
+        ["--days", rng.choice(["0", "-1", "-0", f"-{rng.randrange(1, 10**6)}"])],
+        ["--days", rng.choice(["", "x", "1.5", "1e3", str(2**32), str(2**64), " 7", "0x10"])],
+        ["--to", rng.choice(["2025-06-01", "2025-05-31", f"20{rng.randrange(10, 25)}-01-01"])],
+        ["--to", rng.choice(["2025-02-30", "2025-13-01", "25-06-02", "2025/06/02", "", "now"])],
+        ["--to", rng.choice(["3461-01-01", "9999-12-31", "+100000-01-01"])],
+        ["--days", "1", "--to", "2025-07-01"],
+        [],
+        ["--days", "1", "--shard", rng.choice(["0/2", "3/2", "1/0", "x", "1/5000"])],
+    ]
+
+
+def advance_edges(work, rng, pg):
+    """Wrong targets, tampered runs and lock holders: one line, nothing changed; an
+    application's edits survive an advance."""
+    cases = 0
+    db = sqlite_seeded(work, "advance-edges.db", users=20)
+    urls = [("SQLite", db)]
+    if pg:
+        url = pg_database("seed_adversarial_advance")
+        succeeded(run(["--as-of", AS_OF, "--num-users", "20", "--no-json", "--database-url", url,
+                       "--quiet"]), "seed advance edges")
+        urls.append(("PostgreSQL", url))
+    for where, url in urls:
+        snapshot = (lambda: read(url)) if where == "SQLite" else (lambda: pg_snapshot(url))
+        for target in bad_targets(rng):
+            before = snapshot()
+            result = run(["advance", "--database-url", url, "--quiet", *target])
+            check_failure(result, f"{where} advance {target}")
+            if result.returncode == 0:
+                fail(f"{where} advance {target} went through")
+            if snapshot() != before:
+                fail(f"{where} advance {target} changed the database")
+            cases += 1
+    # Tampered runs, on a copy each time.
+    tampered = os.path.join(work, "advance-tampered.db")
+    for sql, expected in [
+        ("UPDATE seed_runs SET generator = 'spendsense-seed 99.0.0'", "the database was seeded by"),
+        ("DELETE FROM seed_runs", "no seed run recorded"),
+        ("UPDATE seed_runs SET seed = '43' WHERE rowid = (SELECT max(rowid) FROM seed_runs)", None),
+        ("UPDATE seed_runs SET profile = 'nonesuch'", "nonesuch"),
+    ]:
+        shutil.copy(db, tampered)
+        if sql.startswith("UPDATE seed_runs SET seed"):
+            # A second run that disagrees with the first.
+            succeeded(run(["advance", "--database-url", tampered, "--days", "1", "--quiet"]),
+                      "advance before tampering")
+            expected = "the database's seed runs disagree"
+        sqlite_exec(tampered, sql)
+        before = read(tampered)
+        result = run(["advance", "--database-url", tampered, "--days", "1", "--quiet"])
+        refused(result, f"advance after {sql!r}", expected)
+        if read(tampered) != before:
+            fail(f"advance after {sql!r} changed the database")
+        cases += 1
+    # Lock holders.
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("UPDATE users SET consent = consent")
+    for interrupt in (True, rng.random() < 0.3):
+        wait_then(["advance", "--days", "1", "--quiet", "--database-url", db], interrupt, rng,
+                  "sqlite holder (advance)")
+        cases += 1
+    holder.execute("ROLLBACK")
+    holder.close()
+    if pg:
+        url = urls[1][1]
+        before = pg_snapshot(url)
+        for name, sql in [("writer", "BEGIN; UPDATE users SET consent = consent;"),
+                          ("migrations table", "BEGIN; LOCK TABLE __diesel_schema_migrations;")]:
+            holder = Holder(url, sql)
+            for interrupt in (True, rng.random() < 0.25):
+                wait_then(["advance", "--days", "1", "--quiet", "--database-url", url], interrupt, rng,
+                          f"postgres {name} (advance)")
+                cases += 1
+            holder.close()
+        if pg_snapshot(url) != before:
+            fail("an advance stopped behind a PostgreSQL lock changed the database")
+    # An application's edits and deletions stay as the application left them.
+    for where, url in urls:
+        query = (lambda sql: sqlite_query(url, sql)) if where == "SQLite" else \
+            (lambda sql: [tuple(line.split("|")) for line in psql(url, sql).splitlines() if line])
+        execute = (lambda sql: sqlite_exec(url, sql)) if where == "SQLite" else (lambda sql: psql(url, sql))
+        ids = [row[0] for row in query("SELECT id FROM transactions ORDER BY id")]
+        edited = rng.sample(ids, 8)
+        deleted = [i for i in rng.sample(ids, 8) if i not in edited]
+        quoted = lambda xs: ", ".join(f"'{x}'" for x in xs)
+        execute(f"UPDATE transactions SET merchant_name = 'Edited by the app', amount = 4242 "
+                f"WHERE id IN ({quoted(edited)})")
+        execute(f"DELETE FROM recurring_stream_transactions WHERE transaction_id IN ({quoted(deleted)})")
+        execute(f"DELETE FROM transactions WHERE id IN ({quoted(deleted)})")
+        result = run(["advance", "--database-url", url, "--days", str(rng.randrange(1, 60)), "--quiet"])
+        succeeded(result, f"{where} advance over an application's edits")
+        rows = query(f"SELECT id, merchant_name, amount FROM transactions WHERE id IN "
+                     f"({quoted(edited + deleted)}) ORDER BY id")
+        expected = sorted((i, "Edited by the app", "4242") for i in edited)
+        got = sorted((r[0], r[1], str(r[2])) for r in rows)
+        if got != expected:
+            fail(f"{where}: the advance touched an application's rows: {got} vs {expected}")
+        cases += 1
+    return cases
+
+
+def sqlite_query(db, sql):
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def advance(work, rng, count, pg):
+    advance_interrupts(work, rng, count, 5_000)
+    if pg:
+        advance_interrupts(work, rng, max(1, count // 3), 2_000,
+                           db_url=pg_database("seed_adversarial_advance_interrupts"))
+    cases = advance_edges(work, rng, pg)
+    print(f"adversarial: advance edges: {cases} cases; every refusal one line, 0 panics, "
+          "0 changed databases, the application's rows untouched")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=20261125)
@@ -736,6 +966,7 @@ def main():
             interrupts(work, rng, max(1, args.interrupts // 3), 5_000,
                        db_url=pg_database("seed_adversarial_interrupts"))
         edges(work, rng, args.edges, cases, pg)
+        advance(work, rng, args.interrupts, pg)
     print("adversarial: every promise held")
 
 

@@ -93,10 +93,49 @@ pub enum DisplayMode {
 /// What the run does, so the display knows which bars to draw.
 #[derive(Debug, Clone, Copy)]
 pub struct Plan {
-    /// Users to produce, if known up front (generation); `None` when reading a file.
-    pub total_users: Option<u64>,
+    /// Where the users come from.
+    pub users: Users,
     /// Whether rows go to a database.
     pub loads: bool,
+}
+
+/// Where a run's users come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Users {
+    /// Generated, this many.
+    Generated(u64),
+    /// Read from a file, as many as it holds.
+    Read,
+    /// Advanced in a database, as many as it holds.
+    Advanced,
+}
+
+impl Users {
+    /// How many, if known up front.
+    fn total(self) -> Option<u64> {
+        match self {
+            Users::Generated(total) => Some(total),
+            Users::Read | Users::Advanced => None,
+        }
+    }
+
+    /// What is done to them, as a bar's prefix.
+    fn verb(self) -> &'static str {
+        match self {
+            Users::Generated(_) => "generate",
+            Users::Read => "read",
+            Users::Advanced => "advance",
+        }
+    }
+
+    /// What was done to them, in a progress line.
+    fn done(self) -> &'static str {
+        match self {
+            Users::Generated(_) => "generated",
+            Users::Read => "read",
+            Users::Advanced => "advanced",
+        }
+    }
 }
 
 /// The display thread; stops when finished or dropped.
@@ -184,13 +223,9 @@ fn run_bars(progress: &Progress, plan: Plan, signal: &(Mutex<bool>, Condvar)) {
     .progress_chars("=> ");
     let spinner = ProgressStyle::with_template("{prefix:>9} {spinner} {msg} ({elapsed})")
         .expect("a valid template");
-    let generate = multi.add(ProgressBar::new(plan.total_users.unwrap_or(0)));
+    let generate = multi.add(ProgressBar::new(plan.users.total().unwrap_or(0)));
     generate.set_style(style.clone());
-    generate.set_prefix(if plan.total_users.is_some() {
-        "generate"
-    } else {
-        "read"
-    });
+    generate.set_prefix(plan.users.verb());
     generate.set_message("users");
     let load = plan.loads.then(|| {
         let bar = multi.add(ProgressBar::new(0));
@@ -203,14 +238,14 @@ fn run_bars(progress: &Progress, plan: Plan, signal: &(Mutex<bool>, Condvar)) {
     loop {
         let stopped = wait_stop(signal, TICK);
         let users = progress.generated();
-        match plan.total_users {
+        match plan.users.total() {
             Some(_) => generate.set_position(users),
             None => {
                 generate.set_length(users);
                 generate.set_position(users);
             }
         }
-        if plan.total_users.is_some_and(|total| users >= total) && !generate.is_finished() {
+        if plan.users.total().is_some_and(|total| users >= total) && !generate.is_finished() {
             generate.finish();
         }
         if let Some(load) = &load {
@@ -255,9 +290,10 @@ fn run_plain(progress: &Progress, plan: Plan, signal: &(Mutex<bool>, Condvar)) {
     while !wait_stop(signal, PLAIN_EVERY) {
         let secs = started.elapsed().as_secs_f64();
         let users = progress.generated();
-        let mut line = match plan.total_users {
-            Some(total) => format!("seed: {secs:.0}s: generated {users}/{total} users"),
-            None => format!("seed: {secs:.0}s: read {users} users"),
+        let done = plan.users.done();
+        let mut line = match plan.users.total() {
+            Some(total) => format!("seed: {secs:.0}s: {done} {users}/{total} users"),
+            None => format!("seed: {secs:.0}s: {done} {users} users"),
         };
         if plan.loads {
             let loaded = progress.loaded();

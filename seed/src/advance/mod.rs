@@ -48,9 +48,15 @@ pub use write::Applied;
 /// SQLite's page cache during an advance, in KiB.
 const SQLITE_CACHE_KIB: i64 = 65_536;
 
-/// Users an advance generates and writes at a time: each statement's journal holds the
-/// pages a chunk's rows touch, so this bounds memory (measured in BENCHMARKS.md).
+/// Users an advance generates and writes at a time, at most: each statement's journal holds
+/// the pages a chunk's rows touch (measured in BENCHMARKS.md).
 const CHUNK_USERS: u64 = 512;
+
+/// Days of timeline a chunk generates, at most, in all its users: a user's life is drawn
+/// from the first day the database holds to the target, so a long advance takes fewer users
+/// at a time and memory stays bounded however far it goes. A day's advance of a freshly
+/// seeded database (181 days a user) takes [`CHUNK_USERS`].
+const CHUNK_USER_DAYS: u64 = 100_000;
 
 /// How far to move.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,6 +109,9 @@ pub struct AdvanceReport {
 pub fn advance(options: &AdvanceOptions, progress: &Progress) -> anyhow::Result<AdvanceReport> {
     let started = Instant::now();
     let url = &options.url;
+    if let Some(JsonOut::File(path)) = &options.sync_out {
+        crate::json::remove_stale_temp_files_of(path);
+    }
     let mut session = Session::open(url)?;
     let result = (|| {
         let prepared = session.run(options, progress)?;
@@ -111,7 +120,10 @@ pub fn advance(options: &AdvanceOptions, progress: &Progress) -> anyhow::Result<
     if result.is_err() {
         session.rollback();
     }
-    result.with_context(|| format!("advance {url}"))
+    // A statement Ctrl-C cancelled on the server fails as the interrupt it was.
+    result
+        .map_err(crate::database::explain)
+        .with_context(|| format!("advance {url}"))
 }
 
 /// An open connection whose transaction holds the write lock.
@@ -139,11 +151,12 @@ impl Session {
                 }
                 let mut conn = crate::database::sqlite::connect(url)?;
                 // The pages an advance touches (index leaves all over the transactions' keys)
-                // stay in the cache instead of spilling to the log again and again; the
-                // staging tables and each statement's journal live in memory. The cache is
-                // bounded by its size and the rest by a chunk's rows, whatever the users.
+                // stay in the cache instead of spilling to the log again and again. The
+                // staging tables and each statement's journal go to temporary files: a
+                // statement's journal holds every page it touches, which grows with the
+                // tables, and in memory it would too.
                 conn.batch_execute(&format!(
-                    "PRAGMA cache_size = -{SQLITE_CACHE_KIB}; PRAGMA temp_store = MEMORY"
+                    "PRAGMA cache_size = -{SQLITE_CACHE_KIB}; PRAGMA temp_store = FILE"
                 ))
                 .context("configure the connection")?;
                 crate::database::sqlite::sqlite_begin(&mut conn, url)?;
@@ -161,6 +174,15 @@ impl Session {
                 // Readers (an application, a Plaid stand-in serving the data) go on reading;
                 // only other writers wait.
                 crate::database::postgres::lock_tables(&mut conn, url, &tables, "EXCLUSIVE")?;
+                // The schema check reads diesel's migrations table: a migration under way
+                // (which holds it exclusively) is waited for as any other lock, a bounded time.
+                let migrations = ["__diesel_schema_migrations".to_owned()];
+                crate::database::postgres::lock_tables(
+                    &mut conn,
+                    url,
+                    &migrations,
+                    "ACCESS SHARE",
+                )?;
                 Ok(Session {
                     conn: AnyConnection::Postgresql(conn),
                     url: url.clone(),
@@ -455,9 +477,11 @@ fn chunks(
             before: config.day_of(from),
             after: config.day_of(to),
         };
+        let days = u64::try_from(span.after - span.first).unwrap_or(1).max(1);
+        let size = (CHUNK_USER_DAYS / days).clamp(1, CHUNK_USERS);
         let mut start = range.users.start;
         while start < range.users.end {
-            let end = (start + CHUNK_USERS).min(range.users.end);
+            let end = (start + size).min(range.users.end);
             chunks.push((start..end, span));
             start = end;
         }

@@ -105,9 +105,10 @@ pub enum Command {
 
 /// The flags of `seed advance`.
 #[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["days", "to"])))]
 pub struct AdvanceArgs {
     /// How many days to move forward.
-    #[arg(long, value_name = "N", conflicts_with = "to", required_unless_present = "to", allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..))]
     pub days: Option<u32>,
     /// The date to move to (YYYY-MM-DD), after the database's.
     #[arg(long, value_name = "DATE", value_parser = parse_date)]

@@ -18,26 +18,34 @@ use crate::interrupt::{self, Interrupted};
 use crate::json::JsonOut;
 use crate::pipeline;
 use crate::profile::BUILTIN_PROFILES;
-use crate::progress::{Display, DisplayMode, Plan, Progress};
+use crate::progress::{Display, DisplayMode, Plan, Progress, Users};
 use crate::stats;
 use flags::{Cli, Command, SeedArgs};
 use plan::{SeedPlan, Source, load_profile, load_targets};
 use report::{print_loaded, print_timings, say};
+
+/// clap's message for a command line it refuses, in one line: its first paragraph (what is
+/// wrong, and the arguments it names on the lines after), without the usage and tips.
+pub fn usage_error_line(rendered: &str) -> String {
+    let line = rendered
+        .lines()
+        .take_while(|line| !line.trim().is_empty() && !line.starts_with("Usage:"))
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ");
+    if line.is_empty() {
+        "error: invalid arguments".to_owned()
+    } else {
+        line
+    }
+}
 
 /// Runs the `seed` command line; the binary's `main` is this.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if e.use_stderr() => {
-            // clap's message is several lines; its first line says everything.
-            let rendered = e.render().to_string();
-            crate::stderr::write_line!(
-                "{}",
-                rendered
-                    .lines()
-                    .next()
-                    .unwrap_or("error: invalid arguments")
-            );
+            crate::stderr::write_line!("{}", usage_error_line(&e.render().to_string()));
             return ExitCode::from(2);
         }
         Err(e) => {
@@ -190,7 +198,7 @@ fn advance(args: flags::AdvanceArgs) -> anyhow::Result<()> {
     let display = Display::start(
         &progress,
         Plan {
-            total_users: None,
+            users: Users::Advanced,
             loads: false,
         },
         mode,
@@ -225,7 +233,7 @@ fn seed(args: SeedArgs) -> anyhow::Result<()> {
             let display = Display::start(
                 &progress,
                 Plan {
-                    total_users: None,
+                    users: Users::Read,
                     loads: true,
                 },
                 display_mode,
@@ -247,7 +255,7 @@ fn seed(args: SeedArgs) -> anyhow::Result<()> {
             let display = Display::start(
                 &progress,
                 Plan {
-                    total_users: Some(users.end - users.start),
+                    users: Users::Generated(users.end - users.start),
                     loads: database.is_some(),
                 },
                 display_mode,

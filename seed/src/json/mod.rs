@@ -10,7 +10,10 @@ mod read;
 mod write;
 
 pub use read::{JsonSource, RowSink, read_json};
-pub use write::{EncodedRows, JsonOut, JsonWriter, PreparedJson, SwappedJson, encode_rows};
+pub use write::{
+    EncodedRows, JsonOut, JsonWriter, PreparedJson, SwappedJson, encode_rows,
+    remove_stale_temp_files_of,
+};
 
 /// `error` with `what` was being done, saying "disk full" when that is what it was.
 pub(crate) fn io_error(error: std::io::Error, what: &str) -> anyhow::Error {

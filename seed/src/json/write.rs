@@ -254,6 +254,19 @@ impl Drop for JsonWriter {
     }
 }
 
+/// Removes the temp files that killed runs left next to `destination` (see
+/// [`remove_stale_temp_files`]); for a run that writes it only at its end.
+pub fn remove_stale_temp_files_of(destination: &Path) {
+    if let (Some(dir), Some(name)) = (destination.parent(), destination.file_name()) {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        remove_stale_temp_files(dir, &name.to_string_lossy());
+    }
+}
+
 /// Removes temp files that a killed run (SIGKILL, power loss) left next to the destination:
 /// those whose process no longer exists. Only where `/proc` tells which processes live.
 fn remove_stale_temp_files(dir: &Path, name: &str) {

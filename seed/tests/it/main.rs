@@ -22,3 +22,4 @@ mod running;
 mod streams;
 mod support;
 mod time;
+mod time_edges;
