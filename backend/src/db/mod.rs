@@ -276,18 +276,6 @@ pub fn run_migrations(conn: &mut AnyConnection, target: &DatabaseUrl) -> Result<
         })
 }
 
-/// Reverts every applied migration, then applies them all again: an empty, current schema.
-pub fn reset(conn: &mut AnyConnection, target: &DatabaseUrl) -> Result<(), DbError> {
-    conn.revert_all_migrations(MIGRATIONS)
-        .map(drop)
-        .map_err(|e| DbError::Migration {
-            context: "revert migrations",
-            target: target.to_string(),
-            reason: one_line(&e.to_string()),
-        })?;
-    run_migrations(conn, target)
-}
-
 impl DatabaseUrl {
     /// Opens the SQLite database with foreign keys on, waiting at most `busy_ms` for
     /// another connection's lock on each statement. A first query reads the file, which

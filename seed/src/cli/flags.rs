@@ -196,7 +196,7 @@ pub struct SeedArgs {
     #[arg(
         long,
         value_name = "NAME",
-        default_value = "story",
+        default_value = crate::profile::DEFAULT_PROFILE,
         conflicts_with_all = ["config", "from"]
     )]
     pub profile: String,
