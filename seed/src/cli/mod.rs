@@ -18,11 +18,11 @@ use crate::interrupt::{self, Interrupted};
 use crate::json::JsonOut;
 use crate::pipeline;
 use crate::profile::BUILTIN_PROFILES;
-use crate::progress::{Display, DisplayMode, Plan, Progress, Users};
+use crate::progress::{Display, Plan, Progress, Users};
 use crate::stats;
 use flags::{Cli, Command, SeedArgs};
 use plan::{SeedPlan, Source, load_profile, load_targets};
-use report::{print_loaded, print_timings, say};
+use report::{print_loaded, say};
 
 /// clap's message for a command line it refuses, in one line: its first paragraph (what is
 /// wrong, and the arguments it names on the lines after), without the usage and tips.
@@ -84,18 +84,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             database_url,
             allow_remote,
             allow_unseeded,
-        }) => {
-            interrupt::install();
-            let (report, url) =
-                crate::fixtures::write(database_url.as_deref(), allow_remote, allow_unseeded)?;
-            say!(
-                "Wrote fixtures: {} to {}",
-                report.counts,
-                crate::fixtures::JSON_PATH
-            );
-            print_loaded(&report, &url);
-            Ok(())
-        }
+        }) => fixtures(database_url.as_deref(), allow_remote, allow_unseeded),
         Some(Command::SqliteCeiling { database_url }) => {
             let (rows, fills) = crate::load::ceiling::measure_sqlite_fills(&database_url)?;
             for fill in fills {
@@ -108,39 +97,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             path,
             profile,
             config,
-        }) => {
-            let (meta, collector) = stats::collect_file(&path)?;
-            // The file says which profile it was drawn from; a flag may say otherwise.
-            let named = profile.unwrap_or(meta.profile);
-            if config.is_none() && !BUILTIN_PROFILES.contains(&named.as_str()) {
-                anyhow::bail!(
-                    "{} was drawn from the profile file {named}: pass --config PATH",
-                    path.display()
-                );
-            }
-            let profile = load_profile(config.as_deref(), &named)?;
-            let targets = load_targets(config.as_deref(), &named)?;
-            let stats = collector.finish(&profile, meta.as_of);
-            say!(
-                "{}",
-                stats::render(&stats, &profile, targets.as_ref())?.trim_end_matches('\n')
-            );
-            Ok(())
-        }
+        }) => print_stats(&path, profile, config.as_deref()),
         Some(Command::Advance(args)) => advance(args),
         Some(Command::Changes {
             since,
             count,
             database_url,
-        }) => {
-            let url = DatabaseUrl::from_arg_or_env(database_url.as_deref())?;
-            let since = crate::advance::sync::parse_cursor(&since)?;
-            let mut conn = url.connect()?;
-            let page = crate::advance::sync::page(&mut conn, since, usize::from(count))?;
-            let text = serde_json::to_string_pretty(&page).context("print the page")?;
-            say!("{text}");
-            Ok(())
-        }
+        }) => print_changes(&since, count, database_url.as_deref()),
         Some(Command::Tables) => {
             for table in crate::tables::TABLES {
                 say!("{}", table.name);
@@ -158,14 +121,62 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// `seed fixtures`: the pinned CI dataset, written and loaded.
+fn fixtures(
+    database_url: Option<&str>,
+    allow_remote: bool,
+    allow_unseeded: bool,
+) -> anyhow::Result<()> {
+    interrupt::install();
+    let (report, url) = crate::fixtures::write(database_url, allow_remote, allow_unseeded)?;
+    say!(
+        "Wrote fixtures: {} to {}",
+        report.counts,
+        crate::fixtures::JSON_PATH
+    );
+    print_loaded(&report, &url);
+    Ok(())
+}
+
+/// `seed stats`: a file's measurements, against the profile it names (or the one given).
+fn print_stats(
+    path: &std::path::Path,
+    profile: Option<String>,
+    config: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    let (meta, collector) = stats::collect_file(path)?;
+    // The file says which profile it was drawn from; a flag may say otherwise.
+    let named = profile.unwrap_or(meta.profile);
+    if config.is_none() && !BUILTIN_PROFILES.contains(&named.as_str()) {
+        anyhow::bail!(
+            "{} was drawn from the profile file {named}: pass --config PATH",
+            path.display()
+        );
+    }
+    let profile = load_profile(config, &named)?;
+    let targets = load_targets(config, &named)?;
+    let stats = collector.finish(&profile, meta.as_of);
+    say!(
+        "{}",
+        stats::render(&stats, &profile, targets.as_ref())?.trim_end_matches('\n')
+    );
+    Ok(())
+}
+
+/// `seed changes`: the sync page after a cursor.
+fn print_changes(since: &str, count: u16, database_url: Option<&str>) -> anyhow::Result<()> {
+    let url = DatabaseUrl::from_arg_or_env(database_url)?;
+    let since = crate::advance::sync::parse_cursor(since)?;
+    let mut conn = url.connect()?;
+    let page = crate::advance::sync::page(&mut conn, since, usize::from(count))?;
+    let text = serde_json::to_string_pretty(&page).context("print the page")?;
+    say!("{text}");
+    Ok(())
+}
+
 fn advance(args: flags::AdvanceArgs) -> anyhow::Result<()> {
     interrupt::install();
-    if let Some(threads) = args.threads {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads.into())
-            .build_global()
-            .context("start the thread pool")?;
-    }
+    start_thread_pool(args.threads)?;
     let url = DatabaseUrl::from_arg_or_env(args.database_url.as_deref())?;
     refuse_remote(&url, Destructive::Advance, args.allow_remote)?;
     let target = match (args.days, args.to) {
@@ -190,18 +201,13 @@ fn advance(args: flags::AdvanceArgs) -> anyhow::Result<()> {
         allow_unseeded: args.allow_unseeded,
     };
     let progress = Progress::default();
-    let mode = if args.quiet {
-        DisplayMode::Quiet
-    } else {
-        DisplayMode::Auto
-    };
     let display = Display::start(
         &progress,
         Plan {
             users: Users::Advanced,
             loads: false,
         },
-        mode,
+        plan::display_mode(args.quiet),
     );
     let report = crate::advance::advance(&options, &progress);
     display.finish();
@@ -211,102 +217,41 @@ fn advance(args: flags::AdvanceArgs) -> anyhow::Result<()> {
 
 fn seed(args: SeedArgs) -> anyhow::Result<()> {
     interrupt::install();
-    let display_mode = if args.quiet {
-        DisplayMode::Quiet
-    } else {
-        DisplayMode::Auto
-    };
-    if let Some(threads) = args.threads {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads.into())
-            .build_global()
-            .context("start the thread pool")?;
-    }
     let plan = SeedPlan::resolve(args, Utc::now().date_naive())?;
+    start_thread_pool(plan.threads)?;
     // With the JSON on standard output, what the run says goes to standard error.
     report::to_stderr(plan.outputs.json == Some(JsonOut::Stdout));
     let progress = Progress::default();
-    let database = plan.outputs.database.clone();
-    match plan.source {
+    let display = Display::start(&progress, plan.progress(), plan.display);
+    match &plan.source {
         Source::File(path) => {
+            let database = plan.outputs.database.as_ref();
             let database = database.expect("--from conflicts with --no-db");
-            let display = Display::start(
-                &progress,
-                Plan {
-                    users: Users::Read,
-                    loads: true,
-                },
-                display_mode,
-            );
-            let report = pipeline::load_file(&path, &database, &progress);
+            let report = pipeline::load_file(path, database, &progress);
             display.finish();
-            let report = report?;
-            say!("Read {} from {}", report.counts, path.display());
-            print_loaded(&report, &database.url);
-            print_timings(&report, "read");
+            report::print_read(&report?, path, &database.url);
         }
         Source::Generate {
             config,
             meta,
             users,
-            shard,
-            targets,
+            ..
         } => {
-            let display = Display::start(
-                &progress,
-                Plan {
-                    users: Users::Generated(users.end - users.start),
-                    loads: database.is_some(),
-                },
-                display_mode,
-            );
-            let report =
-                pipeline::generate(&config, &meta, users.clone(), &plan.outputs, &progress);
+            let report = pipeline::generate(config, meta, users.clone(), &plan.outputs, &progress);
             display.finish();
-            let report = report?;
-            match shard {
-                Some((shard, num_users)) => say!(
-                    "Generated {} (seed {}, as of {}, shard {shard}: users {}..{} of {})",
-                    report.counts,
-                    config.seed,
-                    config.as_of,
-                    users.start,
-                    users.end,
-                    num_users
-                ),
-                None => say!(
-                    "Generated {} (seed {}, as of {})",
-                    report.counts,
-                    config.seed,
-                    config.as_of
-                ),
-            }
-            if let (Some(out), Some(bytes)) = (&plan.outputs.json, report.json_bytes) {
-                let to = match out {
-                    JsonOut::File(path) => path.display().to_string(),
-                    JsonOut::Stdout => "standard output".to_owned(),
-                };
-                say!("Wrote {to} ({:.1} MiB)", bytes as f64 / (1024.0 * 1024.0));
-            }
-            if let Some(database) = &database {
-                print_loaded(&report, &database.url);
-            }
-            print_timings(
-                &report,
-                if plan.outputs.json.is_some() {
-                    "generate+json"
-                } else {
-                    "generate"
-                },
-            );
-            if let Some(stats) = &report.stats {
-                say!(
-                    "{}",
-                    stats::render(stats, &config.profile, targets.as_deref())?
-                        .trim_end_matches('\n')
-                );
-            }
+            report::print_generated(&report?, &plan)?;
         }
+    }
+    Ok(())
+}
+
+/// Builds the global thread pool with `threads` threads, if given (else one per core).
+fn start_thread_pool(threads: Option<u16>) -> anyhow::Result<()> {
+    if let Some(threads) = threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.into())
+            .build_global()
+            .context("start the thread pool")?;
     }
     Ok(())
 }

@@ -16,6 +16,7 @@ use crate::json::JsonOut;
 use crate::load::LoadMode;
 use crate::pipeline::{Database, Outputs};
 use crate::profile::{Profile, Targets};
+use crate::progress::{DisplayMode, Plan, Users};
 
 /// What a `seed` run will do.
 #[derive(Debug)]
@@ -26,6 +27,8 @@ pub struct SeedPlan {
     pub outputs: Outputs,
     /// Generation threads, if fixed.
     pub threads: Option<u16>,
+    /// How progress is shown.
+    pub display: DisplayMode,
 }
 
 /// Where a run's rows come from.
@@ -51,24 +54,7 @@ pub enum Source {
 impl SeedPlan {
     /// Resolves `args`: `today` is the default `--as-of` (the only clock reading of a run).
     pub fn resolve(args: SeedArgs, today: NaiveDate) -> anyhow::Result<SeedPlan> {
-        let database = if args.no_db {
-            None
-        } else {
-            let url = DatabaseUrl::from_arg_or_env(args.database_url.as_deref())?;
-            // A shard adds its own users and deletes nothing, so it needs no --allow-remote.
-            let mode = match args.shard {
-                Some(_) => LoadMode::Append,
-                None => LoadMode::Replace,
-            };
-            if mode == LoadMode::Replace {
-                refuse_remote(&url, Destructive::Replace, args.allow_remote)?;
-            }
-            Some(Database {
-                url,
-                mode,
-                allow_unseeded: args.allow_unseeded,
-            })
-        };
+        let database = database(&args)?;
         if let Some(path) = args.from {
             return Ok(SeedPlan {
                 source: Source::File(path),
@@ -77,21 +63,10 @@ impl SeedPlan {
                     database,
                 },
                 threads: args.threads,
+                display: display_mode(args.quiet),
             });
         }
-        let as_of = args.as_of.unwrap_or(today);
-        let origin = args.origin.unwrap_or(as_of);
-        if origin > as_of {
-            anyhow::bail!(
-                "--origin {origin} is after --as-of {as_of}: a timeline starts before it is seen"
-            );
-        }
-        if (as_of - origin).num_days() >= crate::changes::MAX_DAYS {
-            anyhow::bail!(
-                "--as-of {as_of} is more than {} days after --origin {origin}",
-                crate::changes::MAX_DAYS - 1
-            );
-        }
+        let (as_of, origin) = dates(&args, today)?;
         let config = GenConfig::with_profile(
             args.seed,
             as_of,
@@ -136,7 +111,73 @@ impl SeedPlan {
             },
             outputs: Outputs { json, database },
             threads: args.threads,
+            display: display_mode(args.quiet),
         })
+    }
+}
+
+impl SeedPlan {
+    /// What the progress display shows for this run.
+    pub fn progress(&self) -> Plan {
+        match &self.source {
+            Source::File(_) => Plan {
+                users: Users::Read,
+                loads: true,
+            },
+            Source::Generate { users, .. } => Plan {
+                users: Users::Generated(users.end - users.start),
+                loads: self.outputs.database.is_some(),
+            },
+        }
+    }
+}
+
+/// The database `args` load, if any, with the remote guard applied to a replacing load.
+fn database(args: &SeedArgs) -> anyhow::Result<Option<Database>> {
+    if args.no_db {
+        return Ok(None);
+    }
+    let url = DatabaseUrl::from_arg_or_env(args.database_url.as_deref())?;
+    // A shard adds its own users and deletes nothing, so it needs no --allow-remote.
+    let mode = match args.shard {
+        Some(_) => LoadMode::Append,
+        None => LoadMode::Replace,
+    };
+    if mode == LoadMode::Replace {
+        refuse_remote(&url, Destructive::Replace, args.allow_remote)?;
+    }
+    Ok(Some(Database {
+        url,
+        mode,
+        allow_unseeded: args.allow_unseeded,
+    }))
+}
+
+/// The run's as-of date (`today` by default) and its timeline origin (the as-of date by
+/// default), checked: the origin comes first, and the change log numbers the days between.
+fn dates(args: &SeedArgs, today: NaiveDate) -> anyhow::Result<(NaiveDate, NaiveDate)> {
+    let as_of = args.as_of.unwrap_or(today);
+    let origin = args.origin.unwrap_or(as_of);
+    if origin > as_of {
+        anyhow::bail!(
+            "--origin {origin} is after --as-of {as_of}: a timeline starts before it is seen"
+        );
+    }
+    if (as_of - origin).num_days() >= crate::changes::MAX_DAYS {
+        anyhow::bail!(
+            "--as-of {as_of} is more than {} days after --origin {origin}",
+            crate::changes::MAX_DAYS - 1
+        );
+    }
+    Ok((as_of, origin))
+}
+
+/// `--quiet` as a display mode.
+pub fn display_mode(quiet: bool) -> DisplayMode {
+    if quiet {
+        DisplayMode::Quiet
+    } else {
+        DisplayMode::Auto
     }
 }
 

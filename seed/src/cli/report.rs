@@ -1,10 +1,13 @@
 //! What a run prints on stdout: what it did, how long each phase took, and the dataset's
 //! statistics.
 
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use backend::DatabaseUrl;
 
+use super::plan::{SeedPlan, Source};
+use crate::json::JsonOut;
 use crate::pipeline::RunReport;
 
 /// Whether the summary goes to standard error, because standard output carries the JSON.
@@ -122,4 +125,64 @@ pub(crate) fn print_advanced(report: &crate::advance::AdvanceReport, target: &Da
     if let Some(kib) = peak_rss_kib() {
         say!("  peak RSS {:>10.1} MiB", kib as f64 / 1024.0);
     }
+}
+
+/// What a run that loaded a file says: what it read, loaded and how fast.
+pub(crate) fn print_read(report: &RunReport, path: &Path, target: &DatabaseUrl) {
+    say!("Read {} from {}", report.counts, path.display());
+    print_loaded(report, target);
+    print_timings(report, "read");
+}
+
+/// What a generating run says: what it generated (and for a shard, which users), the JSON
+/// it wrote, what it loaded, how fast, and the dataset's statistics against the profile's
+/// targets.
+pub(crate) fn print_generated(report: &RunReport, plan: &SeedPlan) -> anyhow::Result<()> {
+    let Source::Generate {
+        config,
+        users,
+        shard,
+        targets,
+        ..
+    } = &plan.source
+    else {
+        return Ok(());
+    };
+    match shard {
+        Some((shard, num_users)) => say!(
+            "Generated {} (seed {}, as of {}, shard {shard}: users {}..{} of {})",
+            report.counts,
+            config.seed,
+            config.as_of,
+            users.start,
+            users.end,
+            num_users
+        ),
+        None => say!(
+            "Generated {} (seed {}, as of {})",
+            report.counts,
+            config.seed,
+            config.as_of
+        ),
+    }
+    if let (Some(out), Some(bytes)) = (&plan.outputs.json, report.json_bytes) {
+        let to = match out {
+            JsonOut::File(path) => path.display().to_string(),
+            JsonOut::Stdout => "standard output".to_owned(),
+        };
+        say!("Wrote {to} ({:.1} MiB)", bytes as f64 / (1024.0 * 1024.0));
+    }
+    if let Some(database) = &plan.outputs.database {
+        print_loaded(report, &database.url);
+    }
+    let produce = match plan.outputs.json {
+        Some(_) => "generate+json",
+        None => "generate",
+    };
+    print_timings(report, produce);
+    if let Some(stats) = &report.stats {
+        let rendered = crate::stats::render(stats, &config.profile, targets.as_deref())?;
+        say!("{}", rendered.trim_end_matches('\n'));
+    }
+    Ok(())
 }

@@ -536,6 +536,43 @@ impl RawGroup {
 }
 
 impl RawStoryPersona {
+    /// Days between paychecks: required with irregular payroll, two weeks otherwise.
+    fn pay_gap_days(
+        &self,
+        check: &Check<'_>,
+        payroll: &[Payroll],
+    ) -> Result<(i64, i64), ProfileError> {
+        match &self.pay_gap_days {
+            Some(gaps) => check.range(gaps, "pay_gap_days", 1, 3_650),
+            None if payroll.contains(&Payroll::Irregular) => Err(check.fail(
+                self.payroll.span(),
+                "pay_gap_days",
+                "irregular payroll needs pay_gap_days",
+            )),
+            None => Ok((14, 14)),
+        }
+    }
+
+    /// The account kinds every user of the persona holds: some account set must hold them.
+    fn requires(
+        &self,
+        check: &Check<'_>,
+        accounts: &[AccountSet],
+    ) -> Result<Vec<AccountKind>, ProfileError> {
+        let requires = RawKind::kinds(self.requires.as_deref());
+        if !accounts
+            .iter()
+            .any(|s| s.weight > 0 && requires.iter().all(|k| s.kinds.contains(k)))
+        {
+            return Err(check.fail(
+                self.share.span(),
+                "requires",
+                "no account set with a positive weight holds every required kind",
+            ));
+        }
+        Ok(requires)
+    }
+
     fn validate(
         &self,
         check: &Check<'_>,
@@ -549,28 +586,8 @@ impl RawStoryPersona {
                 "needs at least one schedule",
             ));
         }
-        let pay_gap_days = match &self.pay_gap_days {
-            Some(gaps) => check.range(gaps, "pay_gap_days", 1, 3_650)?,
-            None if payroll.contains(&Payroll::Irregular) => {
-                return Err(check.fail(
-                    self.payroll.span(),
-                    "pay_gap_days",
-                    "irregular payroll needs pay_gap_days",
-                ));
-            }
-            None => (14, 14),
-        };
-        let requires = RawKind::kinds(self.requires.as_deref());
-        if !accounts
-            .iter()
-            .any(|s| s.weight > 0 && requires.iter().all(|k| s.kinds.contains(k)))
-        {
-            return Err(check.fail(
-                self.share.span(),
-                "requires",
-                "no account set with a positive weight holds every required kind",
-            ));
-        }
+        let pay_gap_days = self.pay_gap_days(check, &payroll)?;
+        let requires = self.requires(check, accounts)?;
         let percent = |value: &Option<Spanned<u32>>, field| match value {
             Some(v) => check.percent(v, field),
             None => Ok(0),

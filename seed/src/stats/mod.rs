@@ -100,6 +100,11 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// `count` as a percentage of the transactions.
+    pub fn share(&self, count: u64) -> f64 {
+        100.0 * count as f64 / self.counts.transactions.max(1) as f64
+    }
+
     /// Adds the statistics of other, later users.
     pub fn merge(&mut self, other: Stats) {
         self.counts.add(other.counts);
@@ -430,27 +435,46 @@ pub fn render(
     profile: &Profile,
     targets: Option<&Targets>,
 ) -> anyhow::Result<String> {
-    let c = &stats.counts;
     let mut out = String::new();
-    let _ = writeln!(out, "Rows: {c}");
-    let total = c.transactions.max(1) as f64;
-    let share = |count: u64| 100.0 * count as f64 / total;
-    let pending = share(stats.pending);
+    let _ = writeln!(out, "Rows: {}", stats.counts);
+    render_categories(&mut out, stats, profile);
+    let pending = &profile.common().pending;
+    let (lo, hi) = pending.lag_days;
+    let unit = if pending.business_days {
+        "business days"
+    } else {
+        "days"
+    };
+    let _ = writeln!(
+        out,
+        "Pending: {:.2}% (purchases pend {lo} to {hi} {unit})",
+        stats.share(stats.pending)
+    );
+    let [checking, savings, cards] = stats.accounts_by_kind;
+    let _ = writeln!(
+        out,
+        "Accounts: {checking} checking, {savings} savings, {cards} credit card; \
+         INCOME rows on cards: {}",
+        stats.income_on_credit
+    );
+    render_personas(&mut out, stats);
+    if let Some(targets) = targets {
+        out.push_str(&render_bands(stats, profile, targets)?);
+    }
+    Ok(out)
+}
+
+/// The category shares: against the story's weights, or (the calibrated profile sets none:
+/// its mix follows from incomes, bills and habits) every observed category, largest first.
+fn render_categories(out: &mut String, stats: &Stats, profile: &Profile) {
     match profile {
-        // The calibrated profile sets no category weights: its mix follows from incomes,
-        // bills and habits, so every observed category is listed, largest first.
-        Profile::Calibrated(calibrated) => {
+        Profile::Calibrated(_) => {
             let _ = writeln!(out, "{:<28}{:>9}", "Category", "observed");
             let mut seen: Vec<(&String, &u64)> = stats.categories.iter().collect();
             seen.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
             for (category, &count) in seen {
-                let _ = writeln!(out, "  {category:<26}{:>8.1}%", share(count));
+                let _ = writeln!(out, "  {category:<26}{:>8.1}%", stats.share(count));
             }
-            let (lo, hi) = calibrated.common.pending.lag_days;
-            let _ = writeln!(
-                out,
-                "Pending: {pending:.2}% (purchases pend {lo} to {hi} business days)"
-            );
         }
         Profile::Story(story) => {
             let _ = writeln!(
@@ -464,24 +488,16 @@ pub fn render(
                     out,
                     "  {:<20}{:>8.1}%{:>11.1}%",
                     category.name,
-                    share(seen),
+                    stats.share(seen),
                     f64::from(category.weight)
                 );
             }
-            let (lo, hi) = story.common.pending.lag_days;
-            let _ = writeln!(
-                out,
-                "Pending: {pending:.2}% (purchases pend {lo} to {hi} days)"
-            );
         }
     }
-    let [checking, savings, cards] = stats.accounts_by_kind;
-    let _ = writeln!(
-        out,
-        "Accounts: {checking} checking, {savings} savings, {cards} credit card; \
-         INCOME rows on cards: {}",
-        stats.income_on_credit
-    );
+}
+
+/// Per persona: its users, how many show its signal, and the medians of each signal.
+fn render_personas(out: &mut String, stats: &Stats) {
     let _ = writeln!(
         out,
         "{:<20}{:>7}{:>13}{:>9}{:>11}{:>11}{:>12}",
@@ -518,10 +534,6 @@ pub fn render(
             show(med(&|u| u.savings_inflow_monthly_cents), &|v| dollars(v)),
         );
     }
-    if let Some(targets) = targets {
-        out.push_str(&render_bands(stats, profile, targets)?);
-    }
-    Ok(out)
 }
 
 /// Each band of `targets` with the value `stats` observed for it (`None` when the data has
