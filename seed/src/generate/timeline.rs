@@ -125,7 +125,9 @@ pub struct SeriesPlan<'p> {
     /// Its cadence.
     pub frequency: Frequency,
     /// Every day a transaction of it posts on, in order, through at least one day past the
-    /// last as-of day asked for (so the next one after any of them is known).
+    /// last as-of day asked for (so the next one after any of them is known). A series that
+    /// ends (a cancelled subscription) holds last the day its next transaction would have
+    /// posted on, with no transaction: its stream shows until that day, then no more.
     pub schedule: Vec<Day>,
 }
 
@@ -305,13 +307,16 @@ impl<'p> Timeline<'p> {
                 .collect();
             let mut occurrences = occurrences;
             occurrences.sort_by_key(|o| (o.date, o.transaction_id));
-            let next = plan.schedule.iter().find(|&&d| d >= a);
+            // A series whose schedule holds no day from the as-of day on has ended.
+            let Some(&next) = plan.schedule.iter().find(|&&d| d >= a) else {
+                continue;
+            };
             let series = Series {
                 account_id: self.account_id(plan.account),
                 merchant_name: plan.merchant,
                 category: plan.category,
                 frequency: plan.frequency,
-                next_date: self.date(*next.expect("a schedule runs past the as-of day")),
+                next_date: self.date(next),
             };
             let id = self.draws.id(Purpose::Stream, s as u64, 0, 0);
             series.push_stream(id, &occurrences, &mut streams);
