@@ -129,6 +129,10 @@ pub struct SeriesPlan<'p> {
     /// ends (a cancelled subscription) holds last the day its next transaction would have
     /// posted on, with no transaction: its stream shows until that day, then no more.
     pub schedule: Vec<Day>,
+    /// What its stream's id is keyed by (the series of [`Purpose::Stream`]): what the series
+    /// is, for a generator whose series come and go; its place in the timeline's series when
+    /// `None`.
+    pub key: Option<u64>,
 }
 
 /// A user's whole timeline, and their accounts as of each day asked for.
@@ -318,7 +322,9 @@ impl<'p> Timeline<'p> {
                 frequency: plan.frequency,
                 next_date: self.date(next),
             };
-            let id = self.draws.id(Purpose::Stream, s as u64, 0, 0);
+            let id = self
+                .draws
+                .id(Purpose::Stream, plan.key.unwrap_or(s as u64), 0, 0);
             series.push_stream(id, &occurrences, &mut streams);
         }
         RowBatch {

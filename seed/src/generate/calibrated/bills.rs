@@ -13,7 +13,7 @@ use super::super::timeline::{Day, Life, Settle};
 use super::card::Card;
 use super::key;
 use super::ledger::{CHECKING, Ledger};
-use super::streams::{Rank, Streams};
+use super::streams::{Series, Streams};
 use crate::calendar::{Month, next_business_day};
 use crate::profile::CalibratedProfile;
 
@@ -256,7 +256,11 @@ impl<'p> Bills<'p> {
             _ => CHECKING,
         };
         let what = (account, bill.merchant.as_str(), bill.category);
-        let stream = streams.add(Rank::FixedBill(0), what, Frequency::Monthly);
+        let series = Series::FixedBill {
+            bill: b,
+            month: month.1,
+        };
+        let stream = streams.add(series, what, Frequency::Monthly);
         let monthly = Monthly {
             purpose: Purpose::SubscriptionBill,
             series: b as u32,
@@ -325,7 +329,7 @@ fn housing<'p>(
     let day_of_month = rng.random_range(lo..=hi);
     let secs = second_in(rng, profile.bills.hours);
     let stream = streams.add(
-        Rank::Housing,
+        Series::Housing,
         (CHECKING, merchant, category),
         Frequency::Monthly,
     );
@@ -361,7 +365,7 @@ fn utility<'p>(
     let day_of_month = rng.random_range(lo..=hi);
     let secs = second_in(rng, profile.bills.hours);
     let what = (CHECKING, merchant, utility.category);
-    let stream = streams.add(Rank::Utility(u as u32), what, Frequency::Monthly);
+    let stream = streams.add(Series::Utility(u), what, Frequency::Monthly);
     Monthly {
         purpose: Purpose::Utility,
         series: u as u32,
@@ -413,7 +417,11 @@ impl<'p> Monthly<'p> {
     fn move_to_checking(&mut self, streams: &mut Streams<'p>, start: NaiveDate) {
         streams.schedule(self.stream, self.next);
         let what = (CHECKING, self.merchant, self.category);
-        self.stream = streams.add(Rank::FixedBill(0), what, Frequency::Monthly);
+        let series = Series::MovedBill {
+            bill: self.series as usize,
+            month: self.number,
+        };
+        self.stream = streams.add(series, what, Frequency::Monthly);
         self.account = CHECKING;
         self.next = self.day(start);
     }

@@ -19,7 +19,7 @@ use super::ledger::{CHECKING, Ledger};
 use super::payroll::{Paycheck, Payroll};
 use super::savings::{Saver, Savings, draw_share};
 use super::shopping::{Purchase, Shopping};
-use super::streams::{Rank, Streams};
+use super::streams::{Series, Streams};
 use super::vocabulary::{ATM_FEE, INCOME, OVERDRAFT_FEE, Side};
 use super::{key, percent_in};
 use crate::calendar::{DAYS_PER_MONTH, Month};
@@ -251,8 +251,8 @@ impl<'c> Household<'c> {
         }
         self.capture(self.until);
         self.bills.finish(&mut self.streams);
-        let mut lives = self.ledger.lives;
-        let series = self.streams.finish(&mut lives);
+        let lives = self.ledger.lives;
+        let series = self.streams.finish();
         Timeline {
             draws: self.draws,
             start: self.start,
@@ -489,7 +489,7 @@ impl<'c> Plans<'c> {
         });
         let mut streams = Streams::default();
         let payroll_stream = payroll.stream().map(|(employer, frequency, days)| {
-            let stream = streams.add(Rank::Payroll, (CHECKING, employer, INCOME), frequency);
+            let stream = streams.add(Series::Payroll, (CHECKING, employer, INCOME), frequency);
             streams.set_schedule(stream, days);
             stream
         });

@@ -343,6 +343,7 @@ impl<'c> StoryUser<'c> {
                 category: &self.profile.income().name,
                 frequency,
                 schedule: mine.iter().map(|&i| paydays[i]).collect(),
+                key: None,
             });
             for life in &mut self.lives {
                 if life.key.purpose == Purpose::Paycheck
@@ -428,6 +429,7 @@ impl<'c> StoryUser<'c> {
             category,
             frequency: Frequency::Monthly,
             schedule: bills.iter().map(|&(_, day)| day).collect(),
+            key: None,
         });
         let until = self.until;
         for (month, day) in bills.into_iter().filter(|&(_, d)| d < until) {
