@@ -28,6 +28,9 @@ pub struct UserAdvance {
     /// Recurring streams that change (a new last date, next date or amount): before and
     /// after.
     pub streams: Vec<(RecurringStream, RecurringStream)>,
+    /// Recurring streams that go (their series ended: a cancelled subscription, a bill moved
+    /// off a card), as they were.
+    pub gone_streams: Vec<RecurringStream>,
     /// Links of streams to their transactions that appear.
     pub new_links: Vec<RecurringStreamTransaction>,
     /// Links that go (their transaction went), as they were.
@@ -104,8 +107,8 @@ impl UserAdvance {
         let (added, gone, changed) = diff(old.recurring_streams, new.recurring_streams, |s| {
             s.id.clone()
         });
-        debug_assert!(gone.is_empty(), "streams only grow");
         self.new_streams.extend(added);
+        self.gone_streams.extend(gone);
         self.streams.extend(changed);
         let (new_links, gone_links, _) = diff(
             old.recurring_stream_transactions,
@@ -124,6 +127,7 @@ impl UserAdvance {
             && self.accounts.is_empty()
             && self.new_streams.is_empty()
             && self.streams.is_empty()
+            && self.gone_streams.is_empty()
             && self.new_links.is_empty()
             && self.gone_links.is_empty()
             && self.log.is_empty()

@@ -60,7 +60,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    /// Recurring streams an advance inserts or updates, before (version 0) and after (1).
+    /// Recurring streams an advance inserts, updates (before: version 0, after: 1) or deletes.
     advance_streams (id, version) {
         op -> Text,
         version -> Integer,
@@ -170,7 +170,7 @@ pub struct Applied {
     pub updated: u64,
     /// Accounts updated.
     pub accounts: u64,
-    /// Recurring streams inserted or updated.
+    /// Recurring streams inserted, updated or deleted.
     pub streams: u64,
     /// Links of streams to transactions inserted or deleted.
     pub links: u64,
@@ -327,6 +327,7 @@ impl Writer {
     fn streams(&self, conn: &mut AnyConnection, users: &[UserAdvance]) -> anyhow::Result<Applied> {
         let count = |f: fn(&UserAdvance) -> usize| users.iter().map(f).sum::<usize>() as u64;
         let (new, changed) = (count(|u| u.new_streams.len()), count(|u| u.streams.len()));
+        let gone = count(|u| u.gone_streams.len());
         let (new_links, gone_links) = (count(|u| u.new_links.len()), count(|u| u.gone_links.len()));
         let inserted = self.insert(
             conn,
@@ -348,6 +349,18 @@ impl Writer {
             "DELETE FROM recurring_stream_transactions WHERE (stream_id, transaction_id) IN \
              (SELECT l.stream_id, l.transaction_id FROM advance_links l WHERE l.op = 'delete')",
         )?;
+        // A stream whose series ended goes once its links have gone, if it is as the seeder
+        // wrote it and nothing links to it any more.
+        let deleted = execute(
+            conn,
+            &format!(
+                "DELETE FROM recurring_streams WHERE id IN (SELECT o.id FROM advance_streams o \
+                 JOIN recurring_streams t ON t.id = o.id WHERE o.op = 'delete' AND {}) \
+                 AND NOT EXISTS (SELECT 1 FROM recurring_stream_transactions r \
+                 WHERE r.stream_id = recurring_streams.id)",
+                self.matches("t", "o", &STREAM_COLUMNS)
+            ),
+        )?;
         // A link needs its stream and its transaction: one the application removed, or a
         // transaction whose insert was skipped, leaves the link out.
         let linked = execute(
@@ -360,10 +373,11 @@ impl Writer {
                WHERE r.stream_id = l.stream_id AND r.transaction_id = l.transaction_id)",
         )?;
         Ok(Applied {
-            streams: inserted + updated,
+            streams: inserted + updated + deleted,
             links: linked + unlinked,
             skipped: (new - inserted)
                 + (changed - updated)
+                + (gone - deleted)
                 + (new_links - linked)
                 + (gone_links - unlinked),
             ..Applied::default()
@@ -469,6 +483,11 @@ fn stage(conn: &mut AnyConnection, users: &[UserAdvance]) -> anyhow::Result<()> 
             streams.push(staged_stream("update", 0, old));
             streams.push(staged_stream("update", 1, new));
         }
+        streams.extend(
+            user.gone_streams
+                .iter()
+                .map(|s| staged_stream("delete", 0, s)),
+        );
         links.extend(user.new_links.iter().map(|l| staged_link("insert", l)));
         links.extend(user.gone_links.iter().map(|l| staged_link("delete", l)));
     }

@@ -23,27 +23,31 @@ pub enum Purpose {
     Account = 2,
     /// A payroll's schedule and employer.
     Payroll = 3,
-    /// One paycheck (occurrence: its number): amount, payer, time.
+    /// One paycheck (series: the payroll, occurrence: its number): amount, payer, time.
     Paycheck = 4,
     /// How many transactions a user's accounts hold, and of which categories (occurrence: the
-    /// cycle).
+    /// cycle); in the calibrated generator, how often a user follows a habit (series: the
+    /// habit).
     Mix = 5,
-    /// Which recurring merchants a user pays (series: the subscription).
+    /// Which recurring merchants a user pays (series: the subscription; occurrence: the month
+    /// it started, where a generator starts one again later).
     Subscription = 6,
     /// One bill of a recurring merchant (series: the subscription, occurrence: the month).
     SubscriptionBill = 7,
     /// The order of categories dealt to a cycle's purchase slots (occurrence: the cycle).
     Deck = 8,
-    /// One purchase (series: the account, occurrence: its slot): day, merchant, amount.
+    /// One purchase: day, merchant, amount (story: series the account, occurrence its slot;
+    /// calibrated: series the habit, occurrence its number).
     Purchase = 9,
-    /// A user's favourite merchants of a group (series: category, occurrence: group).
+    /// A user's favourite merchants of a group (story: series the category, occurrence the
+    /// group; calibrated: series the habit).
     Favorites = 10,
     /// How a transaction settles: its pending lag, whether it drops, its final amount
     /// (series and occurrence: those of the transaction's own purpose and key).
     Settlement = 11,
     /// Whether and when the bank corrects a posted transaction's merchant or category.
     Correction = 12,
-    /// Balances, limits, APRs.
+    /// Balances, cushions, limits, APRs (series: the account kind).
     Balances = 13,
     /// A recurring stream's id (series: the stream).
     Stream = 14,
@@ -51,6 +55,18 @@ pub enum Purpose {
     Refund = 15,
     /// An authorisation voided beside a purchase (series and occurrence: the purchase's).
     Void = 16,
+    /// Rent or a mortgage payment (occurrence: the month).
+    Housing = 17,
+    /// A utility bill (series: the utility, occurrence: the month).
+    Utility = 18,
+    /// Money moved between a user's own accounts (series: the kind of move and its side,
+    /// occurrence: the paycheck, day or month it belongs to).
+    Transfer = 19,
+    /// A card payment (series: its side, occurrence: the statement it pays).
+    CardPayment = 20,
+    /// A bank fee or interest charge (series: the kind of fee, occurrence: its statement,
+    /// day or number).
+    Fee = 21,
 }
 
 /// The generators of one user's draws and ids.
@@ -149,6 +165,11 @@ pub(super) fn pick_weighted(rng: &mut Pcg64, weights: impl Iterator<Item = u32> 
         roll -= weight;
     }
     unreachable!("the roll falls within the weights")
+}
+
+/// A second within the hours `[from, to)` of a day.
+pub(super) fn second_in(rng: &mut Pcg64, (from, to): (u32, u32)) -> i64 {
+    rng.random_range(i64::from(from) * 3_600..i64::from(to) * 3_600)
 }
 
 /// `true` with a chance of `percent` in 100.

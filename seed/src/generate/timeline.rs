@@ -134,8 +134,14 @@ pub struct SeriesPlan<'p> {
     /// Its cadence.
     pub frequency: Frequency,
     /// Every day a transaction of it posts on, in order, through at least one day past the
-    /// last as-of day asked for (so the next one after any of them is known).
+    /// last as-of day asked for (so the next one after any of them is known). A series that
+    /// ends (a cancelled subscription) holds last the day its next transaction would have
+    /// posted on, with no transaction: its stream shows until that day, then no more.
     pub schedule: Vec<Day>,
+    /// What its stream's id is keyed by (the series of [`Purpose::Stream`]): what the series
+    /// is, for a generator whose series come and go; its place in the timeline's series when
+    /// `None`.
+    pub key: Option<u64>,
 }
 
 /// A user's whole timeline, and their accounts as of each day asked for.
@@ -330,6 +336,11 @@ impl<'p> Timeline<'p> {
         out: &mut RowBatch,
     ) {
         let plan = &self.series[s];
+        // A series whose schedule holds no day from the as-of day on has ended (a cancelled
+        // subscription, a bill moved off a card): its stream no longer shows.
+        let Some(&next) = plan.schedule.iter().find(|&&d| d >= a) else {
+            return;
+        };
         let mut occurrences: Vec<Occurrence<'_>> = rows
             .filter(|(i, t)| self.lives[*i].stream == Some(s as u16) && !t.pending)
             .map(|(_, t)| Occurrence {
@@ -339,15 +350,16 @@ impl<'p> Timeline<'p> {
             })
             .collect();
         occurrences.sort_by_key(|o| (o.date, o.transaction_id));
-        let next = plan.schedule.iter().find(|&&d| d >= a);
         let series = Series {
             account_id: self.account_id(plan.account),
             merchant_name: plan.merchant,
             category: plan.category,
             frequency: plan.frequency,
-            next_date: self.date(*next.expect("a schedule runs past the as-of day")),
+            next_date: self.date(next),
         };
-        let id = self.draws.id(Purpose::Stream, s as u64, 0, 0);
+        let id = self
+            .draws
+            .id(Purpose::Stream, plan.key.unwrap_or(s as u64), 0, 0);
         series.push_stream(id, &occurrences, out);
     }
 

@@ -1,5 +1,5 @@
 //! The calibrated profile's shape (`generator = "calibrated"`): its TOML, its validation, one
-//! method per section, and the validated [`CalibratedProfile`] the ledger generator draws
+//! method per section, and the validated [`CalibratedProfile`] the calibrated generator draws
 //! from.
 //!
 //! Every value is checked once here, with checked sums and ranges, so the generator never
@@ -12,7 +12,8 @@ use toml::Spanned;
 use super::ProfileError;
 use super::check::{Check, MAX_CENTS, RawLogNormal, RawNormal};
 use super::common::{
-    Common, RawCommon, RawCorrections, RawKind, RawPending, RawPersona, RawPersonas,
+    Authorization, Common, RawAuthorization, RawCommon, RawCorrections, RawKind, RawPending,
+    RawPersona, RawPersonas, detailed,
 };
 use super::distribution::{LogNormal, Normal};
 use crate::catalog::{AccountKind, Frequency, PLAID_PRIMARIES};
@@ -29,7 +30,8 @@ pub enum CardUse {
     More,
     /// Exactly the minimum.
     Minimum,
-    /// The last statement not paid at all.
+    /// The minimum (or what brings the card back to its usual balance), except statements
+    /// missed at the profile's rates.
     Missed,
 }
 
@@ -42,6 +44,11 @@ impl CardUse {
         CardUse::Minimum,
         CardUse::Missed,
     ];
+
+    /// Whether a card used this way carries a balance from one statement to the next.
+    pub fn revolves(self) -> bool {
+        matches!(self, CardUse::More | CardUse::Minimum | CardUse::Missed)
+    }
 }
 
 /// Payroll frequencies, in the order of a persona's `pay` weights.
@@ -107,10 +114,14 @@ impl StatementTerms {
 pub struct Utility {
     /// Plaid primary category.
     pub category: &'static str,
+    /// Plaid detailed category.
+    pub detailed: String,
     /// Typical monthly amount.
     pub monthly_cents: LogNormal,
     /// How far one bill strays from the typical amount, in percent.
     pub variation_percent: u32,
+    /// Days of the month it may fall due on, inclusive.
+    pub due_days: (u32, u32),
     /// Payees; a user pays one.
     pub merchants: Vec<String>,
 }
@@ -122,6 +133,8 @@ pub struct FixedBill {
     pub merchant: String,
     /// Plaid primary category.
     pub category: &'static str,
+    /// Plaid detailed category.
+    pub detailed: String,
     /// Monthly amount range, inclusive.
     pub amount_cents: (i64, i64),
     /// Whether it goes on a card in use.
@@ -131,14 +144,22 @@ pub struct FixedBill {
 /// A habit of purchases.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PurchaseGroup {
+    /// What the habit is called.
+    pub name: String,
     /// Plaid primary category.
     pub category: &'static str,
+    /// Plaid detailed category.
+    pub detailed: String,
     /// Purchases per month on average.
     pub per_month: f64,
-    /// Share of net income spent on them, in basis points.
+    /// Share of net income spent on them at the budget's factor one, in basis points.
     pub income_bp: i64,
     /// Sigma of an amount's log-normal noise.
     pub spread: f64,
+    /// Hours of the day, `[from, to)`.
+    pub hours: (u32, u32),
+    /// How its card authorisations differ from what posts.
+    pub authorization: Authorization,
     /// Whether a card may pay.
     pub card_ok: bool,
     /// Share of purchases refunded, in percent.
@@ -161,7 +182,7 @@ pub struct UtilizationBand {
 pub struct CalibratedPersona {
     /// Payroll frequency weights in [`PayFrequency::ALL`] order; `None` for gig income.
     pub pay: Option<[u32; 4]>,
-    /// Fixed monthly bills besides housing, inclusive.
+    /// Fixed monthly bills besides housing held at a time, inclusive.
     pub fixed_bills: (u32, u32),
     /// Weights in [`CardUse::ALL`] order.
     pub card_use: [u32; 5],
@@ -187,31 +208,91 @@ pub struct AccountShares {
 pub struct Income {
     /// Net monthly pay.
     pub net_monthly_cents: LogNormal,
+    /// Hours paychecks post at.
+    pub hours: (u32, u32),
+    /// Plaid detailed category of payroll.
+    pub detailed: String,
+    /// Plaid detailed category of gig pay.
+    pub gig_detailed: String,
     /// Gaps between gig payments, days inclusive.
     pub gig_gap_days: (i64, i64),
+    /// The timeline day of a gig earner's first payment, inclusive.
+    pub gig_first_days: (i64, i64),
+    /// A gig payment as a share of the earner's rate for its days, in percent, inclusive.
+    pub gig_pay_percent: (u32, u32),
     /// Payroll payers.
     pub employers: Vec<String>,
     /// Gig payers.
     pub gig_payers: Vec<String>,
 }
 
-/// Cushions, transfers and ATM fees (`[savings]`).
+/// How a household's spending follows what it has at hand (`[budget]`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Budget {
+    /// How strongly the factor follows what is at hand over the cushion, per month of pay.
+    pub gain: f64,
+    /// The factor's bounds, in percent.
+    pub factor_percent: (u32, u32),
+}
+
+/// Cushions and transfers between a user's own accounts (`[savings]`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Savings {
-    /// Checking's cushion at the window's start.
-    pub checking_opening_cents: LogNormal,
-    /// Savings at the window's start.
+    /// The cushion kept in checking, percent of a month's pay.
+    pub checking_cushion_percent: LogNormal,
+    /// Savings at the timeline's start: what a saver keeps there.
     pub savings_opening_cents: LogNormal,
     /// Share of a paycheck moved to savings, percent inclusive.
     pub transfer_percent: (u32, u32),
     /// The same for savings builders.
     pub builder_transfer_percent: (u32, u32),
-    /// Transfers back from savings over the window, inclusive.
-    pub withdrawals: (u32, u32),
-    /// ATM fees on checking over the window, inclusive.
-    pub atm_fees: (u32, u32),
+    /// A transfer's factor, percent inclusive.
+    pub jitter_percent: (u32, u32),
+    /// The least a savings builder moves a month.
+    pub builder_min_monthly_cents: i64,
+    /// The factor on that least, percent inclusive.
+    pub builder_min_percent: (u32, u32),
+    /// The most others move a month.
+    pub max_monthly_cents: i64,
+    /// The factor on that most, percent inclusive.
+    pub max_percent: (u32, u32),
+    /// The least one transfer moves.
+    pub min_transfer_cents: i64,
+    /// Checking's low mark, in percent of its cushion: debit purchases keep above it, and
+    /// below it checking is refilled from savings.
+    pub low_percent: u32,
+    /// Monthly chance, in percent, that a saver moves savings beyond their usual level back.
+    pub withdrawal_percent: u32,
+    /// Hours deposits post at.
+    pub deposit_hours: (u32, u32),
+    /// Hours refills post at.
+    pub top_up_hours: (u32, u32),
+    /// Hours withdrawals post at.
+    pub withdrawal_hours: (u32, u32),
+    /// A gig earner's checking cushion, percent of a month's pay, inclusive.
+    pub gig_cushion_percent: (u32, u32),
+    /// What a gig earner keeps in checking on a payday, percent of a month's pay.
+    pub gig_keep_percent: u32,
+    /// What a gig earner's refill adds over the cushion, percent of a month's pay.
+    pub gig_refill_percent: u32,
+    /// A gig earner's checking is refilled below the cushion plus this share of a refill, in
+    /// percent.
+    pub gig_low_percent: u32,
+}
+
+/// Bank fees on checking (`[fees]`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fees {
+    /// ATM fees a month, on average.
+    pub atm_per_month: f64,
     /// What one ATM fee costs, inclusive.
     pub atm_fee_cents: (i64, i64),
+    /// Hours ATM fees post at.
+    pub atm_hours: (u32, u32),
+    /// The fee for a day checking goes below zero.
+    pub overdraft_fee_cents: i64,
+    /// Hours overdraft fees post at.
+    pub overdraft_hours: (u32, u32),
 }
 
 /// Card limits, rates, spending, fees and statements (`[cards]`).
@@ -219,16 +300,47 @@ pub struct Savings {
 pub struct Cards {
     /// Credit limits.
     pub limit_cents: LogNormal,
+    /// Limits are whole multiples of this, at least one.
+    pub limit_step_cents: i64,
     /// APRs in basis points.
     pub apr_basis_points: Normal,
+    /// Days of the month statements may be issued on, inclusive.
+    pub statement_days: (u32, u32),
     /// A transactor's monthly charges, basis points of the limit.
     pub transactor_spend_bp: LogNormal,
+    /// At most this share of the charge ceiling, in percent.
+    pub transactor_spend_max_percent: u32,
+    /// The most of the card-eligible purchases a transactor puts on the card, in percent.
+    pub transactor_share_max_percent: u32,
     /// A revolver's monthly charges, basis points of the limit, inclusive.
     pub revolver_spend_bp: (i64, i64),
+    /// Room over the least a revolver keeps owing, besides a minimum, basis points of the
+    /// limit.
+    pub revolver_margin_bp: i64,
+    /// The margin over a persona's highest utilisation a transactor charges up to, basis points.
+    pub ceiling_margin_bp: i64,
+    /// A transactor's opening balance, percent of a month's charges, inclusive.
+    pub transactor_opening_percent: (u32, u32),
     /// The late fee.
     pub late_fee_cents: i64,
-    /// Share of missed statements whose previous one was missed too, in percent.
-    pub missed_twice_percent: u32,
+    /// Hours late fees post at.
+    pub late_fee_hours: (u32, u32),
+    /// Hours interest posts at.
+    pub interest_hours: (u32, u32),
+    /// Hours card payments post at.
+    pub payment_hours: (u32, u32),
+    /// Chance of missing a statement after one paid, in percent.
+    pub miss_percent: u32,
+    /// Chance of missing a statement after one missed, in percent.
+    pub miss_again_percent: u32,
+    /// The most statements missed in a row.
+    pub most_missed_in_a_row: u32,
+    /// Days before the due date a payment is made, inclusive.
+    pub pay_days_before_due: (i64, i64),
+    /// The same for minimum payers.
+    pub minimum_pay_days_before_due: (i64, i64),
+    /// A fixed bill goes on a card only if at most this share of its limit, basis points.
+    pub bill_max_limit_bp: i64,
     /// When statements fall due and their minimum payment.
     pub statement: StatementTerms,
 }
@@ -240,31 +352,77 @@ pub struct Housing {
     pub mortgage_percent: u32,
     /// Housing as a share of net income, basis points.
     pub share_of_income_bp: LogNormal,
+    /// Days of the month it may fall due on, inclusive.
+    pub due_days: (u32, u32),
+    /// Plaid detailed category of rent.
+    pub rent_detailed: String,
+    /// Plaid detailed category of a mortgage payment.
+    pub mortgage_detailed: String,
     /// Rent payees.
     pub landlords: Vec<String>,
     /// Mortgage payees; each name contains "Mortgage".
     pub lenders: Vec<String>,
 }
 
-/// The validated calibrated profile: everything the ledger generator reads.
+/// When bills post and how fixed bills come and go (`[bills]`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bills {
+    /// Hours bills post at.
+    pub hours: (u32, u32),
+    /// Days of the month a fixed bill may fall due on, inclusive.
+    pub due_days: (u32, u32),
+    /// The most a fixed bill a user takes on may be, in basis points of net pay.
+    pub max_income_bp: i64,
+    /// Monthly chance of starting a fixed bill, in percent.
+    pub start_percent: u32,
+    /// Monthly chance of cancelling one, in percent.
+    pub cancel_percent: u32,
+    /// Monthly chance of switching one for another, in percent.
+    pub switch_percent: u32,
+}
+
+/// How purchases are drawn (`[shopping]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shopping {
+    /// A habit's rate factor per user, percent inclusive.
+    pub rate_jitter_percent: (u32, u32),
+    /// Weights of a habit's favourite merchants, first favourite first.
+    pub favorite_weights: Vec<u32>,
+    /// The least a purchase costs.
+    pub min_cents: i64,
+    /// Days from posting to refund, inclusive.
+    pub refund_days: (i64, i64),
+    /// Hours refunds post at.
+    pub refund_hours: (u32, u32),
+}
+
+/// The validated calibrated profile: everything the calibrated generator reads.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CalibratedProfile {
-    /// Name, window, sign-up span and persona shares.
+    /// Name, window, sign-up span, persona shares, pending and corrections.
     pub common: Common,
     /// Which accounts users hold.
     pub accounts: AccountShares,
     /// Pay.
     pub income: Income,
-    /// Cushions, transfers and ATM fees.
+    /// How spending follows what is at hand.
+    pub budget: Budget,
+    /// Cushions and transfers.
     pub savings: Savings,
+    /// Bank fees.
+    pub fees: Fees,
     /// Cards.
     pub cards: Cards,
     /// Housing.
     pub housing: Housing,
+    /// When bills post and how fixed bills come and go.
+    pub bills: Bills,
     /// Utilities.
     pub utilities: Vec<Utility>,
     /// Fixed monthly bills.
     pub fixed_bills: Vec<FixedBill>,
+    /// How purchases are drawn.
+    pub shopping: Shopping,
     /// Purchase habits.
     pub purchases: Vec<PurchaseGroup>,
     /// Per persona, indexed by [`Persona::index`].
@@ -289,11 +447,15 @@ pub(super) struct RawCalibrated {
     corrections: RawCorrections,
     accounts: RawAccounts,
     income: RawIncome,
+    budget: RawBudget,
     savings: RawSavings,
+    fees: RawFees,
     cards: RawCards,
     housing: RawHousing,
+    bills: RawBills,
     utilities: Spanned<Vec<RawUtility>>,
     fixed_bills: Spanned<Vec<RawFixedBill>>,
+    shopping: RawShopping,
     purchases: Spanned<Vec<RawPurchase>>,
     personas: RawPersonas<RawCalibratedPersona>,
 }
@@ -309,32 +471,81 @@ struct RawAccounts {
 #[serde(deny_unknown_fields)]
 struct RawIncome {
     net_monthly_cents: Spanned<RawLogNormal>,
+    hours: Spanned<[u32; 2]>,
+    detailed: Spanned<String>,
+    gig_detailed: Spanned<String>,
     gig_gap_days: Spanned<[i64; 2]>,
+    gig_first_days: Spanned<[i64; 2]>,
+    gig_pay_percent: Spanned<[u32; 2]>,
     employers: Spanned<Vec<String>>,
     gig_payers: Spanned<Vec<String>>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawBudget {
+    gain: Spanned<f64>,
+    factor_percent: Spanned<[u32; 2]>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawSavings {
-    checking_opening_cents: Spanned<RawLogNormal>,
+    checking_cushion_percent: Spanned<RawLogNormal>,
     savings_opening_cents: Spanned<RawLogNormal>,
     transfer_percent: Spanned<[u32; 2]>,
     builder_transfer_percent: Spanned<[u32; 2]>,
-    withdrawals: Spanned<[u32; 2]>,
-    atm_fees: Spanned<[u32; 2]>,
+    jitter_percent: Spanned<[u32; 2]>,
+    builder_min_monthly_cents: Spanned<i64>,
+    builder_min_percent: Spanned<[u32; 2]>,
+    max_monthly_cents: Spanned<i64>,
+    max_percent: Spanned<[u32; 2]>,
+    min_transfer_cents: Spanned<i64>,
+    low_percent: Spanned<u32>,
+    withdrawal_percent: Spanned<u32>,
+    deposit_hours: Spanned<[u32; 2]>,
+    top_up_hours: Spanned<[u32; 2]>,
+    withdrawal_hours: Spanned<[u32; 2]>,
+    gig_cushion_percent: Spanned<[u32; 2]>,
+    gig_keep_percent: Spanned<u32>,
+    gig_refill_percent: Spanned<u32>,
+    gig_low_percent: Spanned<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFees {
+    atm_per_month: Spanned<f64>,
     atm_fee_cents: Spanned<[i64; 2]>,
+    atm_hours: Spanned<[u32; 2]>,
+    overdraft_fee_cents: Spanned<i64>,
+    overdraft_hours: Spanned<[u32; 2]>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawCards {
     limit_cents: Spanned<RawLogNormal>,
+    limit_step_cents: Spanned<i64>,
     apr_basis_points: Spanned<RawNormal>,
+    statement_days: Spanned<[u32; 2]>,
     transactor_spend_bp: Spanned<RawLogNormal>,
+    transactor_spend_max_percent: Spanned<u32>,
+    transactor_share_max_percent: Spanned<u32>,
     revolver_spend_bp: Spanned<[i64; 2]>,
+    revolver_margin_bp: Spanned<i64>,
+    ceiling_margin_bp: Spanned<i64>,
+    transactor_opening_percent: Spanned<[u32; 2]>,
     late_fee_cents: Spanned<i64>,
-    missed_twice_percent: Spanned<u32>,
+    late_fee_hours: Spanned<[u32; 2]>,
+    interest_hours: Spanned<[u32; 2]>,
+    payment_hours: Spanned<[u32; 2]>,
+    miss_percent: Spanned<u32>,
+    miss_again_percent: Spanned<u32>,
+    most_missed_in_a_row: Spanned<u32>,
+    pay_days_before_due: Spanned<[i64; 2]>,
+    minimum_pay_days_before_due: Spanned<[i64; 2]>,
+    bill_max_limit_bp: Spanned<i64>,
     statement: RawStatement,
 }
 
@@ -351,16 +562,32 @@ struct RawStatement {
 struct RawHousing {
     mortgage_percent: Spanned<u32>,
     share_of_income_bp: Spanned<RawLogNormal>,
+    due_days: Spanned<[u32; 2]>,
+    rent_detailed: Spanned<String>,
+    mortgage_detailed: Spanned<String>,
     landlords: Spanned<Vec<String>>,
     lenders: Spanned<Vec<String>>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawBills {
+    hours: Spanned<[u32; 2]>,
+    due_days: Spanned<[u32; 2]>,
+    max_income_bp: Spanned<i64>,
+    start_percent: Spanned<u32>,
+    cancel_percent: Spanned<u32>,
+    switch_percent: Spanned<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawUtility {
     category: Spanned<String>,
+    detailed: Spanned<String>,
     monthly_cents: Spanned<RawLogNormal>,
     variation_percent: Spanned<u32>,
+    due_days: Spanned<[u32; 2]>,
     merchants: Spanned<Vec<String>>,
 }
 
@@ -369,17 +596,33 @@ struct RawUtility {
 struct RawFixedBill {
     merchant: Spanned<String>,
     category: Spanned<String>,
+    detailed: Spanned<String>,
     amount_cents: Spanned<[i64; 2]>,
     card: bool,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawShopping {
+    rate_jitter_percent: Spanned<[u32; 2]>,
+    favorite_weights: Spanned<Vec<u32>>,
+    min_cents: Spanned<i64>,
+    refund_days: Spanned<[i64; 2]>,
+    refund_hours: Spanned<[u32; 2]>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawPurchase {
+    name: Spanned<String>,
     category: Spanned<String>,
+    detailed: Spanned<String>,
     per_month: Spanned<f64>,
     income_bp: Spanned<i64>,
     spread: Spanned<f64>,
+    hours: Spanned<[u32; 2]>,
+    tip_percent: Option<Spanned<[u32; 2]>>,
+    hold_cents: Option<Spanned<i64>>,
     card_ok: Option<bool>,
     refund_percent: Option<Spanned<u32>>,
     merchants: Spanned<Vec<String>>,
@@ -432,6 +675,10 @@ impl RawPersona for RawCalibratedPersona {
 /// The most weight one entry of a list of weights may carry: a list of them sums within a u32.
 const MAX_WEIGHT: u32 = 1_000_000;
 
+/// Categories only the generator's own rows carry: money between a user's accounts, pay,
+/// card payments and fees are not purchases or bills a profile lists.
+const OWN_ROWS: [&str; 4] = ["INCOME", "TRANSFER_IN", "TRANSFER_OUT", "BANK_FEES"];
+
 /// A Plaid primary category, other than those `forbidden` for what it names.
 fn category(
     check: &Check<'_>,
@@ -460,6 +707,16 @@ fn category(
     Ok(category)
 }
 
+/// Days of the month, inclusive: 1 to 28, the days every month has, so a monthly schedule
+/// falls on its day every month (a calendar constraint, not a modelling choice).
+fn month_days(
+    check: &Check<'_>,
+    value: &Spanned<[u32; 2]>,
+    field: &str,
+) -> Result<(u32, u32), ProfileError> {
+    check.range(value, field, 1, 28)
+}
+
 impl RawCalibrated {
     pub(super) fn validate(
         self,
@@ -483,11 +740,15 @@ impl RawCalibrated {
         Ok(CalibratedProfile {
             accounts: self.accounts.validate(&check.at("accounts"))?,
             income: self.income.validate(&check.at("income"))?,
+            budget: self.budget.validate(&check.at("budget"))?,
             savings: self.savings.validate(&check.at("savings"))?,
+            fees: self.fees.validate(&check.at("fees"))?,
             cards: self.cards.validate(&check.at("cards"))?,
             housing: self.housing.validate(&check.at("housing"))?,
+            bills: self.bills.validate(&check.at("bills"))?,
             utilities: self.utilities(check)?,
             fixed_bills,
+            shopping: self.shopping.validate(&check.at("shopping"))?,
             purchases: self.purchases(check)?,
             personas,
             common,
@@ -498,26 +759,7 @@ impl RawCalibrated {
         let check = check.at("utilities");
         let list = self.utilities.get_ref();
         stream_count(&check, self.utilities.span(), list.len())?;
-        list.iter()
-            .map(|u| {
-                Ok(Utility {
-                    category: category(&check, &u.category, "category", ("a utility", &[]))?,
-                    monthly_cents: check.log_normal(
-                        &u.monthly_cents,
-                        "monthly_cents",
-                        (1, MAX_CENTS),
-                        4.0,
-                    )?,
-                    variation_percent: check.within(
-                        &u.variation_percent,
-                        "variation_percent",
-                        0,
-                        90,
-                    )?,
-                    merchants: check.names(&u.merchants, "merchants")?,
-                })
-            })
-            .collect()
+        list.iter().map(|u| u.validate(&check)).collect()
     }
 
     fn fixed_bills(&self, check: &Check<'_>) -> Result<Vec<FixedBill>, ProfileError> {
@@ -534,14 +776,12 @@ impl RawCalibrated {
                     format!("`{merchant}` is empty or repeated"),
                 ));
             }
+            let what = ("a bill", &OWN_ROWS[..]);
+            let category = category(&check, &b.category, "category", what)?;
             bills.push(FixedBill {
                 merchant: merchant.clone(),
-                category: category(
-                    &check,
-                    &b.category,
-                    "category",
-                    ("a bill", &["INCOME", "TRANSFER_IN", "TRANSFER_OUT"]),
-                )?,
+                category,
+                detailed: detailed(&check, &b.detailed, "detailed", Some(category))?,
                 amount_cents: check.range(&b.amount_cents, "amount_cents", 1, MAX_CENTS)?,
                 card: b.card,
             });
@@ -551,27 +791,14 @@ impl RawCalibrated {
 
     fn purchases(&self, check: &Check<'_>) -> Result<Vec<PurchaseGroup>, ProfileError> {
         let check = check.at("purchases");
-        let forbidden = [
-            "INCOME",
-            "TRANSFER_IN",
-            "TRANSFER_OUT",
-            "LOAN_PAYMENTS",
-            "BANK_FEES",
-        ];
-        let mut groups = Vec::new();
-        for p in self.purchases.get_ref() {
-            groups.push(PurchaseGroup {
-                category: category(&check, &p.category, "category", ("a purchase", &forbidden))?,
-                per_month: check.within(&p.per_month, "per_month", 0.0, 100.0)?,
-                income_bp: check.within(&p.income_bp, "income_bp", 0, 10_000)?,
-                spread: check.within(&p.spread, "spread", 0.0, 3.0)?,
-                card_ok: p.card_ok.unwrap_or(true),
-                refund_percent: match &p.refund_percent {
-                    Some(v) => check.percent(v, "refund_percent")?,
-                    None => 0,
-                },
-                merchants: check.names(&p.merchants, "merchants")?,
-            });
+        let groups = self
+            .purchases
+            .get_ref()
+            .iter()
+            .map(|p| p.validate(&check))
+            .collect::<Result<Vec<_>, _>>()?;
+        if groups.is_empty() {
+            return Err(check.fail(self.purchases.span(), "", "needs at least one group"));
         }
         let budget: i64 = groups.iter().map(|p| p.income_bp).sum();
         if budget > 10_000 {
@@ -586,7 +813,7 @@ impl RawCalibrated {
 }
 
 /// A user's streams are indexed by u16: payroll, housing, the utilities and the fixed bills
-/// stay far below that.
+/// (each started a few times at most over the years a timeline runs) stay far below that.
 fn stream_count(
     check: &Check<'_>,
     span: std::ops::Range<usize>,
@@ -596,6 +823,65 @@ fn stream_count(
         return Err(check.fail(span, "", format!("at most 1000 entries, got {len}")));
     }
     Ok(())
+}
+
+impl RawUtility {
+    fn validate(&self, check: &Check<'_>) -> Result<Utility, ProfileError> {
+        let category = category(check, &self.category, "category", ("a utility", &OWN_ROWS))?;
+        Ok(Utility {
+            category,
+            detailed: detailed(check, &self.detailed, "detailed", Some(category))?,
+            monthly_cents: check.log_normal(
+                &self.monthly_cents,
+                "monthly_cents",
+                (1, MAX_CENTS),
+                4.0,
+            )?,
+            variation_percent: check.within(&self.variation_percent, "variation_percent", 0, 90)?,
+            due_days: month_days(check, &self.due_days, "due_days")?,
+            merchants: check.names(&self.merchants, "merchants")?,
+        })
+    }
+}
+
+impl RawPurchase {
+    fn validate(&self, check: &Check<'_>) -> Result<PurchaseGroup, ProfileError> {
+        let forbidden = [&OWN_ROWS[..], &["LOAN_PAYMENTS"]].concat();
+        let category = category(
+            check,
+            &self.category,
+            "category",
+            ("a purchase", &forbidden),
+        )?;
+        Ok(PurchaseGroup {
+            name: group_name(check, &self.name)?,
+            category,
+            detailed: detailed(check, &self.detailed, "detailed", Some(category))?,
+            per_month: check.within(&self.per_month, "per_month", 0.0, 100.0)?,
+            income_bp: check.within(&self.income_bp, "income_bp", 0, 10_000)?,
+            spread: check.within(&self.spread, "spread", 0.0, 3.0)?,
+            hours: check.hours(&self.hours, "hours")?,
+            authorization: RawAuthorization {
+                tip_percent: &self.tip_percent,
+                hold_cents: &self.hold_cents,
+            }
+            .validate(check)?,
+            card_ok: self.card_ok.unwrap_or(true),
+            refund_percent: match &self.refund_percent {
+                Some(v) => check.percent(v, "refund_percent")?,
+                None => 0,
+            },
+            merchants: check.names(&self.merchants, "merchants")?,
+        })
+    }
+}
+
+/// A purchase group's name: not blank.
+fn group_name(check: &Check<'_>, name: &Spanned<String>) -> Result<String, ProfileError> {
+    if name.get_ref().trim().is_empty() {
+        return Err(check.fail(name.span(), "name", "a group needs a name"));
+    }
+    Ok(name.get_ref().clone())
 }
 
 impl RawAccounts {
@@ -616,44 +902,109 @@ impl RawIncome {
                 (1, MAX_CENTS),
                 4.0,
             )?,
+            hours: check.hours(&self.hours, "hours")?,
+            detailed: detailed(check, &self.detailed, "detailed", Some("INCOME"))?,
+            gig_detailed: detailed(check, &self.gig_detailed, "gig_detailed", Some("INCOME"))?,
             gig_gap_days: check.range(&self.gig_gap_days, "gig_gap_days", 1, 3_650)?,
+            gig_first_days: check.range(&self.gig_first_days, "gig_first_days", 0, 3_650)?,
+            gig_pay_percent: check.range(&self.gig_pay_percent, "gig_pay_percent", 0, 1_000)?,
             employers: check.names(&self.employers, "employers")?,
             gig_payers: check.names(&self.gig_payers, "gig_payers")?,
         })
     }
 }
 
+impl RawBudget {
+    fn validate(&self, check: &Check<'_>) -> Result<Budget, ProfileError> {
+        Ok(Budget {
+            gain: check.within(&self.gain, "gain", 0.0, 100.0)?,
+            factor_percent: check.range(&self.factor_percent, "factor_percent", 0, 10_000)?,
+        })
+    }
+}
+
 impl RawSavings {
     fn validate(&self, check: &Check<'_>) -> Result<Savings, ProfileError> {
+        let (log_normal, range) = (
+            |v, f| check.log_normal(v, f, (0, MAX_CENTS), 4.0),
+            |v, f, hi| check.range(v, f, 0, hi),
+        );
         Ok(Savings {
-            checking_opening_cents: check.log_normal(
-                &self.checking_opening_cents,
-                "checking_opening_cents",
-                (0, MAX_CENTS),
+            checking_cushion_percent: check.log_normal(
+                &self.checking_cushion_percent,
+                "checking_cushion_percent",
+                (0, 10_000),
                 4.0,
             )?,
-            savings_opening_cents: check.log_normal(
+            savings_opening_cents: log_normal(
                 &self.savings_opening_cents,
                 "savings_opening_cents",
-                (0, MAX_CENTS),
-                4.0,
             )?,
-            transfer_percent: check.range(&self.transfer_percent, "transfer_percent", 0, 100)?,
-            builder_transfer_percent: check.range(
+            transfer_percent: range(&self.transfer_percent, "transfer_percent", 100)?,
+            builder_transfer_percent: range(
                 &self.builder_transfer_percent,
                 "builder_transfer_percent",
-                0,
                 100,
             )?,
-            withdrawals: check.range(&self.withdrawals, "withdrawals", 0, 100)?,
-            atm_fees: check.range(&self.atm_fees, "atm_fees", 0, 100)?,
+            jitter_percent: range(&self.jitter_percent, "jitter_percent", 1_000)?,
+            builder_min_monthly_cents: check.within(
+                &self.builder_min_monthly_cents,
+                "builder_min_monthly_cents",
+                0,
+                MAX_CENTS,
+            )?,
+            builder_min_percent: range(&self.builder_min_percent, "builder_min_percent", 1_000)?,
+            max_monthly_cents: check.within(
+                &self.max_monthly_cents,
+                "max_monthly_cents",
+                0,
+                MAX_CENTS,
+            )?,
+            max_percent: range(&self.max_percent, "max_percent", 1_000)?,
+            min_transfer_cents: check.within(
+                &self.min_transfer_cents,
+                "min_transfer_cents",
+                1,
+                MAX_CENTS,
+            )?,
+            low_percent: check.percent(&self.low_percent, "low_percent")?,
+            withdrawal_percent: check.percent(&self.withdrawal_percent, "withdrawal_percent")?,
+            deposit_hours: check.hours(&self.deposit_hours, "deposit_hours")?,
+            top_up_hours: check.hours(&self.top_up_hours, "top_up_hours")?,
+            withdrawal_hours: check.hours(&self.withdrawal_hours, "withdrawal_hours")?,
+            gig_cushion_percent: range(&self.gig_cushion_percent, "gig_cushion_percent", 1_000)?,
+            gig_keep_percent: check.within(&self.gig_keep_percent, "gig_keep_percent", 0, 1_000)?,
+            gig_refill_percent: check.within(
+                &self.gig_refill_percent,
+                "gig_refill_percent",
+                0,
+                1_000,
+            )?,
+            gig_low_percent: check.percent(&self.gig_low_percent, "gig_low_percent")?,
+        })
+    }
+}
+
+impl RawFees {
+    fn validate(&self, check: &Check<'_>) -> Result<Fees, ProfileError> {
+        Ok(Fees {
+            atm_per_month: check.within(&self.atm_per_month, "atm_per_month", 0.0, 100.0)?,
             atm_fee_cents: check.range(&self.atm_fee_cents, "atm_fee_cents", 1, 100_000)?,
+            atm_hours: check.hours(&self.atm_hours, "atm_hours")?,
+            overdraft_fee_cents: check.within(
+                &self.overdraft_fee_cents,
+                "overdraft_fee_cents",
+                1,
+                100_000,
+            )?,
+            overdraft_hours: check.hours(&self.overdraft_hours, "overdraft_hours")?,
         })
     }
 }
 
 impl RawCards {
     fn validate(&self, check: &Check<'_>) -> Result<Cards, ProfileError> {
+        let days = |v, f| check.range(v, f, 0, 27);
         Ok(Cards {
             limit_cents: check.log_normal(
                 &self.limit_cents,
@@ -661,16 +1012,31 @@ impl RawCards {
                 (10_000, MAX_CENTS),
                 4.0,
             )?,
+            limit_step_cents: check.within(
+                &self.limit_step_cents,
+                "limit_step_cents",
+                1,
+                MAX_CENTS,
+            )?,
             apr_basis_points: check.normal(
                 &self.apr_basis_points,
                 "apr_basis_points",
                 (0, 10_000),
             )?,
+            statement_days: month_days(check, &self.statement_days, "statement_days")?,
             transactor_spend_bp: check.log_normal(
                 &self.transactor_spend_bp,
                 "transactor_spend_bp",
                 (1, 10_000),
                 4.0,
+            )?,
+            transactor_spend_max_percent: check.percent(
+                &self.transactor_spend_max_percent,
+                "transactor_spend_max_percent",
+            )?,
+            transactor_share_max_percent: check.percent(
+                &self.transactor_share_max_percent,
+                "transactor_share_max_percent",
             )?,
             revolver_spend_bp: check.range(
                 &self.revolver_spend_bp,
@@ -678,9 +1044,47 @@ impl RawCards {
                 0,
                 10_000,
             )?,
+            revolver_margin_bp: check.within(
+                &self.revolver_margin_bp,
+                "revolver_margin_bp",
+                0,
+                10_000,
+            )?,
+            ceiling_margin_bp: check.within(
+                &self.ceiling_margin_bp,
+                "ceiling_margin_bp",
+                0,
+                10_000,
+            )?,
+            transactor_opening_percent: check.range(
+                &self.transactor_opening_percent,
+                "transactor_opening_percent",
+                0,
+                1_000,
+            )?,
             late_fee_cents: check.within(&self.late_fee_cents, "late_fee_cents", 0, MAX_CENTS)?,
-            missed_twice_percent: check
-                .percent(&self.missed_twice_percent, "missed_twice_percent")?,
+            late_fee_hours: check.hours(&self.late_fee_hours, "late_fee_hours")?,
+            interest_hours: check.hours(&self.interest_hours, "interest_hours")?,
+            payment_hours: check.hours(&self.payment_hours, "payment_hours")?,
+            miss_percent: check.percent(&self.miss_percent, "miss_percent")?,
+            miss_again_percent: check.percent(&self.miss_again_percent, "miss_again_percent")?,
+            most_missed_in_a_row: check.within(
+                &self.most_missed_in_a_row,
+                "most_missed_in_a_row",
+                0,
+                1_000,
+            )?,
+            pay_days_before_due: days(&self.pay_days_before_due, "pay_days_before_due")?,
+            minimum_pay_days_before_due: days(
+                &self.minimum_pay_days_before_due,
+                "minimum_pay_days_before_due",
+            )?,
+            bill_max_limit_bp: check.within(
+                &self.bill_max_limit_bp,
+                "bill_max_limit_bp",
+                0,
+                10_000,
+            )?,
             statement: self.statement.validate(&check.at("statement"))?,
         })
     }
@@ -729,8 +1133,64 @@ impl RawHousing {
                 (0, 10_000),
                 4.0,
             )?,
+            due_days: month_days(check, &self.due_days, "due_days")?,
+            rent_detailed: detailed(
+                check,
+                &self.rent_detailed,
+                "rent_detailed",
+                Some("RENT_AND_UTILITIES"),
+            )?,
+            mortgage_detailed: detailed(
+                check,
+                &self.mortgage_detailed,
+                "mortgage_detailed",
+                Some("LOAN_PAYMENTS"),
+            )?,
             landlords: check.names(&self.landlords, "landlords")?,
             lenders,
+        })
+    }
+}
+
+impl RawBills {
+    fn validate(&self, check: &Check<'_>) -> Result<Bills, ProfileError> {
+        Ok(Bills {
+            hours: check.hours(&self.hours, "hours")?,
+            due_days: month_days(check, &self.due_days, "due_days")?,
+            max_income_bp: check.within(&self.max_income_bp, "max_income_bp", 0, 10_000)?,
+            start_percent: check.percent(&self.start_percent, "start_percent")?,
+            cancel_percent: check.percent(&self.cancel_percent, "cancel_percent")?,
+            switch_percent: check.percent(&self.switch_percent, "switch_percent")?,
+        })
+    }
+}
+
+impl RawShopping {
+    fn validate(&self, check: &Check<'_>) -> Result<Shopping, ProfileError> {
+        let weights = self.favorite_weights.get_ref();
+        if weights.is_empty() || weights.len() > 16 || weights.iter().any(|&w| w > MAX_WEIGHT) {
+            return Err(check.fail(
+                self.favorite_weights.span(),
+                "favorite_weights",
+                format!("expected 1 to 16 weights, each at most {MAX_WEIGHT}"),
+            ));
+        }
+        check.weights(
+            self.favorite_weights.span(),
+            "favorite_weights",
+            weights.iter().copied(),
+        )?;
+        Ok(Shopping {
+            rate_jitter_percent: check.range(
+                &self.rate_jitter_percent,
+                "rate_jitter_percent",
+                0,
+                1_000,
+            )?,
+            favorite_weights: weights.clone(),
+            min_cents: check.within(&self.min_cents, "min_cents", 1, MAX_CENTS)?,
+            refund_days: check.range(&self.refund_days, "refund_days", 0, 365)?,
+            refund_hours: check.hours(&self.refund_hours, "refund_hours")?,
         })
     }
 }

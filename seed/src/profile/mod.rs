@@ -48,7 +48,7 @@ pub const DEFAULT_PROFILE: &str = BUILTIN_PROFILES[0];
 pub enum Profile {
     /// The story profile's shape, drawn from by the story generator.
     Story(Arc<StoryProfile>),
-    /// The calibrated profile's shape, drawn from by the ledger generator.
+    /// The calibrated profile's shape, drawn from by the calibrated generator.
     Calibrated(Arc<CalibratedProfile>),
 }
 
@@ -120,7 +120,7 @@ impl Profile {
     }
 
     /// Parses and validates profile text called `name`; `origin` names it in errors. The
-    /// `generator` key picks the shape: none for the story's, `"calibrated"` for the ledger's.
+    /// `generator` key picks the shape: none for the story's, `"calibrated"` for the calibrated one.
     pub fn parse(source: &str, name: &str, origin: &str) -> Result<Profile, ProfileError> {
         let toml_error = |e: toml::de::Error| location::toml_error(source, origin, &e);
         let check = Check::new(source, origin);

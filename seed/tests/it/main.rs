@@ -1,6 +1,8 @@
 //! Integration tests of the seeder and its loaders, compiled as one binary; one module per area.
 
 mod calibrated;
+mod calibrated_draws;
+mod calibrated_timeline;
 mod changes;
 mod cli;
 mod coherence;
@@ -17,6 +19,7 @@ mod personas;
 mod pg_support;
 mod postgres;
 mod profile_file;
+mod profile_keys;
 mod recurring;
 mod running;
 mod streams;

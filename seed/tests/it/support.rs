@@ -55,7 +55,18 @@ pub(crate) fn dataset_on(
     origin: NaiveDate,
     as_of: NaiveDate,
 ) -> Dataset {
-    let config = GenConfig::new(seed, as_of).with_origin(origin);
+    dataset_of(Profile::story(), seed, num_users, origin, as_of)
+}
+
+/// [`dataset_on`] with `profile`.
+pub(crate) fn dataset_of(
+    profile: Profile,
+    seed: u64,
+    num_users: u64,
+    origin: NaiveDate,
+    as_of: NaiveDate,
+) -> Dataset {
+    let config = GenConfig::with_profile(seed, as_of, profile).with_origin(origin);
     let meta = config.meta(num_users);
     Dataset::from_batches(meta, (0..num_users).map(|i| generate_user(&config, i)))
 }

@@ -14,7 +14,7 @@ use seed::advance::sync;
 use seed::changes::unpack;
 
 use crate::pg_support::{Rows, TempDir, TestDb, read_rows, seed, sqlite_url};
-use crate::support::{AS_OF, as_of, dataset_on};
+use crate::support::{AS_OF, as_of, dataset_of};
 
 const USERS: u64 = 40;
 const SEED: &str = "7";
@@ -30,7 +30,13 @@ fn ok(args: &[&str]) -> String {
 }
 
 fn seed_at(url: &str, as_of: &str) {
+    seed_profile_at("story", url, as_of);
+}
+
+fn seed_profile_at(profile: &str, url: &str, as_of: &str) {
     ok(&[
+        "--profile",
+        profile,
         "--num-users",
         &USERS.to_string(),
         "--seed",
@@ -66,14 +72,33 @@ fn day(days: i64) -> NaiveDate {
 /// The database advanced to each date holds exactly what a run as of that date on timelines
 /// from D1 generates: the same users and accounts, and the same transactions on every date
 /// both hold; and the rows before (which only the advanced database holds) are unchanged
-/// history.
-fn check_agreement(url: &str) {
-    seed_at(url, AS_OF);
+/// history. Every stream the direct run reports is held, and no held stream is one whose
+/// series has ended (its next date would have passed).
+fn check_agreement(profile: &str, url: &str) {
+    let named = || seed::profile::Profile::builtin(profile).expect("a built-in profile");
+    seed_profile_at(profile, url, AS_OF);
     for days in [1, 30, 365] {
         let to = day(days);
         advance(url, &["--to", &to.to_string()]);
         let held = read_rows(url);
-        let direct = dataset_on(7, USERS, as_of(), to);
+        let direct = dataset_of(named(), 7, USERS, as_of(), to);
+        let held_streams: HashSet<&str> = held
+            .recurring_streams
+            .iter()
+            .map(|s| s.id.as_str())
+            .collect();
+        for stream in &direct.recurring_streams {
+            assert!(
+                held_streams.contains(stream.id.as_str()),
+                "stream generated but not held as of {to}: {stream:?}"
+            );
+        }
+        for stream in &held.recurring_streams {
+            assert!(
+                stream.next_date >= to,
+                "a stream that ended is held as of {to}: {stream:?}"
+            );
+        }
         let mut users = direct.users.clone();
         users.sort_by(|a, b| a.id.cmp(&b.id));
         assert_eq!(held.users, users, "users as of {to}");
@@ -105,7 +130,7 @@ fn check_agreement(url: &str) {
             );
         }
         assert_eq!(shown, expected, "transactions of the window as of {to}");
-        let history = dataset_on(7, USERS, as_of(), as_of());
+        let history = dataset_of(named(), 7, USERS, as_of(), as_of());
         let ids: HashSet<&str> = held.transactions.iter().map(|t| t.id.as_str()).collect();
         let posted_before = history
             .transactions
@@ -120,14 +145,27 @@ fn check_agreement(url: &str) {
 #[test]
 fn advancing_a_sqlite_database_agrees_with_a_direct_run() {
     let dir = TempDir::create("time_agree");
-    check_agreement(&sqlite_url(&dir.join("app.db")));
+    check_agreement("story", &sqlite_url(&dir.join("app.db")));
+}
+
+#[test]
+fn advancing_a_calibrated_sqlite_database_agrees_with_a_direct_run() {
+    let dir = TempDir::create("time_agree_calibrated");
+    check_agreement("calibrated", &sqlite_url(&dir.join("app.db")));
 }
 
 #[test]
 #[ignore = "needs PostgreSQL: run by .ci/postgres.sh"]
 fn advancing_a_postgres_database_agrees_with_a_direct_run() {
     let db = TestDb::create("time_agree");
-    check_agreement(&db.url());
+    check_agreement("story", &db.url());
+}
+
+#[test]
+#[ignore = "needs PostgreSQL: run by .ci/postgres.sh"]
+fn advancing_a_calibrated_postgres_database_agrees_with_a_direct_run() {
+    let db = TestDb::create("time_agree_calibrated");
+    check_agreement("calibrated", &db.url());
 }
 
 /// What a sync client sees: the log's changes and their rows, without the run's as-of.

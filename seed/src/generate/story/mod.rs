@@ -27,7 +27,7 @@ use rand::RngExt;
 use rand_pcg::Pcg64;
 
 use super::amounts::draw_log_normal;
-use super::draws::{Purpose, UserDraws, chance, pick, pick_weighted, shuffle};
+use super::draws::{Purpose, UserDraws, chance, pick, pick_weighted, second_in, shuffle};
 use super::recurring::Frequency;
 use super::settle::Settler;
 use super::timeline::{Day, Life, RowKey, SeriesPlan, Settle, Timeline};
@@ -39,7 +39,7 @@ use crate::profile::{Authorization, StoryProfile};
 pub use balances::min_payment;
 use balances::{BalanceInputs, Flow, set_balances};
 use mix::Scheduled;
-use spending::{Favorites, apportion, habit_day, hour_in, pick_group};
+use spending::{Favorites, apportion, habit_day, pick_group};
 
 /// Days a schedule is drawn past the last as-of day, so each series' next date is known:
 /// more than any story schedule's longest gap (a month, or an irregular payroll's, which
@@ -286,7 +286,7 @@ impl<'c> StoryUser<'c> {
                 key: row(Purpose::Paycheck, 0, i),
                 account: account_of(i),
                 day,
-                secs: hour_in(rng, employers.hours),
+                secs: second_in(rng, employers.hours),
                 amount: -amount,
                 category: &income.name,
                 detailed: Some(employers.detailed.as_str()),
@@ -346,6 +346,7 @@ impl<'c> StoryUser<'c> {
                 category: &self.profile.income().name,
                 frequency,
                 schedule: mine.iter().map(|&i| paydays[i]).collect(),
+                key: None,
             });
             for life in &mut self.lives {
                 if life.key.purpose == Purpose::Paycheck
@@ -412,7 +413,7 @@ impl<'c> StoryUser<'c> {
             let amount = rng.random_range(sub.amount_cents.0..=sub.amount_cents.1);
             // Days 1 to 28 exist in every month.
             let day_of_month = rng.random_range(1..=28);
-            let secs = hour_in(rng, profile.billing_hours);
+            let secs = second_in(rng, profile.billing_hours);
             self.bill_monthly(s, account, day_of_month, secs, amount);
             subs += 1;
             monthly += amount;
@@ -431,6 +432,7 @@ impl<'c> StoryUser<'c> {
             category,
             frequency: Frequency::Monthly,
             schedule: bills.iter().map(|&(_, day)| day).collect(),
+            key: None,
         });
         let until = self.until;
         for (month, day) in bills.into_iter().filter(|&(_, d)| d < until) {
@@ -541,7 +543,7 @@ impl<'c> StoryUser<'c> {
         let g = pick_group(rng, groups, &days, weekday)?;
         let group = &groups[g];
         let day = habit_day(rng, group, &days, weekday);
-        let secs = hour_in(rng, group.hours);
+        let secs = second_in(rng, group.hours);
         let merchant = favorites.pick(rng, profile, c, g);
         let amount = draw_log_normal(rng, &group.amount);
         let life = Life {

@@ -120,8 +120,3 @@ pub(super) fn habit_day(
 fn weekday(start_weekday: u32, day: Day) -> usize {
     (i64::from(start_weekday) + day).rem_euclid(7) as usize
 }
-
-/// A second within the hours `[from, to)` of a day.
-pub(super) fn hour_in(rng: &mut Pcg64, (from, to): (u32, u32)) -> i64 {
-    rng.random_range(i64::from(from) * 3_600..i64::from(to) * 3_600)
-}
