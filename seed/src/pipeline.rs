@@ -221,7 +221,8 @@ struct RowChunk {
 /// the hand-off to the loader.
 struct Sink {
     writer: Option<JsonWriter>,
-    /// The loader, and where the `added` changes of the rows it loads go in the change log.
+    /// The loader, and where the `added` changes of the rows it loads go in the change log:
+    /// the sink numbers them, the loader writes them.
     loader: Option<(Loader, ChangeStamp)>,
     stats: Option<Stats>,
     counts: RowCounts,
@@ -247,9 +248,8 @@ impl Sink {
                 stats.merge(collector.finish(&self.profile, self.as_of));
             }
             if let Some((loader, stamp)) = self.loader.as_mut() {
-                let mut rows = rows;
-                rows.transaction_changes = stamp.added(&rows.transactions)?;
-                loader.send(rows)?;
+                let added = stamp.reserve(rows.transactions.len())?;
+                loader.send(rows, added)?;
             }
         }
         Ok(self)
@@ -355,7 +355,7 @@ pub fn load_file(
     };
     let mut loader = start_loader(&outputs, progress)?.expect("a database was given");
     let mut stamp = None;
-    let source = read_json(path, READ_BATCH_ROWS, &mut |meta, mut batch| {
+    let source = read_json(path, READ_BATCH_ROWS, &mut |meta, batch| {
         let counts = batch.counts();
         progress.add_generated(counts.users, counts.total());
         interrupt::check()?;
@@ -364,8 +364,8 @@ pub fn load_file(
             Some(stamp) => stamp,
             None => stamp.insert(ChangeStamp::for_load(meta)?),
         };
-        batch.transaction_changes = stamp.added(&batch.transactions)?;
-        loader.send(batch)
+        let added = stamp.reserve(batch.transactions.len())?;
+        loader.send(batch, added)
     })?;
     let produce = started.elapsed();
     let run = seed_run(&source.meta, &path.display().to_string());

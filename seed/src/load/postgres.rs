@@ -31,6 +31,7 @@ use backend::schema::seed_runs;
 use backend::{DatabaseUrl, SeedRun};
 
 use super::{Backend, ForeignKey, LoadMode, Orphans};
+use crate::changes::AddedChanges;
 use crate::database::postgres::{self, Cancel};
 use crate::guard::Destructive;
 use crate::tables::{RowBatch, TABLES, with_seeded_tables};
@@ -140,7 +141,10 @@ impl Backend for PgBackend {
         Ok(())
     }
 
-    fn write(&mut self, batch: RowBatch) -> anyhow::Result<()> {
+    fn write(&mut self, mut batch: RowBatch, added: AddedChanges) -> anyhow::Result<()> {
+        batch
+            .transaction_changes
+            .extend(added.rows(&batch.transactions));
         match self.method {
             LoadMethod::Copy => copy_batch(&mut self.conn, &batch),
             LoadMethod::Insert => insert_batch(&mut self.conn, &batch),
