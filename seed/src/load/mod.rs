@@ -17,6 +17,7 @@
 pub mod ceiling;
 mod postgres;
 mod sqlite;
+mod sqlite_rows;
 
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread::JoinHandle;

@@ -19,15 +19,12 @@ use backend::schema::seed_runs;
 use backend::{DatabaseUrl, SeedRun};
 use diesel_migrations::MigrationHarness;
 
+use super::sqlite_rows::{ROWS_PER_INSERT, SqliteRows};
 use super::{Backend, ForeignKey, LoadMode, Orphans, quote};
 use crate::changes::AddedChanges;
 use crate::database::{Journal, sqlite};
 use crate::guard::Destructive;
 use crate::tables::{RowBatch, TABLES, Table, with_seeded_tables};
-
-/// Rows per INSERT statement. Every statement binds rows × columns values, which must stay
-/// under SQLite's limit of 32,766; full batches reuse one prepared statement.
-const ROWS_PER_INSERT: usize = 1_000;
 
 /// Page cache for the load, in KiB (a negative `cache_size` means KiB). Measured at 100k
 /// users: 8, 16, 32 and 128 MiB load within noise of each other (the growing tables are
@@ -334,29 +331,26 @@ pub(super) fn build_indexes(
 
 /// Inserts every full batch of `rows` with one cached statement, and the rest as well when
 /// `all` is set; what remains waits for more rows.
-macro_rules! insert_batches {
-    ($conn:expr, $table:ident, $rows:expr, $all:expr) => {{
-        let rows = &mut $rows;
-        let mut batches = rows.chunks_exact(ROWS_PER_INSERT);
-        for batch in &mut batches {
-            let batch: &[_; ROWS_PER_INSERT] =
-                batch.try_into().expect("chunks_exact yields full batches");
-            diesel::insert_into(backend::schema::$table::table)
-                .values(batch)
-                .execute($conn)
-                .context(concat!("insert ", stringify!($table)))?;
-        }
-        let done = rows.len() - batches.remainder().len();
-        if $all && done < rows.len() {
-            diesel::insert_into(backend::schema::$table::table)
-                .values(&rows[done..])
-                .execute($conn)
-                .context(concat!("insert ", stringify!($table)))?;
-            rows.clear();
-        } else {
-            rows.drain(..done);
-        }
-    }};
+fn insert_batches<T: SqliteRows>(
+    conn: &mut SqliteConnection,
+    rows: &mut Vec<T>,
+    all: bool,
+) -> anyhow::Result<()> {
+    let mut batches = rows.chunks_exact(ROWS_PER_INSERT);
+    for batch in &mut batches {
+        T::insert_full(
+            conn,
+            batch.try_into().expect("chunks_exact yields full batches"),
+        )?;
+    }
+    let done = rows.len() - batches.remainder().len();
+    if all && done < rows.len() {
+        T::insert_rest(conn, &rows[done..])?;
+        rows.clear();
+    } else {
+        rows.drain(..done);
+    }
+    Ok(())
 }
 
 macro_rules! insert_pending {
@@ -370,9 +364,9 @@ macro_rules! insert_pending {
             pending: &mut RowBatch,
             all: bool,
         ) -> anyhow::Result<()> {
-            $(insert_batches!(conn, $table, pending.$table, all);
-            $(insert_batches!(conn, $child, pending.$child, all);)?)*
-            $(insert_batches!(conn, $derived, pending.$derived, all);)*
+            $(insert_batches(conn, &mut pending.$table, all)?;
+            $(insert_batches(conn, &mut pending.$child, all)?;)?)*
+            $(insert_batches(conn, &mut pending.$derived, all)?;)*
             Ok(())
         }
     };
