@@ -30,7 +30,7 @@ use crate::tables::{RowBatch, RowCounts};
 
 /// Users generated per chunk: large enough to keep both cores busy, small enough that a
 /// few chunks in flight stay within a few tens of MiB.
-pub const CHUNK_USERS: u64 = 128;
+pub const CHUNK_USERS: u64 = 64;
 
 /// Chunks that may wait in each channel.
 const QUEUE: usize = 2;
@@ -288,10 +288,7 @@ fn generate_parts(
     let parts: Vec<(RowBatch, EncodedRows)> = tasks
         .into_par_iter()
         .map(|task| {
-            let mut rows = RowBatch::default();
-            for index in task {
-                rows.append(&mut generate_user(config, index));
-            }
+            let rows = RowBatch::concat(task.map(|index| generate_user(config, index)).collect());
             let mut encoded = if encode {
                 pool.take()
             } else {
@@ -303,13 +300,8 @@ fn generate_parts(
             (rows, encoded)
         })
         .collect();
-    let mut rows = RowBatch::default();
-    let mut encoded = Vec::with_capacity(parts.len());
-    for (mut part_rows, part) in parts {
-        rows.append(&mut part_rows);
-        encoded.push(part);
-    }
-    (rows, encoded)
+    let (rows, encoded): (Vec<RowBatch>, Vec<EncodedRows>) = parts.into_iter().unzip();
+    (RowBatch::concat(rows), encoded)
 }
 
 /// Encoding buffers handed back by the writer for the next chunk: reusing them keeps the
