@@ -6,6 +6,8 @@
 mod bench;
 mod flags;
 mod pg_baseline;
+mod sqlite_client;
+mod targets;
 mod tasks;
 
 use std::path::{Path, PathBuf};
