@@ -144,6 +144,11 @@ impl AddedChanges {
         self.as_of
     }
 
+    /// The numbers, the first transaction's first.
+    pub fn seqs(&self) -> std::ops::Range<i64> {
+        self.first..self.first + self.count as i64
+    }
+
     /// The change rows of `transactions`, the batch these numbers were reserved for.
     pub fn rows(&self, transactions: &[Transaction]) -> Vec<TransactionChange> {
         assert_eq!(

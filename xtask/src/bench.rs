@@ -164,11 +164,16 @@ fn measure(sh: &Shell, seed: &Path, size: u64, what: &str, args: &[&str]) -> any
         .flatten()
         .and_then(|out| out.lines().last()?.trim().parse::<f64>().ok())
         .map(|kib| kib / 1024.0);
+    // A load's line names every table it filled, the change log it derives included; a run
+    // without a database names the rows it generated or read.
     let rows = stdout
         .lines()
-        .find_map(|line| {
-            line.strip_prefix("Generated ")
-                .or_else(|| line.strip_prefix("Read "))
+        .find_map(|line| line.strip_prefix("Loaded "))
+        .or_else(|| {
+            stdout.lines().find_map(|line| {
+                line.strip_prefix("Generated ")
+                    .or_else(|| line.strip_prefix("Read "))
+            })
         })
         .map(count_rows)
         .with_context(|| format!("no row counts in the output of {what}"))?;
