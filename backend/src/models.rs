@@ -269,6 +269,11 @@ pub struct SeedRun {
     /// An order-independent digest of the ids of the users the load wrote (16 hex digits),
     /// or `before-user-digests` for a row recorded before runs recorded their users.
     pub user_ids_digest: Option<String>,
+    /// The first index, in the seed's sequence of users, of the users the run covers (wrote,
+    /// or advanced); `None` for rows recorded before runs recorded it.
+    pub users_from: Option<i64>,
+    /// One past the last index of the users the run covers.
+    pub users_to: Option<i64>,
 }
 
 /// What a change to `transactions` did, as Plaid's `/transactions/sync` names it; stored as

@@ -66,6 +66,8 @@ diesel::table! {
         user_count -> Nullable<BigInt>,
         user_ids_digest -> Nullable<Text>,
         origin -> Nullable<Date>,
+        users_from -> Nullable<BigInt>,
+        users_to -> Nullable<BigInt>,
     }
 }
 

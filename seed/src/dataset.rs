@@ -34,6 +34,10 @@ pub struct Meta {
     /// an unsharded file do not change.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub shard: Option<Shard>,
+    /// For a shard, the index of its first user in the whole run (absent for a whole run,
+    /// whose users start at 0).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub first_user: Option<u64>,
 }
 
 /// `meta` as a file holds it: files written before timelines existed have no `origin`,
@@ -50,6 +54,8 @@ struct MetaRecord {
     profile: String,
     #[serde(default)]
     shard: Option<Shard>,
+    #[serde(default)]
+    first_user: Option<u64>,
 }
 
 impl From<MetaRecord> for Meta {
@@ -62,6 +68,7 @@ impl From<MetaRecord> for Meta {
             generator,
             profile,
             shard,
+            first_user,
         } = record;
         Meta {
             seed,
@@ -71,6 +78,7 @@ impl From<MetaRecord> for Meta {
             generator,
             profile,
             shard,
+            first_user,
         }
     }
 }
@@ -93,6 +101,7 @@ impl Meta {
             generator: GENERATOR.to_owned(),
             profile: profile.to_owned(),
             shard: None,
+            first_user: None,
         }
     }
 }
@@ -227,6 +236,7 @@ mod tests {
             generator: "g".into(),
             profile: "story".into(),
             shard: None,
+            first_user: None,
         };
         assert_eq!(
             serde_json::to_string(&meta).unwrap(),

@@ -18,6 +18,8 @@ pub enum Destructive {
     Replace,
     /// `reset-db`: every migration is reverted and re-applied.
     Reset,
+    /// `seed advance`: pending transactions are deleted, posted ones updated.
+    Advance,
 }
 
 impl Destructive {
@@ -28,6 +30,7 @@ impl Destructive {
         match self {
             Destructive::Replace => format!("replace {tables}"),
             Destructive::Reset => format!("drop and re-create {tables}"),
+            Destructive::Advance => format!("advance {tables}"),
         }
     }
 }

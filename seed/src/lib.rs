@@ -4,6 +4,7 @@
 //! rows into a database through the `backend` crate's models; [`pipeline`] streams between
 //! them; [`stats`] measures a dataset's shape and each persona's signal.
 
+pub mod advance;
 pub mod calendar;
 pub mod catalog;
 pub mod changes;

@@ -23,6 +23,24 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Move a seeded database forward in time, in one transaction: the new days'
+    /// transactions, pending ones that post or drop, corrections, balances, statements and
+    /// recurring streams, each change logged in transaction_changes.
+    Advance(AdvanceArgs),
+    /// Print the changes after a cursor as a /transactions/sync page: added and modified
+    /// transactions as they are now, removed ones as {transaction_id, account_id},
+    /// next_cursor and has_more.
+    Changes {
+        /// The cursor: a sequence number of transaction_changes (0 for the start).
+        #[arg(long, value_name = "SEQ", default_value = "0")]
+        since: String,
+        /// The most changes the page holds, 1 to 500.
+        #[arg(long, value_name = "N", default_value_t = 500, value_parser = clap::value_parser!(u16).range(1..=500))]
+        count: u16,
+        /// Database to read [default: $DATABASE_URL, else data/spendsense.db].
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
     /// Revert every migration and apply them again: an empty, current schema.
     ResetDb {
         /// Database to reset [default: $DATABASE_URL, else data/spendsense.db].
@@ -86,6 +104,42 @@ pub enum Command {
         #[arg(long)]
         drop: bool,
     },
+}
+
+/// The flags of `seed advance`.
+#[derive(Debug, clap::Args)]
+pub struct AdvanceArgs {
+    /// How many days to move forward.
+    #[arg(long, value_name = "N", conflicts_with = "to", required_unless_present = "to", allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..))]
+    pub days: Option<u32>,
+    /// The date to move to (YYYY-MM-DD), after the database's.
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub to: Option<NaiveDate>,
+    /// Database to advance [default: $DATABASE_URL, else data/spendsense.db].
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Advance only the K-th of N equal slices of the database's users.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<Shard>,
+    /// The profile file the database was seeded from, if it was not a built-in one.
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Also write the advance's changes as /transactions/sync pages (a JSON array) to this
+    /// file, replaced only when the advance commits, or `-` for standard output.
+    #[arg(long, value_name = "PATH")]
+    pub sync_out: Option<PathBuf>,
+    /// Allow advancing a database whose host is not this machine.
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// Allow advancing a database whose users no seed run recorded.
+    #[arg(long)]
+    pub allow_unseeded: bool,
+    /// Threads for generation, 1 to 512 [default: one per core].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=512))]
+    pub threads: Option<u16>,
+    /// Show no progress; print only the summary and errors.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// The flags of the default command: generate, write `users.json`, load the database.

@@ -124,6 +124,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Some(Command::Advance(args)) => advance(args),
+        Some(Command::Changes {
+            since,
+            count,
+            database_url,
+        }) => {
+            let url = DatabaseUrl::from_arg_or_env(database_url.as_deref())?;
+            let since = crate::advance::sync::parse_cursor(&since)?;
+            let mut conn = url.connect()?;
+            let page = crate::advance::sync::page(&mut conn, since, usize::from(count))?;
+            let text = serde_json::to_string_pretty(&page).context("print the page")?;
+            say!("{text}");
+            Ok(())
+        }
         Some(Command::Tables) => {
             for table in crate::tables::TABLES {
                 say!("{}", table.name);
@@ -139,6 +153,57 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         None => seed(cli.seed),
     }
+}
+
+fn advance(args: flags::AdvanceArgs) -> anyhow::Result<()> {
+    interrupt::install();
+    if let Some(threads) = args.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.into())
+            .build_global()
+            .context("start the thread pool")?;
+    }
+    let url = DatabaseUrl::from_arg_or_env(args.database_url.as_deref())?;
+    refuse_remote(&url, Destructive::Advance, args.allow_remote)?;
+    let target = match (args.days, args.to) {
+        (Some(days), None) => crate::advance::Target::Days(days),
+        (None, Some(date)) => crate::advance::Target::Date(date),
+        _ => unreachable!("clap asks for exactly one of --days and --to"),
+    };
+    let sync_out = args
+        .sync_out
+        .as_deref()
+        .map(|path| match path.as_os_str() == "-" {
+            true => JsonOut::Stdout,
+            false => JsonOut::File(path.to_path_buf()),
+        });
+    report::to_stderr(sync_out == Some(JsonOut::Stdout));
+    let options = crate::advance::AdvanceOptions {
+        url: url.clone(),
+        target,
+        shard: args.shard,
+        config: args.config,
+        sync_out,
+        allow_unseeded: args.allow_unseeded,
+    };
+    let progress = Progress::default();
+    let mode = if args.quiet {
+        DisplayMode::Quiet
+    } else {
+        DisplayMode::Auto
+    };
+    let display = Display::start(
+        &progress,
+        Plan {
+            total_users: None,
+            loads: false,
+        },
+        mode,
+    );
+    let report = crate::advance::advance(&options, &progress);
+    display.finish();
+    report::print_advanced(&report?, &url);
+    Ok(())
 }
 
 fn seed(args: SeedArgs) -> anyhow::Result<()> {

@@ -34,7 +34,7 @@ pub enum Source {
     /// Generated users.
     Generate {
         /// Seed, as-of and profile.
-        config: GenConfig,
+        config: Box<GenConfig>,
         /// The file's `meta`.
         meta: Meta,
         /// The global indexes of the users to generate.
@@ -121,13 +121,14 @@ impl SeedPlan {
                 let users = shard.users(args.num_users);
                 meta.num_users = users.end - users.start;
                 meta.shard = Some(shard);
+                meta.first_user = Some(users.start);
                 users
             }
             None => 0..args.num_users,
         };
         Ok(SeedPlan {
             source: Source::Generate {
-                config,
+                config: Box::new(config),
                 meta,
                 users,
                 shard: args.shard.map(|shard| (shard, args.num_users)),

@@ -84,3 +84,42 @@ fn peak_rss_kib() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
+
+/// What an advance did: the users and dates, the rows it wrote and skipped, the changes it
+/// logged.
+pub(crate) fn print_advanced(report: &crate::advance::AdvanceReport, target: &DatabaseUrl) {
+    let a = &report.applied;
+    say!(
+        "Advanced users {}..{} of {target} from {} to {}: {} transactions added, {} removed, \
+         {} modified; {} accounts, {} recurring streams and {} stream links updated",
+        report.users.start,
+        report.users.end,
+        report.from,
+        report.to,
+        a.inserted,
+        a.deleted,
+        a.updated,
+        a.accounts,
+        a.streams,
+        a.links
+    );
+    say!(
+        "Logged {} changes in transaction_changes: cursor {} to {}",
+        a.logged,
+        report.since,
+        report.until
+    );
+    if a.skipped > 0 {
+        say!(
+            "Skipped {} rows an application had changed or deleted: left as they were",
+            a.skipped
+        );
+    }
+    if let Some(pages) = report.pages {
+        say!("Wrote {pages} /transactions/sync pages");
+    }
+    say!("  total {:>8.2} s", report.elapsed.as_secs_f64());
+    if let Some(kib) = peak_rss_kib() {
+        say!("  peak RSS {:>10.1} MiB", kib as f64 / 1024.0);
+    }
+}

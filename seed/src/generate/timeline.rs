@@ -96,21 +96,30 @@ pub struct Life<'p> {
 
 /// Which row of a life: the pending authorisation or the posted transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Stage {
+pub enum Stage {
+    /// The authorisation, pending.
     Pending,
+    /// The posted transaction.
     Posted,
 }
 
+/// What a life shows as of a day: which row, and whether a posted one is corrected yet.
+pub type View = (Stage, bool);
+
 /// One change to a user's transactions: the as-of day it is first visible at, what changed,
-/// and the row.
-#[derive(Debug, Clone, PartialEq)]
+/// and which row.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TimedChange {
     /// The first as-of day that shows the change.
     pub day: Day,
     /// What it did.
     pub change: Change,
-    /// The transaction as it is after the change (as it was, for a removal).
-    pub row: Transaction,
+    /// The transaction's id.
+    pub id: String,
+    /// Its account's id.
+    pub account_id: String,
+    /// The day the transaction is dated.
+    pub dated: Day,
 }
 
 /// A recurring series as scheduled: what its stream reports besides its transactions.
@@ -179,14 +188,25 @@ impl Life<'_> {
 
     /// The day and amount of the row as-of day `a` shows, if it shows one.
     pub fn visible_at(&self, a: Day) -> Option<(Day, i64)> {
-        match (self.stage_at(a)?.0, self.settle) {
-            (Stage::Posted, Settle::Posts { lag, amount }) => Some((self.day + lag, amount)),
-            _ => Some((self.day, self.amount)),
+        let (stage, _) = self.stage_at(a)?;
+        let amount = match (stage, self.settle) {
+            (Stage::Posted, Settle::Posts { amount, .. }) => amount,
+            _ => self.amount,
+        };
+        Some((self.dated(stage), amount))
+    }
+
+    /// The day its row of `stage` is dated: the posted twin of a pending one is dated when it
+    /// posts.
+    fn dated(&self, stage: Stage) -> Day {
+        match (stage, self.settle) {
+            (Stage::Posted, Settle::Posts { lag, .. }) => self.day + lag,
+            _ => self.day,
         }
     }
 
     /// Which of its rows as-of day `a` shows, and whether a posted one is corrected yet.
-    fn stage_at(&self, a: Day) -> Option<(Stage, bool)> {
+    fn stage_at(&self, a: Day) -> Option<View> {
         if a <= self.day {
             return None;
         }
@@ -202,9 +222,10 @@ impl Life<'_> {
 
     /// The row of `stage`, corrected or not.
     fn row(&self, timeline: &Timeline<'_>, stage: Stage, corrected: bool) -> Transaction {
-        let (day, amount) = match (stage, self.settle) {
-            (Stage::Posted, Settle::Posts { lag, amount }) => (self.day + lag, amount),
-            _ => (self.day, self.amount),
+        let day = self.dated(stage);
+        let amount = match (stage, self.settle) {
+            (Stage::Posted, Settle::Posts { amount, .. }) => amount,
+            _ => self.amount,
         };
         let before = self.correction.as_ref().filter(|_| !corrected);
         let merchant = before.and_then(|c| c.merchant.as_deref());
@@ -265,19 +286,30 @@ impl<'p> Timeline<'p> {
         self.start + Duration::days(day)
     }
 
+    /// The row of life `life` that as-of day `a` shows, if it shows one dated on or after
+    /// day `from`.
+    pub fn row_at(&self, life: usize, a: Day, from: Day) -> Option<Transaction> {
+        let (stage, corrected) = self.view_at(life, a, from)?;
+        Some(self.lives[life].row(self, stage, corrected))
+    }
+
+    /// What life `life` shows as-of day `a`, if it shows a row dated on or after day `from`.
+    pub fn view_at(&self, life: usize, a: Day, from: Day) -> Option<View> {
+        let life = &self.lives[life];
+        let view = life.stage_at(a)?;
+        (life.dated(view.0) >= from).then_some(view)
+    }
+
+    /// The row of life `life` that `view` names.
+    pub fn row(&self, life: usize, (stage, corrected): View) -> Transaction {
+        self.lives[life].row(self, stage, corrected)
+    }
+
     /// The transactions as-of day `a` shows, dated on or after day `from`, in output order
     /// (by account, then date, then id), each with the life it belongs to.
     pub fn transactions_at(&self, a: Day, from: Day) -> Vec<(usize, Transaction)> {
-        let mut rows: Vec<(usize, Transaction)> = self
-            .lives
-            .iter()
-            .enumerate()
-            .filter_map(|(i, life)| {
-                let (stage, corrected) = life.stage_at(a)?;
-                let row = life.row(self, stage, corrected);
-                let day = (row.date.date() - self.start).num_days();
-                (day >= from).then_some((i, row))
-            })
+        let mut rows: Vec<(usize, Transaction)> = (0..self.lives.len())
+            .filter_map(|i| Some((i, self.row_at(i, a, from)?)))
             .collect();
         let account = |i: usize| self.lives[i].account;
         rows.sort_by(|(i, x), (j, y)| {
@@ -286,35 +318,47 @@ impl<'p> Timeline<'p> {
         rows
     }
 
+    /// Adds series `s`'s recurring stream as-of day `a` and its links to `out`, given the
+    /// rows as-of day `a` shows of (at least) the series' lives, by life. A recurring stream
+    /// is its posted transactions, as Plaid reports them; a pending one joins its stream when
+    /// it posts.
+    pub fn push_stream<'r>(
+        &self,
+        s: usize,
+        a: Day,
+        rows: impl Iterator<Item = (usize, &'r Transaction)>,
+        out: &mut RowBatch,
+    ) {
+        let plan = &self.series[s];
+        let mut occurrences: Vec<Occurrence<'_>> = rows
+            .filter(|(i, t)| self.lives[*i].stream == Some(s as u16) && !t.pending)
+            .map(|(_, t)| Occurrence {
+                transaction_id: &t.id,
+                date: t.date.date(),
+                amount: t.amount,
+            })
+            .collect();
+        occurrences.sort_by_key(|o| (o.date, o.transaction_id));
+        let next = plan.schedule.iter().find(|&&d| d >= a);
+        let series = Series {
+            account_id: self.account_id(plan.account),
+            merchant_name: plan.merchant,
+            category: plan.category,
+            frequency: plan.frequency,
+            next_date: self.date(*next.expect("a schedule runs past the as-of day")),
+        };
+        let id = self.draws.id(Purpose::Stream, s as u64, 0, 0);
+        series.push_stream(id, &occurrences, out);
+    }
+
     /// The user's rows as-of day `a`, with the accounts of as-of `which` (an index into the
     /// days the timeline was asked for), showing transactions dated on or after day `from`.
     pub fn snapshot(&self, which: usize, a: Day, from: Day) -> RowBatch {
         let transactions = self.transactions_at(a, from);
         let mut streams = RowBatch::default();
-        for (s, plan) in self.series.iter().enumerate() {
-            // A recurring stream is its posted transactions, as Plaid reports them; a pending
-            // one joins its stream when it posts.
-            let occurrences: Vec<Occurrence<'_>> = transactions
-                .iter()
-                .filter(|(i, t)| self.lives[*i].stream == Some(s as u16) && !t.pending)
-                .map(|(_, t)| Occurrence {
-                    transaction_id: &t.id,
-                    date: t.date.date(),
-                    amount: t.amount,
-                })
-                .collect();
-            let mut occurrences = occurrences;
-            occurrences.sort_by_key(|o| (o.date, o.transaction_id));
-            let next = plan.schedule.iter().find(|&&d| d >= a);
-            let series = Series {
-                account_id: self.account_id(plan.account),
-                merchant_name: plan.merchant,
-                category: plan.category,
-                frequency: plan.frequency,
-                next_date: self.date(*next.expect("a schedule runs past the as-of day")),
-            };
-            let id = self.draws.id(Purpose::Stream, s as u64, 0, 0);
-            series.push_stream(id, &occurrences, &mut streams);
+        for s in 0..self.series.len() {
+            let rows = transactions.iter().map(|(i, t)| (*i, t));
+            self.push_stream(s, a, rows, &mut streams);
         }
         RowBatch {
             users: vec![self.user.clone()],
@@ -341,14 +385,13 @@ impl<'p> Timeline<'p> {
                 life.events()
                     .into_iter()
                     .filter(|&(day, ..)| from < day && day <= to)
-                    .map(move |(day, change, stage, corrected)| {
-                        (life, day, change, stage, corrected)
+                    .map(move |(day, change, stage, _)| TimedChange {
+                        day,
+                        change,
+                        id: life.id(&self.draws, stage),
+                        account_id: self.account_id(life.account).to_owned(),
+                        dated: life.dated(stage),
                     })
-            })
-            .map(|(life, day, change, stage, corrected)| TimedChange {
-                day,
-                change,
-                row: life.row(self, stage, corrected),
             })
             .collect();
         let order = |c: &Change| match c {
@@ -357,7 +400,7 @@ impl<'p> Timeline<'p> {
             Change::Modified => 2,
         };
         changes.sort_by(|x, y| {
-            (x.day, order(&x.change), &x.row.id).cmp(&(y.day, order(&y.change), &y.row.id))
+            (x.day, order(&x.change), &x.id).cmp(&(y.day, order(&y.change), &y.id))
         });
         changes
     }

@@ -290,6 +290,40 @@ pub struct PreparedJson {
 }
 
 impl PreparedJson {
+    /// A JSON file that `write` writes for `out`: written next to its destination (standard
+    /// output's goes to the temporary directory) and synced, ready to swap in with a commit,
+    /// as `users.json` is.
+    pub fn write(
+        out: &JsonOut,
+        write: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
+    ) -> anyhow::Result<PreparedJson> {
+        let (temp, destination) = match out {
+            JsonOut::File(destination) => (sibling(destination, "new"), Some(destination.clone())),
+            JsonOut::Stdout => (
+                std::env::temp_dir().join(format!(".seed-stdout.json.tmp-{}", std::process::id())),
+                None,
+            ),
+        };
+        let what = temp.display().to_string();
+        let file =
+            File::create(&temp).map_err(|e| crate::json::io_error(e, &format!("create {what}")))?;
+        let mut prepared = PreparedJson {
+            temp,
+            destination,
+            bytes: 0,
+            done: false,
+        };
+        let mut out = BufWriter::new(file);
+        write(&mut out)?;
+        let file = out
+            .into_inner()
+            .map_err(|e| crate::json::io_error(e.into_error(), &format!("write {what}")))?;
+        file.sync_all()
+            .map_err(|e| crate::json::io_error(e, &format!("write {what}")))?;
+        prepared.bytes = file.metadata().map_or(0, |m| m.len());
+        Ok(prepared)
+    }
+
     /// Bytes of records written (not counting the enclosing structure).
     pub fn bytes(&self) -> u64 {
         self.bytes

@@ -362,6 +362,8 @@ pub fn seed_run(meta: &crate::dataset::Meta, source: &str) -> SeedRun {
         finished_at: now,
         user_count: None,
         user_ids_digest: None,
+        users_from: Some(meta.first_user.unwrap_or(0) as i64),
+        users_to: Some((meta.first_user.unwrap_or(0) + meta.num_users) as i64),
     }
 }
 

@@ -10,7 +10,7 @@ use crate::support::{AS_OF, as_of, write_json_bytes};
 
 /// SHA-256 of `seed --num-users 50 --seed 42 --as-of 2025-06-01`'s users.json.
 const DEFAULT_50_USERS_SHA256: &str =
-    "f5a3671ce72126bafa2a802084063cf636c52f1a12c45c8b3719233849ace31e";
+    "ca522a731c5b040f55ca746a3ad4a5757d54b27a7c9399a5122c0edeea2c8eb2";
 
 fn hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)

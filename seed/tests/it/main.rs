@@ -21,3 +21,4 @@ mod recurring;
 mod running;
 mod streams;
 mod support;
+mod time;

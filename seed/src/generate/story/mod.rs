@@ -245,10 +245,13 @@ impl<'c> StoryUser<'c> {
         let employers = &income.groups[0];
         let rng = &mut self.draws.of(Purpose::Payroll);
         let payroll = params.payroll[rng.random_range(0..params.payroll.len())];
-        let horizon = self.until + LOOKAHEAD;
-        let paydays = schedule::paydays(rng, payroll, params, self.start, horizon);
         let employer_a = pick(rng, &employers.merchants);
         let employer_b = pick(rng, &employers.merchants);
+        // The schedule draws as many values as the paydays it reaches: from draws of its own,
+        // after which nothing else is drawn.
+        let horizon = self.until + LOOKAHEAD;
+        let rng = &mut self.draws.at(Purpose::Payroll, 2, 0);
+        let paydays = schedule::paydays(rng, payroll, params, self.start, horizon);
         let salary = draw_log_normal(
             &mut self.draws.at(Purpose::Payroll, 1, 0),
             &employers.amount,
@@ -526,9 +529,10 @@ impl<'c> StoryUser<'c> {
         category: u8,
     ) -> Option<(Life<'c>, Authorization)> {
         let profile = self.profile;
-        let period = self.window as f64 / f64::from(count);
-        let first = (slot as f64 * period).floor() as Day;
-        let end = (((slot + 1) as f64 * period).floor() as Day).max(first + 1);
+        // In whole numbers: slot `count` of a cycle starts exactly at the next cycle.
+        let at = |slot: u64| (slot as i64 * self.window) / i64::from(count);
+        let first = at(slot);
+        let end = at(slot + 1).max(first + 1);
         let days: Vec<Day> = (first..end).collect();
         let weekday = self.start.weekday().num_days_from_monday();
         let rng = &mut self.draws.at(Purpose::Purchase, u64::from(account), slot);

@@ -1,0 +1,2 @@
+ALTER TABLE seed_runs DROP COLUMN users_to;
+ALTER TABLE seed_runs DROP COLUMN users_from;
