@@ -53,6 +53,8 @@ fn secs(run: &Run) -> f64 {
 
 fn lines(runs: &[Run], size: u64) -> Vec<Line> {
     let mut lines = Vec::new();
+    // The issue sets its targets at 10k and 100k users; other sizes are shown, not judged.
+    let judged = size == 10_000 || size == 100_000;
     let fill = find(runs, size, &format!("{FILL_PREFIX}{FILL}"));
     // The honest ceiling: the fastest C client's insert span, then the same index builds and
     // checks as SQLite's own fill (the time of its fill after its rows were in).
@@ -93,7 +95,7 @@ fn lines(runs: &[Run], size: u64) -> Vec<Line> {
                     secs(fill),
                     100.0 * ratio
                 ),
-                met: Some(ratio >= 0.9),
+                met: judged.then_some(ratio >= 0.9),
             });
         }
     }
@@ -109,7 +111,7 @@ fn lines(runs: &[Run], size: u64) -> Vec<Line> {
                 secs(load),
                 secs(psql)
             ),
-            met: Some(ratio >= 1.0),
+            met: judged.then_some(ratio >= 1.0),
         });
     }
     if let Some(run) = find(runs, size, GENERATE_JSON_SQLITE) {
@@ -118,7 +120,7 @@ fn lines(runs: &[Run], size: u64) -> Vec<Line> {
             measured: run
                 .peak_rss_mib
                 .map_or_else(|| "not measured".into(), |m| format!("{m:.1} MiB")),
-            met: run.peak_rss_mib.map(|m| m <= 200.0),
+            met: run.peak_rss_mib.filter(|_| judged).map(|m| m <= 200.0),
         });
     }
     if let Some(run) = find(runs, size, GENERATE_JSON) {
