@@ -8,6 +8,8 @@
 //! arithmetic: generation and `stats` share it, so the generator's paydays and the report's
 //! check of them cannot disagree.
 
+use std::cell::Cell;
+
 use chrono::{Datelike, Duration, Months, NaiveDate, Weekday};
 
 /// Seconds in a day.
@@ -87,12 +89,53 @@ pub fn add_months(date: NaiveDate, months: u32) -> NaiveDate {
 
 /// Whether `date` is an observed US federal holiday.
 pub fn is_federal_holiday(date: NaiveDate) -> bool {
-    // A holiday observed on `date` is fixed in `date`'s year, or is the next year's New Year's
-    // Day observed on December 31st.
-    holidays_observed(date.year()).any(|holiday| holiday == date)
-        || (date.month() == 12
-            && date.day() == 31
-            && observed(ymd(date.year() + 1, 1, 1)) == Some(date))
+    // Generation asks this of nearly every day it settles a payment on, and working out a
+    // year's holidays from the rules costs a few hundred instructions; each thread keeps the
+    // last year it worked out (a pure function's result: nothing depends on which thread
+    // asks, or in which order).
+    thread_local! {
+        static LAST_YEAR: Cell<Option<HolidaysOfYear>> = const { Cell::new(None) };
+    }
+    let year = date.year();
+    LAST_YEAR.with(|last| {
+        let holidays = match last.get() {
+            Some(holidays) if holidays.year == year => holidays,
+            _ => {
+                let holidays = HolidaysOfYear::new(year);
+                last.set(Some(holidays));
+                holidays
+            }
+        };
+        holidays.dates[..holidays.len].contains(&date)
+    })
+}
+
+/// The days of one year observed as federal holidays: [`holidays_observed`] and, where it
+/// falls on December 31st, the next year's New Year's Day.
+#[derive(Debug, Clone, Copy)]
+struct HolidaysOfYear {
+    year: i32,
+    dates: [NaiveDate; 12],
+    len: usize,
+}
+
+impl HolidaysOfYear {
+    fn new(year: i32) -> HolidaysOfYear {
+        let mut holidays = HolidaysOfYear {
+            year,
+            dates: [NaiveDate::MIN; 12],
+            len: 0,
+        };
+        // A holiday observed in `year` is fixed in it, or is the next year's New Year's Day
+        // observed on December 31st.
+        let next_new_year = observed(ymd(year.saturating_add(1), 1, 1))
+            .filter(|day| day.year() == year && day.month() == 12);
+        for day in holidays_observed(year).chain(next_new_year) {
+            holidays.dates[holidays.len] = day;
+            holidays.len += 1;
+        }
+        holidays
+    }
 }
 
 /// Whether `date` is a business day: a weekday that is not an observed federal holiday.
@@ -245,6 +288,36 @@ mod tests {
         assert_eq!(Month::of(d(2025, 2, 1)).last(), d(2025, 2, 28));
         assert_eq!(add_months(d(2024, 1, 31), 1), d(2024, 2, 29));
         assert_eq!(add_months(d(2024, 1, 15), 12), d(2025, 1, 15));
+    }
+
+    /// The rule as first written, without the per-year cache.
+    fn is_federal_holiday_by_rule(date: NaiveDate) -> bool {
+        holidays_observed(date.year()).any(|holiday| holiday == date)
+            || (date.month() == 12
+                && date.day() == 31
+                && observed(ymd(date.year() + 1, 1, 1)) == Some(date))
+    }
+
+    #[test]
+    fn cached_holidays_match_the_rule_on_every_day_of_three_centuries() {
+        let mut holidays = 0;
+        for day in d(1900, 1, 1)
+            .iter_days()
+            .take_while(|day| day.year() < 2200)
+        {
+            assert_eq!(
+                is_federal_holiday(day),
+                is_federal_holiday_by_rule(day),
+                "{day}"
+            );
+            holidays += usize::from(is_federal_holiday(day));
+        }
+        // 300 years of ten or eleven holidays, and the odd New Year observed the year before.
+        assert!((3000..=3400).contains(&holidays), "{holidays}");
+        // Asking out of order (another year between) answers the same.
+        assert!(is_federal_holiday(d(2026, 11, 26)));
+        assert!(is_federal_holiday(d(2021, 12, 31)));
+        assert!(!is_federal_holiday(d(2026, 11, 27)));
     }
 
     #[test]

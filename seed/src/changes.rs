@@ -78,14 +78,7 @@ impl ChangeStamp {
         account_id: &str,
         change: Change,
     ) -> anyhow::Result<TransactionChange> {
-        if self.next >= 1 << ORDINAL_BITS {
-            anyhow::bail!(
-                "more than {} changes in one day of one shard; split the run into shards",
-                1u64 << ORDINAL_BITS
-            );
-        }
-        let seq = self.prefix | self.next as i64;
-        self.next += 1;
+        let seq = self.reserve(1)?.first;
         Ok(TransactionChange {
             seq,
             transaction_id: transaction_id.to_owned(),
@@ -95,14 +88,85 @@ impl ChangeStamp {
         })
     }
 
+    /// The next `count` numbers, for the `added` changes of `count` transactions.
+    pub fn reserve(&mut self, count: usize) -> anyhow::Result<AddedChanges> {
+        let count = count as u64;
+        if self.next + count > 1 << ORDINAL_BITS {
+            anyhow::bail!(
+                "more than {} changes in one day of one shard; split the run into shards",
+                1u64 << ORDINAL_BITS
+            );
+        }
+        // The ordinal is the low bits and stays below 2^32, so adding to the sequence number
+        // never carries into the shard's bits.
+        let first = self.prefix | self.next as i64;
+        self.next += count;
+        Ok(AddedChanges {
+            first,
+            count,
+            as_of: self.as_of,
+        })
+    }
+
     /// An `added` change for each of `transactions`, in their order.
     pub fn added(
         &mut self,
         transactions: &[Transaction],
     ) -> anyhow::Result<Vec<TransactionChange>> {
+        Ok(self.reserve(transactions.len())?.rows(transactions))
+    }
+}
+
+/// The `added` changes of a batch of transactions, numbered but not yet made into rows: the
+/// `i`-th transaction's change is number `first + i`. A loader makes the rows
+/// ([`AddedChanges::rows`]) or, on SQLite, derives them in SQL from the transactions it
+/// inserted, by the same rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AddedChanges {
+    first: i64,
+    count: u64,
+    as_of: NaiveDate,
+}
+
+impl AddedChanges {
+    /// The sequence number of the first transaction's change.
+    pub fn first_seq(&self) -> i64 {
+        self.first
+    }
+
+    /// How many changes: one per transaction of the batch.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// The as-of date the changes record.
+    pub fn as_of(&self) -> NaiveDate {
+        self.as_of
+    }
+
+    /// The numbers, the first transaction's first.
+    pub fn seqs(&self) -> std::ops::Range<i64> {
+        self.first..self.first + self.count as i64
+    }
+
+    /// The change rows of `transactions`, the batch these numbers were reserved for.
+    pub fn rows(&self, transactions: &[Transaction]) -> Vec<TransactionChange> {
+        assert_eq!(
+            transactions.len() as u64,
+            self.count,
+            "changes reserved for another batch"
+        );
+        let added = Change::Added.as_str();
         transactions
             .iter()
-            .map(|t| self.stamp(&t.id, &t.account_id, Change::Added))
+            .zip(self.first..)
+            .map(|(t, seq)| TransactionChange {
+                seq,
+                transaction_id: t.id.clone(),
+                account_id: t.account_id.clone(),
+                change: added.to_owned(),
+                as_of: self.as_of,
+            })
             .collect()
     }
 }
@@ -137,6 +201,35 @@ mod tests {
             last.prefix > 0,
             "the largest day still makes a positive BIGINT"
         );
+    }
+
+    #[test]
+    fn reserved_numbers_continue_the_stamps_one_by_one() {
+        let mut one_by_one = ChangeStamp::new(7, 3, date()).unwrap();
+        let mut reserved = one_by_one.clone();
+        let singles: Vec<i64> = (0..5)
+            .map(|i| {
+                one_by_one
+                    .stamp(&format!("t{i}"), "a", Change::Added)
+                    .unwrap()
+                    .seq
+            })
+            .collect();
+        let first = reserved.reserve(2).unwrap();
+        let second = reserved.reserve(3).unwrap();
+        assert_eq!(first.first_seq(), singles[0]);
+        assert_eq!(second.first_seq(), singles[2]);
+        assert_eq!((first.count(), second.count()), (2, 3));
+        assert_eq!(reserved, one_by_one);
+        let mut full = ChangeStamp::new(0, 0, date()).unwrap();
+        full.next = (1 << ORDINAL_BITS) - 2;
+        assert!(full.clone().reserve(3).is_err());
+        let last = full.reserve(2).unwrap();
+        assert_eq!(
+            unpack(last.first_seq() + 1),
+            (0, 0, (1 << ORDINAL_BITS) - 1)
+        );
+        assert!(full.reserve(1).is_err());
     }
 
     #[test]

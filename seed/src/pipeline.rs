@@ -30,7 +30,7 @@ use crate::tables::{RowBatch, RowCounts};
 
 /// Users generated per chunk: large enough to keep both cores busy, small enough that a
 /// few chunks in flight stay within a few tens of MiB.
-pub const CHUNK_USERS: u64 = 128;
+pub const CHUNK_USERS: u64 = 64;
 
 /// Chunks that may wait in each channel.
 const QUEUE: usize = 2;
@@ -221,7 +221,8 @@ struct RowChunk {
 /// the hand-off to the loader.
 struct Sink {
     writer: Option<JsonWriter>,
-    /// The loader, and where the `added` changes of the rows it loads go in the change log.
+    /// The loader, and where the `added` changes of the rows it loads go in the change log:
+    /// the sink numbers them, the loader writes them.
     loader: Option<(Loader, ChangeStamp)>,
     stats: Option<Stats>,
     counts: RowCounts,
@@ -247,9 +248,8 @@ impl Sink {
                 stats.merge(collector.finish(&self.profile, self.as_of));
             }
             if let Some((loader, stamp)) = self.loader.as_mut() {
-                let mut rows = rows;
-                rows.transaction_changes = stamp.added(&rows.transactions)?;
-                loader.send(rows)?;
+                let added = stamp.reserve(rows.transactions.len())?;
+                loader.send(rows, added)?;
             }
         }
         Ok(self)
@@ -288,10 +288,7 @@ fn generate_parts(
     let parts: Vec<(RowBatch, EncodedRows)> = tasks
         .into_par_iter()
         .map(|task| {
-            let mut rows = RowBatch::default();
-            for index in task {
-                rows.append(&mut generate_user(config, index));
-            }
+            let rows = RowBatch::concat(task.map(|index| generate_user(config, index)).collect());
             let mut encoded = if encode {
                 pool.take()
             } else {
@@ -303,13 +300,8 @@ fn generate_parts(
             (rows, encoded)
         })
         .collect();
-    let mut rows = RowBatch::default();
-    let mut encoded = Vec::with_capacity(parts.len());
-    for (mut part_rows, part) in parts {
-        rows.append(&mut part_rows);
-        encoded.push(part);
-    }
-    (rows, encoded)
+    let (rows, encoded): (Vec<RowBatch>, Vec<EncodedRows>) = parts.into_iter().unzip();
+    (RowBatch::concat(rows), encoded)
 }
 
 /// Encoding buffers handed back by the writer for the next chunk: reusing them keeps the
@@ -355,7 +347,7 @@ pub fn load_file(
     };
     let mut loader = start_loader(&outputs, progress)?.expect("a database was given");
     let mut stamp = None;
-    let source = read_json(path, READ_BATCH_ROWS, &mut |meta, mut batch| {
+    let source = read_json(path, READ_BATCH_ROWS, &mut |meta, batch| {
         let counts = batch.counts();
         progress.add_generated(counts.users, counts.total());
         interrupt::check()?;
@@ -364,8 +356,8 @@ pub fn load_file(
             Some(stamp) => stamp,
             None => stamp.insert(ChangeStamp::for_load(meta)?),
         };
-        batch.transaction_changes = stamp.added(&batch.transactions)?;
-        loader.send(batch)
+        let added = stamp.reserve(batch.transactions.len())?;
+        loader.send(batch, added)
     })?;
     let produce = started.elapsed();
     let run = seed_run(&source.meta, &path.display().to_string());

@@ -141,6 +141,19 @@ macro_rules! declare_tables {
                     $($derived: self.$derived.len() as u64,)* }
             }
 
+            /// Every row of `batches`, in order, moved into one batch allocated once.
+            pub fn concat(mut batches: Vec<RowBatch>) -> RowBatch {
+                let mut total = RowCounts::default();
+                batches.iter().for_each(|batch| total.add(batch.counts()));
+                let mut rows = RowBatch {
+                    $($table: Vec::with_capacity(total.$table as usize),
+                    $($child: Vec::with_capacity(total.$child as usize),)?)*
+                    $($derived: Vec::with_capacity(total.$derived as usize),)*
+                };
+                batches.iter_mut().for_each(|batch| rows.append(batch));
+                rows
+            }
+
             /// Moves every row of `other` after these.
             pub fn append(&mut self, other: &mut RowBatch) {
                 $(self.$table.append(&mut other.$table);

@@ -18,14 +18,27 @@ const BEGIN: &str = "<!-- bench:begin -->";
 const END: &str = "<!-- bench:end -->";
 
 /// One measured command.
-struct Run {
-    size: u64,
-    what: String,
-    wall: Duration,
-    rows: u64,
-    peak_rss_mib: Option<f64>,
-    note: String,
+pub(crate) struct Run {
+    pub(crate) size: u64,
+    pub(crate) what: String,
+    pub(crate) wall: Duration,
+    pub(crate) rows: u64,
+    pub(crate) peak_rss_mib: Option<f64>,
+    pub(crate) note: String,
+    /// For SQLite's own fills and the C client: the span until the last row was in.
+    pub(crate) insert: Option<Duration>,
 }
+
+/// What each measured run is called in the table; the targets look runs up by it.
+pub(crate) const GENERATE_JSON: &str = "generate + JSON";
+pub(crate) const GENERATE_SQLITE: &str = "generate + SQLite";
+pub(crate) const GENERATE_JSON_SQLITE: &str = "generate + JSON + SQLite";
+pub(crate) const FROM_JSON: &str = "JSON file → SQLite (--from)";
+pub(crate) const GENERATE_POSTGRES: &str = "generate + PostgreSQL (COPY)";
+pub(crate) const PSQL_KEYS_IN_PLACE: &str = "psql \\copy CSV, keys in place";
+pub(crate) const PSQL_KEYS_REBUILT: &str = "psql \\copy CSV, keys rebuilt after";
+pub(crate) const FILL_PREFIX: &str = "SQLite in-database fill: ";
+pub(crate) const CLIENT_PREFIX: &str = "C client binding the rows: ";
 
 impl flags::Bench {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<ExitCode> {
@@ -41,6 +54,7 @@ impl flags::Bench {
         sh.create_dir(&dir)?;
         let json = dir.join("users.json");
         let db = dir.join("bench.db");
+        let client = crate::sqlite_client::build(sh, &dir)?;
 
         let mut runs = Vec::new();
         for &size in &self.sizes {
@@ -61,19 +75,19 @@ impl flags::Bench {
             // written first is the one the last run reads.
             let phases: [(&str, Vec<&str>); 4] = [
                 (
-                    "generate + JSON",
+                    GENERATE_JSON,
                     [&base[..], &["--no-db", "--out", json_s]].concat(),
                 ),
                 (
-                    "generate + SQLite",
+                    GENERATE_SQLITE,
                     [&base[..], &["--no-json", "--database-url", db_s]].concat(),
                 ),
                 (
-                    "generate + JSON + SQLite",
+                    GENERATE_JSON_SQLITE,
                     [&base[..], &["--out", json_s, "--database-url", db_s]].concat(),
                 ),
                 (
-                    "JSON file → SQLite (--from)",
+                    FROM_JSON,
                     vec!["--from", json_s, "--database-url", db_s, "--quiet"],
                 ),
             ];
@@ -82,6 +96,7 @@ impl flags::Bench {
                 runs.push(measure(sh, &seed, size, what, args)?);
             }
             runs.extend(ceiling(sh, &seed, size, &db)?);
+            runs.extend(client_ceiling(sh, &seed, &client, size, &db)?);
             if let Some(url) = &self.postgres_url {
                 cmd!(sh, "{seed} reset-db --allow-unseeded --database-url {url}")
                     .quiet()
@@ -91,14 +106,14 @@ impl flags::Bench {
                     sh,
                     &seed,
                     size,
-                    "generate + PostgreSQL (COPY)",
+                    GENERATE_POSTGRES,
                     &[&base[..], &["--no-json", "--database-url", url]].concat(),
                 )?);
                 let times =
                     crate::pg_baseline::psql_copy_baseline(sh, &seed, url, &dir.join("csv"))?;
                 for (what, wall) in [
-                    ("psql \\copy CSV, keys in place", times.with_keys),
-                    ("psql \\copy CSV, keys rebuilt after", times.keys_rebuilt),
+                    (PSQL_KEYS_IN_PLACE, times.with_keys),
+                    (PSQL_KEYS_REBUILT, times.keys_rebuilt),
                 ] {
                     runs.push(Run {
                         size,
@@ -107,6 +122,7 @@ impl flags::Bench {
                         rows: times.rows,
                         peak_rss_mib: None,
                         note: "same rows, same schema, one transaction".into(),
+                        insert: None,
                     });
                 }
                 sh.remove_path(dir.join("csv"))?;
@@ -115,7 +131,8 @@ impl flags::Bench {
         }
         sh.remove_path(&db)?;
         sh.remove_path(&json)?;
-        let report = render(sh, &runs, &self.profile)?;
+        let mut report = render(sh, &runs, &self.profile)?;
+        report.push_str(&crate::targets::render(&runs));
         write_report(sh, &self.out, &report, &self.profile)?;
         println!("{report}");
         println!("Wrote {}", self.out.display());
@@ -130,25 +147,45 @@ pub(crate) fn remove_db(sh: &Shell, db: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs the seed binary once, timing it from the outside and reading its summary.
+/// Runs the seed binary once, timing it from the outside and reading its summary. Peak RSS
+/// is what `/usr/bin/time` measures from outside, where it is installed; else the binary's
+/// own VmHWM.
 fn measure(sh: &Shell, seed: &Path, size: u64, what: &str, args: &[&str]) -> anyhow::Result<Run> {
+    let time = Path::new("/usr/bin/time");
+    let rss_file = seed.with_file_name("bench-peak-rss");
     let started = Instant::now();
-    let stdout = cmd!(sh, "{seed} {args...}")
-        .read()
-        .with_context(|| format!("run {what} at {size} users"))?;
+    let stdout = if time.exists() {
+        cmd!(sh, "{time} -f %M -o {rss_file} {seed} {args...}").read()
+    } else {
+        cmd!(sh, "{seed} {args...}").read()
+    }
+    .with_context(|| format!("run {what} at {size} users"))?;
     let wall = started.elapsed();
+    let outside_rss_mib = time
+        .exists()
+        .then(|| sh.read_file(&rss_file).ok())
+        .flatten()
+        .and_then(|out| out.lines().last()?.trim().parse::<f64>().ok())
+        .map(|kib| kib / 1024.0);
+    // A load's line names every table it filled, the change log it derives included; a run
+    // without a database names the rows it generated or read.
     let rows = stdout
         .lines()
-        .find_map(|line| {
-            line.strip_prefix("Generated ")
-                .or_else(|| line.strip_prefix("Read "))
+        .find_map(|line| line.strip_prefix("Loaded "))
+        .or_else(|| {
+            stdout.lines().find_map(|line| {
+                line.strip_prefix("Generated ")
+                    .or_else(|| line.strip_prefix("Read "))
+            })
         })
         .map(count_rows)
         .with_context(|| format!("no row counts in the output of {what}"))?;
-    let peak_rss_mib = stdout
-        .lines()
-        .find_map(|line| line.trim().strip_prefix("peak RSS"))
-        .and_then(|rest| rest.trim().trim_end_matches("MiB").trim().parse().ok());
+    let peak_rss_mib = outside_rss_mib.or_else(|| {
+        stdout
+            .lines()
+            .find_map(|line| line.trim().strip_prefix("peak RSS"))
+            .and_then(|rest| rest.trim().trim_end_matches("MiB").trim().parse().ok())
+    });
     let phases: Vec<String> = stdout
         .lines()
         .filter_map(|line| {
@@ -166,6 +203,7 @@ fn measure(sh: &Shell, seed: &Path, size: u64, what: &str, args: &[&str]) -> any
         rows,
         peak_rss_mib,
         note: phases.join(", "),
+        insert: None,
     })
 }
 
@@ -176,25 +214,62 @@ fn count_rows(line: &str) -> u64 {
         .sum()
 }
 
-/// SQLite's own fills of the same schema from staging tables inside the database.
+/// SQLite's own fills of the same schema from staging tables inside the database, which
+/// stay behind for [`client_ceiling`].
 fn ceiling(sh: &Shell, seed: &Path, size: u64, db: &Path) -> anyhow::Result<Vec<Run>> {
-    let out = cmd!(sh, "{seed} sqlite-ceiling --database-url {db}").read()?;
+    let out = cmd!(
+        sh,
+        "{seed} sqlite-ceiling --keep-staging --database-url {db}"
+    )
+    .read()?;
     out.lines()
         .filter_map(|line| line.strip_prefix("fill\t"))
         .map(|line| {
             let fields: Vec<&str> = line.split('\t').collect();
-            let [name, secs, rows] = fields[..] else {
+            let [name, secs, rows, insert] = fields[..] else {
                 anyhow::bail!("unexpected ceiling line {line:?}")
             };
             let secs: f64 = secs.parse()?;
             let rows: u64 = rows.parse()?;
+            let insert: f64 = insert.parse()?;
             Ok(Run {
                 size,
-                what: format!("SQLite in-database fill: {name}"),
+                what: format!("{FILL_PREFIX}{name}"),
                 wall: Duration::from_secs_f64(secs),
                 rows,
                 peak_rss_mib: None,
-                note: "staging table → tables, no Rust code".into(),
+                note: format!("staging table → tables, no Rust code; rows in after {insert:.2} s"),
+                insert: Some(Duration::from_secs_f64(insert)),
+            })
+        })
+        .collect()
+}
+
+/// The C client binding the staging tables' rows into the emptied tables, at each of
+/// [`ROWS_PER_STATEMENT`](crate::sqlite_client::ROWS_PER_STATEMENT): the insert span only.
+fn client_ceiling(
+    sh: &Shell,
+    seed: &Path,
+    client: &Path,
+    size: u64,
+    db: &Path,
+) -> anyhow::Result<Vec<Run>> {
+    let tables = cmd!(sh, "{seed} tables")
+        .read()
+        .context("list the tables")?;
+    let tables: Vec<String> = tables.lines().map(str::to_owned).collect();
+    crate::sqlite_client::ROWS_PER_STATEMENT
+        .iter()
+        .map(|&per| {
+            let (insert, rows) = crate::sqlite_client::measure(sh, client, db, &tables, per)?;
+            Ok(Run {
+                size,
+                what: format!("{CLIENT_PREFIX}{per} row(s) per INSERT"),
+                wall: insert,
+                rows,
+                peak_rss_mib: None,
+                note: "C API, values bound from memory; insert span only, rolled back".into(),
+                insert: Some(insert),
             })
         })
         .collect()

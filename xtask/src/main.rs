@@ -8,6 +8,8 @@ mod bench;
 mod bench_plaid;
 mod flags;
 mod pg_baseline;
+mod sqlite_client;
+mod targets;
 mod tasks;
 
 use std::path::{Path, PathBuf};

@@ -60,6 +60,9 @@ pub enum Command {
         /// A SQLite database holding a loaded dataset.
         #[arg(long, value_name = "PATH")]
         database_url: PathBuf,
+        /// Leave each table's copy behind as `staging_TABLE`, for a client to read.
+        #[arg(long)]
+        keep_staging: bool,
     },
     /// Write the pinned CI fixture dataset to backend/tests/fixtures/users.json and load it
     /// into a fresh database.

@@ -85,11 +85,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             allow_remote,
             allow_unseeded,
         }) => fixtures(database_url.as_deref(), allow_remote, allow_unseeded),
-        Some(Command::SqliteCeiling { database_url }) => {
-            let (rows, fills) = crate::load::ceiling::measure_sqlite_fills(&database_url)?;
+        Some(Command::SqliteCeiling {
+            database_url,
+            keep_staging,
+        }) => {
+            let (rows, fills) =
+                crate::load::ceiling::measure_sqlite_fills(&database_url, keep_staging)?;
             for fill in fills {
                 let secs = fill.time.as_secs_f64();
-                say!("fill\t{}\t{secs:.3}\t{rows}", fill.name);
+                let insert = fill.insert.as_secs_f64();
+                say!("fill\t{}\t{secs:.3}\t{rows}\t{insert:.3}", fill.name);
             }
             Ok(())
         }

@@ -4,6 +4,9 @@
 //! The rows of an already loaded database are copied to staging tables; then each way of
 //! filling the real tables from them is timed in its own transaction, with the loader's
 //! connection settings. No Rust code touches a row, so only SQLite's own work is measured.
+//! Each fill also reports its insert span (BEGIN to the last row in), which `cargo xtask
+//! bench` sets beside a C client's binding of the same rows (`xtask/src/sqlite_bind.c`),
+//! reading the staging tables this leaves behind when asked to.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -26,6 +29,8 @@ pub struct Fill {
     pub name: &'static str,
     /// Wall time from BEGIN to after COMMIT.
     pub time: Duration,
+    /// Wall time from BEGIN to the last row in, before any index is built.
+    pub insert: Duration,
 }
 
 /// The fills measured, in this order.
@@ -36,8 +41,9 @@ pub const FILLS: [&str; 3] = [
 ];
 
 /// Times each fill of the database at `path` (which must hold a loaded dataset) and returns
-/// them with the number of rows filled. The database holds the same rows afterwards.
-pub fn measure_sqlite_fills(path: &Path) -> anyhow::Result<(u64, Vec<Fill>)> {
+/// them with the number of rows filled. The database holds the same rows afterwards, and,
+/// with `keep_staging`, each table's copy as `staging_TABLE`.
+pub fn measure_sqlite_fills(path: &Path, keep_staging: bool) -> anyhow::Result<(u64, Vec<Fill>)> {
     let path = path.to_str().context("the path is not valid UTF-8")?;
     let mut conn = SqliteConnection::establish(path).with_context(|| format!("open {path}"))?;
     configure_for_load(&mut conn)?;
@@ -52,6 +58,7 @@ pub fn measure_sqlite_fills(path: &Path) -> anyhow::Result<(u64, Vec<Fill>)> {
     let mut fills = Vec::new();
     for name in FILLS {
         let started = Instant::now();
+        let mut insert = Duration::ZERO;
         conn.immediate_transaction(|conn| -> anyhow::Result<()> {
             empty_tables(conn)?;
             let indexes = secondary_indexes(conn)?;
@@ -67,6 +74,7 @@ pub fn measure_sqlite_fills(path: &Path) -> anyhow::Result<(u64, Vec<Fill>)> {
                 ))
                 .with_context(|| format!("fill {table}"))?;
             }
+            insert = started.elapsed();
             if after {
                 build_indexes(conn, &indexes)?;
             }
@@ -75,10 +83,13 @@ pub fn measure_sqlite_fills(path: &Path) -> anyhow::Result<(u64, Vec<Fill>)> {
         fills.push(Fill {
             name,
             time: started.elapsed(),
+            insert,
         });
     }
-    for table in TABLES.iter().map(|t| t.name) {
-        conn.batch_execute(&format!("DROP TABLE staging_{table}"))?;
+    if !keep_staging {
+        for table in TABLES.iter().map(|t| t.name) {
+            conn.batch_execute(&format!("DROP TABLE staging_{table}"))?;
+        }
     }
     restore_settings(&mut conn)?;
     Ok((rows, fills))

@@ -17,6 +17,7 @@
 pub mod ceiling;
 mod postgres;
 mod sqlite;
+mod sqlite_rows;
 
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread::JoinHandle;
@@ -25,6 +26,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use backend::{AnyConnection, DatabaseUrl, SeedRun};
 
+use crate::changes::AddedChanges;
 use crate::database::Created;
 use crate::guard::UserDigest;
 use crate::interrupt;
@@ -225,8 +227,10 @@ trait Backend: Send {
     /// Empties the seeded tables and `seed_runs` (a replacing load).
     fn clear(&mut self) -> anyhow::Result<()>;
 
-    /// Writes rows, parents first. A backend may hold rows back until [`Backend::flush`].
-    fn write(&mut self, batch: RowBatch) -> anyhow::Result<()>;
+    /// Writes rows, parents first, and the `added` change of each of the batch's
+    /// transactions (`added`, numbered for them). A backend may hold rows back until
+    /// [`Backend::flush`].
+    fn write(&mut self, batch: RowBatch, added: AddedChanges) -> anyhow::Result<()>;
 
     /// Writes every row still held back.
     fn flush(&mut self) -> anyhow::Result<()>;
@@ -280,11 +284,12 @@ fn drive(
     let mut users = UserDigest::default();
     let mut run = loop {
         match batches.next()? {
-            Message::Rows(batch) => {
+            Message::Rows(batch, added) => {
                 step()?;
-                let batch_counts = batch.counts();
+                let mut batch_counts = batch.counts();
+                batch_counts.transaction_changes += added.count();
                 batch.users.iter().for_each(|user| users.add(&user.id));
-                backend.write(batch)?;
+                backend.write(batch, added)?;
                 counts.add(batch_counts);
                 progress.add_loaded(batch_counts.total());
                 crate::pause::at("insert");
@@ -376,7 +381,8 @@ pub struct LoadOptions {
 
 /// A message to the loader thread.
 enum Message {
-    Rows(RowBatch),
+    /// Rows, and the numbers of their transactions' `added` changes.
+    Rows(RowBatch, AddedChanges),
     /// Every row was sent: finish the load and record it as this run.
     Finish(Box<SeedRun>),
     Commit,
@@ -458,10 +464,12 @@ impl Loader {
         Ok(loader)
     }
 
-    /// Hands rows to the loader. Fails with the loader's own error if it has stopped.
-    pub fn send(&mut self, batch: RowBatch) -> anyhow::Result<()> {
+    /// Hands rows to the loader, with the numbers reserved for their transactions' `added`
+    /// changes, which the loader writes too. Fails with the loader's own error if it has
+    /// stopped.
+    pub fn send(&mut self, batch: RowBatch, added: AddedChanges) -> anyhow::Result<()> {
         let sender = self.sender.as_ref().expect("loader is running");
-        if sender.send(Message::Rows(batch)).is_err() {
+        if sender.send(Message::Rows(batch, added)).is_err() {
             return Err(self.join_error());
         }
         Ok(())

@@ -31,6 +31,7 @@ use backend::schema::seed_runs;
 use backend::{DatabaseUrl, SeedRun};
 
 use super::{Backend, ForeignKey, LoadMode, Orphans};
+use crate::changes::AddedChanges;
 use crate::database::postgres::{self, Cancel};
 use crate::guard::Destructive;
 use crate::tables::{RowBatch, TABLES, with_seeded_tables};
@@ -140,11 +141,19 @@ impl Backend for PgBackend {
         Ok(())
     }
 
-    fn write(&mut self, batch: RowBatch) -> anyhow::Result<()> {
+    fn write(&mut self, batch: RowBatch, added: AddedChanges) -> anyhow::Result<()> {
+        let changes = ChangeRow::added(&added, &batch.transactions);
         match self.method {
-            LoadMethod::Copy => copy_batch(&mut self.conn, &batch),
-            LoadMethod::Insert => insert_batch(&mut self.conn, &batch),
+            LoadMethod::Copy => {
+                copy_batch(&mut self.conn, &batch)?;
+                copy_changes(&mut self.conn, &changes)?;
+            }
+            LoadMethod::Insert => {
+                insert_batch(&mut self.conn, &batch)?;
+                insert_changes(&mut self.conn, &changes)?;
+            }
         }
+        Ok(())
     }
 
     fn flush(&mut self) -> anyhow::Result<()> {
@@ -421,34 +430,89 @@ fn definitions(conn: &mut PgConnection) -> anyhow::Result<Vec<Definition>> {
     .context("read the keys and indexes from the catalog")
 }
 
+/// A `transaction_changes` row that borrows its ids from the transaction it records: the
+/// `added` changes a load copies, without a copy of every id (two per transaction).
+#[derive(Insertable)]
+#[diesel(table_name = backend::schema::transaction_changes)]
+#[diesel(treat_none_as_default_value = false)]
+struct ChangeRow<'a> {
+    seq: i64,
+    transaction_id: &'a str,
+    account_id: &'a str,
+    change: &'static str,
+    as_of: chrono::NaiveDate,
+}
+
+impl<'a> ChangeRow<'a> {
+    /// The `added` changes of `transactions`, numbered by `added`.
+    fn added(added: &AddedChanges, transactions: &'a [backend::Transaction]) -> Vec<Self> {
+        assert_eq!(
+            added.count(),
+            transactions.len() as u64,
+            "changes of another batch"
+        );
+        transactions
+            .iter()
+            .zip(added.seqs())
+            .map(|(t, seq)| ChangeRow {
+                seq,
+                transaction_id: &t.id,
+                account_id: &t.account_id,
+                change: backend::Change::Added.as_str(),
+                as_of: added.as_of(),
+            })
+            .collect()
+    }
+
+    /// The model's row with the same values: naming every field of both without `..` keeps
+    /// this row's columns the model's when a column is added.
+    #[cfg(test)]
+    fn to_model(&self) -> backend::TransactionChange {
+        let ChangeRow {
+            seq,
+            transaction_id,
+            account_id,
+            change,
+            as_of,
+        } = *self;
+        backend::TransactionChange {
+            seq,
+            transaction_id: transaction_id.to_owned(),
+            account_id: account_id.to_owned(),
+            change: change.to_owned(),
+            as_of,
+        }
+    }
+}
+
 macro_rules! write_batch {
     ($($table:ident: $model:ident $([$flag:ident])?
         $(as $record:ident nests $child:ident: $child_model:ident)?,)*
         ; $(derived $derived:ident: $derived_model:ident,)*) => {
         /// Sends one batch with a binary COPY per table, parents first.
         fn copy_batch(conn: &mut PgConnection, batch: &RowBatch) -> anyhow::Result<()> {
-            $(copy_rows!(conn, batch, $table);
-            $(copy_rows!(conn, batch, $child);)?)*
-            $(copy_rows!(conn, batch, $derived);)*
+            $(copy_rows!(*conn, batch.$table, $table);
+            $(copy_rows!(*conn, batch.$child, $child);)?)*
+            $(copy_rows!(*conn, batch.$derived, $derived);)*
             Ok(())
         }
 
         /// Sends one batch as multi-row INSERT statements, parents first.
         fn insert_batch(conn: &mut PgConnection, batch: &RowBatch) -> anyhow::Result<()> {
-            $(insert_rows!(conn, batch, $table);
-            $(insert_rows!(conn, batch, $child);)?)*
-            $(insert_rows!(conn, batch, $derived);)*
+            $(insert_rows!(*conn, batch.$table, $table);
+            $(insert_rows!(*conn, batch.$child, $child);)?)*
+            $(insert_rows!(*conn, batch.$derived, $derived);)*
             Ok(())
         }
     };
 }
 /// One binary COPY of a table's rows in a batch, if it has any.
 macro_rules! copy_rows {
-    ($conn:ident, $batch:ident, $table:ident) => {
-        if !$batch.$table.is_empty() {
+    ($conn:expr, $rows:expr, $table:ident) => {
+        if !$rows.is_empty() {
             diesel::copy_from(backend::schema::$table::table)
-                .from_insertable(&$batch.$table)
-                .execute($conn)
+                .from_insertable(&$rows)
+                .execute(&mut $conn)
                 .map_err(|e| anyhow::anyhow!("copy {}: {}", stringify!($table), describe(&e)))?;
         }
     };
@@ -456,17 +520,29 @@ macro_rules! copy_rows {
 
 /// Multi-row INSERTs of a table's rows in a batch.
 macro_rules! insert_rows {
-    ($conn:ident, $batch:ident, $table:ident) => {
-        for rows in $batch.$table.chunks(ROWS_PER_INSERT) {
+    ($conn:expr, $rows:expr, $table:ident) => {
+        for rows in $rows.chunks(ROWS_PER_INSERT) {
             diesel::insert_into(backend::schema::$table::table)
                 .values(rows)
-                .execute($conn)
+                .execute(&mut $conn)
                 .map_err(|e| anyhow::anyhow!("insert {}: {}", stringify!($table), describe(&e)))?;
         }
     };
 }
 
 with_seeded_tables!(write_batch);
+
+/// Sends the `added` changes of a batch with a binary COPY.
+fn copy_changes(conn: &mut PgConnection, changes: &[ChangeRow<'_>]) -> anyhow::Result<()> {
+    copy_rows!(*conn, *changes, transaction_changes);
+    Ok(())
+}
+
+/// Sends the `added` changes of a batch as multi-row INSERTs.
+fn insert_changes(conn: &mut PgConnection, changes: &[ChangeRow<'_>]) -> anyhow::Result<()> {
+    insert_rows!(*conn, changes, transaction_changes);
+    Ok(())
+}
 
 /// The error the run reports for `error`, met while doing `what`: a lock timeout, a full
 /// disk or a cancel by Ctrl-C as such (by its SQLSTATE), anything else as the server's
@@ -488,5 +564,37 @@ fn describe_info(info: &dyn DatabaseErrorInformation) -> String {
     match info.details() {
         Some(details) => format!("{} ({})", info.message(), details.trim_end_matches('.')),
         None => info.message().to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::changes::ChangeStamp;
+
+    #[test]
+    fn borrowed_change_rows_are_the_rows_the_stamp_makes() {
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 3, 4).unwrap();
+        let transactions: Vec<backend::Transaction> = (0..5)
+            .map(|i| backend::Transaction {
+                id: format!("t{i}"),
+                account_id: format!("a{}", i % 2),
+                date: date.and_hms_opt(1, 2, 3).unwrap(),
+                amount: i,
+                category: "INCOME".into(),
+                merchant_name: "m".into(),
+                pending: false,
+                pending_transaction_id: None,
+                category_detailed: None,
+            })
+            .collect();
+        let mut stamp = ChangeStamp::new(9, 2, date).unwrap();
+        let _ = stamp.reserve(3).unwrap();
+        let added = stamp.clone().reserve(5).unwrap();
+        let borrowed: Vec<backend::TransactionChange> = ChangeRow::added(&added, &transactions)
+            .iter()
+            .map(ChangeRow::to_model)
+            .collect();
+        assert_eq!(borrowed, stamp.added(&transactions).unwrap());
     }
 }

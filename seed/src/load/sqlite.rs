@@ -11,7 +11,7 @@
 use anyhow::Context;
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Nullable, Text};
+use diesel::sql_types::{BigInt, Bool, Date, Nullable, Text};
 use diesel::sqlite::SqliteConnection;
 
 use backend::db::MIGRATIONS;
@@ -19,14 +19,12 @@ use backend::schema::seed_runs;
 use backend::{DatabaseUrl, SeedRun};
 use diesel_migrations::MigrationHarness;
 
+use super::sqlite_rows::{ROWS_PER_INSERT, SqliteRows};
 use super::{Backend, ForeignKey, LoadMode, Orphans, quote};
+use crate::changes::AddedChanges;
 use crate::database::{Journal, sqlite};
 use crate::guard::Destructive;
 use crate::tables::{RowBatch, TABLES, Table, with_seeded_tables};
-
-/// Rows per INSERT statement. Every statement binds rows × columns values, which must stay
-/// under SQLite's limit of 32,766; full batches reuse one prepared statement.
-const ROWS_PER_INSERT: usize = 1_000;
 
 /// Page cache for the load, in KiB (a negative `cache_size` means KiB). Measured at 100k
 /// users: 8, 16, 32 and 128 MiB load within noise of each other (the growing tables are
@@ -40,6 +38,8 @@ pub(super) struct SqliteBackend {
     target: DatabaseUrl,
     /// Rows not yet written: a full statement's worth is written at a time.
     pending: RowBatch,
+    /// The `added` changes of the load's transactions, derived from the inserted rows.
+    changes: Option<DerivedChanges>,
     /// The indexes dropped for the load, to build again.
     dropped: Vec<IndexDef>,
     /// Whether to put the file in WAL mode once the load has committed: a file in another
@@ -56,6 +56,7 @@ impl SqliteBackend {
             conn,
             target,
             pending: RowBatch::default(),
+            changes: None,
             dropped: Vec::new(),
             wal_after_commit: false,
         })
@@ -95,13 +96,25 @@ impl Backend for SqliteBackend {
             .context("empty seed_runs")
     }
 
-    fn write(&mut self, mut batch: RowBatch) -> anyhow::Result<()> {
+    fn write(&mut self, mut batch: RowBatch, added: AddedChanges) -> anyhow::Result<()> {
+        let changes = match &mut self.changes {
+            Some(changes) => changes,
+            None => self
+                .changes
+                .insert(DerivedChanges::start(&mut self.conn, added)?),
+        };
+        changes.number(added)?;
         self.pending.append(&mut batch);
-        insert_pending(&mut self.conn, &mut self.pending, false)
+        insert_pending(&mut self.conn, &mut self.pending, false)?;
+        changes.derive(&mut self.conn, self.pending.transactions.len())
     }
 
     fn flush(&mut self) -> anyhow::Result<()> {
-        insert_pending(&mut self.conn, &mut self.pending, true)
+        insert_pending(&mut self.conn, &mut self.pending, true)?;
+        match &mut self.changes {
+            Some(changes) => changes.derive(&mut self.conn, 0),
+            None => Ok(()),
+        }
     }
 
     fn build_keys(&mut self, step: &dyn Fn() -> anyhow::Result<()>) -> anyhow::Result<()> {
@@ -159,6 +172,85 @@ impl Backend for SqliteBackend {
 
     fn rollback(&mut self) -> anyhow::Result<()> {
         AnsiTransactionManager::rollback_transaction(&mut self.conn).context("roll back")
+    }
+}
+
+/// The `added` changes of a load's transactions, made by SQLite from the rows it inserted
+/// rather than bound one value at a time: `INSERT … SELECT` from `transactions`, by the rule
+/// [`AddedChanges`] numbers them with. The `k`-th transaction the load inserts (from 1) gets
+/// rowid `before + k`, since SQLite gives a new row the largest rowid plus one and the load
+/// holds the write lock; its change is number `first + k - 1`. Each derivation checks that it
+/// wrote exactly one change per transaction, so a gap in the rowids would fail the load
+/// rather than misnumber the log.
+struct DerivedChanges {
+    /// The largest rowid of `transactions` before the load.
+    before: i64,
+    /// The number of the load's first change.
+    first: i64,
+    /// The as-of date every change records.
+    as_of: chrono::NaiveDate,
+    /// Changes numbered so far: one per transaction handed to the loader.
+    numbered: u64,
+    /// Changes written so far.
+    derived: u64,
+}
+
+impl DerivedChanges {
+    /// Starts the derivation at the load's first batch, numbered `added`.
+    fn start(conn: &mut SqliteConnection, added: AddedChanges) -> anyhow::Result<Self> {
+        let before: Count =
+            diesel::sql_query("SELECT coalesce(max(rowid), 0) AS n FROM transactions")
+                .get_result(conn)
+                .context("read the last rowid of transactions")?;
+        Ok(DerivedChanges {
+            before: before.n,
+            first: added.first_seq(),
+            as_of: added.as_of(),
+            numbered: 0,
+            derived: 0,
+        })
+    }
+
+    /// Takes the numbers of the next batch's changes, which continue the previous ones.
+    fn number(&mut self, added: AddedChanges) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            added.count() == 0
+                || (added.first_seq() == self.first + self.numbered as i64
+                    && added.as_of() == self.as_of),
+            "the change numbers of a load do not follow each other"
+        );
+        self.numbered += added.count();
+        Ok(())
+    }
+
+    /// Writes the changes of every transaction inserted so far: all that were numbered but
+    /// the `pending` ones still waiting for a full statement.
+    fn derive(&mut self, conn: &mut SqliteConnection, pending: usize) -> anyhow::Result<()> {
+        let inserted = self.numbered - pending as u64;
+        if inserted == self.derived {
+            return Ok(());
+        }
+        let from = self.before + self.derived as i64;
+        let to = self.before + inserted as i64;
+        let written = diesel::sql_query(
+            "INSERT INTO transaction_changes (seq, transaction_id, account_id, change, as_of) \
+             SELECT ? + rowid, id, account_id, ?, ? FROM transactions \
+             WHERE rowid > ? AND rowid <= ?",
+        )
+        .bind::<BigInt, _>(self.first - 1 - self.before)
+        .bind::<Text, _>(backend::Change::Added.as_str())
+        .bind::<Date, _>(self.as_of)
+        .bind::<BigInt, _>(from)
+        .bind::<BigInt, _>(to)
+        .execute(conn)
+        .context("insert transaction_changes")?;
+        anyhow::ensure!(
+            written as u64 == inserted - self.derived,
+            "the transactions' rowids are not consecutive: {written} changes for {} transactions",
+            inserted - self.derived
+        );
+        self.derived = inserted;
+        Ok(())
     }
 }
 
@@ -239,29 +331,26 @@ pub(super) fn build_indexes(
 
 /// Inserts every full batch of `rows` with one cached statement, and the rest as well when
 /// `all` is set; what remains waits for more rows.
-macro_rules! insert_batches {
-    ($conn:expr, $table:ident, $rows:expr, $all:expr) => {{
-        let rows = &mut $rows;
-        let mut batches = rows.chunks_exact(ROWS_PER_INSERT);
-        for batch in &mut batches {
-            let batch: &[_; ROWS_PER_INSERT] =
-                batch.try_into().expect("chunks_exact yields full batches");
-            diesel::insert_into(backend::schema::$table::table)
-                .values(batch)
-                .execute($conn)
-                .context(concat!("insert ", stringify!($table)))?;
-        }
-        let done = rows.len() - batches.remainder().len();
-        if $all && done < rows.len() {
-            diesel::insert_into(backend::schema::$table::table)
-                .values(&rows[done..])
-                .execute($conn)
-                .context(concat!("insert ", stringify!($table)))?;
-            rows.clear();
-        } else {
-            rows.drain(..done);
-        }
-    }};
+fn insert_batches<T: SqliteRows>(
+    conn: &mut SqliteConnection,
+    rows: &mut Vec<T>,
+    all: bool,
+) -> anyhow::Result<()> {
+    let mut batches = rows.chunks_exact(ROWS_PER_INSERT);
+    for batch in &mut batches {
+        T::insert_full(
+            conn,
+            batch.try_into().expect("chunks_exact yields full batches"),
+        )?;
+    }
+    let done = rows.len() - batches.remainder().len();
+    if all && done < rows.len() {
+        T::insert_rest(conn, &rows[done..])?;
+        rows.clear();
+    } else {
+        rows.drain(..done);
+    }
+    Ok(())
 }
 
 macro_rules! insert_pending {
@@ -275,9 +364,9 @@ macro_rules! insert_pending {
             pending: &mut RowBatch,
             all: bool,
         ) -> anyhow::Result<()> {
-            $(insert_batches!(conn, $table, pending.$table, all);
-            $(insert_batches!(conn, $child, pending.$child, all);)?)*
-            $(insert_batches!(conn, $derived, pending.$derived, all);)*
+            $(insert_batches(conn, &mut pending.$table, all)?;
+            $(insert_batches(conn, &mut pending.$child, all)?;)?)*
+            $(insert_batches(conn, &mut pending.$derived, all)?;)*
             Ok(())
         }
     };
