@@ -77,11 +77,15 @@ pub enum Command {
         #[arg(long)]
         allow_unseeded: bool,
     },
-    /// Measure a users.json: rows, category shares, pending rate, accounts, persona signals, and the profile's bands.
+    /// Measure a users.json or a seeded database: rows, category shares, pending rate, accounts, persona signals, and the profile's bands.
     Stats {
         /// The file to measure.
         #[arg(value_name = "PATH", default_value = "data/users.json")]
         path: PathBuf,
+        /// Measure this seeded database instead, as of its date (the window's transactions
+        /// before it; an advanced database's older history is left out).
+        #[arg(long, value_name = "URL", conflicts_with = "path")]
+        database_url: Option<String>,
         /// Built-in profile the data was drawn from, for its configured shares [default: the
         /// one the file's meta names].
         #[arg(long, value_name = "NAME", conflicts_with = "config")]

@@ -100,9 +100,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Some(Command::Stats {
             path,
+            database_url,
             profile,
             config,
-        }) => print_stats(&path, profile, config.as_deref()),
+        }) => print_stats(&path, database_url.as_deref(), profile, config.as_deref()),
         Some(Command::Advance(args)) => advance(args),
         Some(Command::Changes {
             since,
@@ -143,27 +144,53 @@ fn fixtures(
     Ok(())
 }
 
-/// `seed stats`: a file's measurements, against the profile it names (or the one given).
+/// `seed stats`: a file's or a database's measurements, against the profile it names (or
+/// the one given).
 fn print_stats(
     path: &std::path::Path,
+    database_url: Option<&str>,
     profile: Option<String>,
     config: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {
-    let (meta, collector) = stats::collect_file(path)?;
-    // The file says which profile it was drawn from; a flag may say otherwise.
-    let named = profile.unwrap_or(meta.profile);
-    if config.is_none() && !BUILTIN_PROFILES.contains(&named.as_str()) {
-        anyhow::bail!(
-            "{} was drawn from the profile file {named}: pass --config PATH",
-            path.display()
-        );
-    }
-    let profile = load_profile(config, &named)?;
+    // The data says which profile it was drawn from; a flag may say otherwise.
+    let choose = |named: String| -> anyhow::Result<(String, crate::profile::Profile)> {
+        let named = profile.clone().unwrap_or(named);
+        if config.is_none() && !BUILTIN_PROFILES.contains(&named.as_str()) {
+            let source = database_url.map_or_else(|| path.display().to_string(), str::to_owned);
+            anyhow::bail!("{source} was drawn from the profile file {named}: pass --config PATH");
+        }
+        let chosen = load_profile(config, &named)?;
+        Ok((named, chosen))
+    };
+    let mut collector = stats::Collector::new();
+    let (meta, (named, chosen)) = match database_url {
+        Some(url) => {
+            let url = DatabaseUrl::parse(url)?;
+            let mut chosen = None;
+            let meta = crate::database::rows::read_as_of(
+                &url,
+                |named| {
+                    let (named, profile) = choose(named.to_owned())?;
+                    let window = profile.common().window_days;
+                    chosen = Some((named, profile));
+                    Ok(window)
+                },
+                &mut |batch| collector.add(&batch),
+            )?;
+            (meta, chosen.expect("the reader asks for the profile"))
+        }
+        None => {
+            let meta;
+            (meta, collector) = stats::collect_file(path)?;
+            let chosen = choose(meta.profile.clone())?;
+            (meta, chosen)
+        }
+    };
     let targets = load_targets(config, &named)?;
-    let stats = collector.finish(&profile, meta.as_of);
+    let stats = collector.finish(&chosen, meta.as_of);
     say!(
         "{}",
-        stats::render(&stats, &profile, targets.as_ref())?.trim_end_matches('\n')
+        stats::render(&stats, &chosen, targets.as_ref())?.trim_end_matches('\n')
     );
     Ok(())
 }

@@ -11,6 +11,7 @@
 //! ([`backend::db::Condition`]), never by their messages.
 
 pub(crate) mod postgres;
+pub mod rows;
 pub(crate) mod sqlite;
 
 use std::path::PathBuf;

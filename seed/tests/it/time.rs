@@ -337,3 +337,42 @@ fn a_day_holds_the_same_however_far_the_timeline_is_drawn() {
         }
     }
 }
+
+/// `seed stats --database-url` on a database seeded at D1 and advanced to D2 measures what a
+/// run as of D2 on the same timelines writes: the same report, but for the stream links,
+/// which an advanced database keeps for its history too.
+#[test]
+fn stats_of_an_advanced_database_are_those_of_a_direct_run() {
+    let dir = TempDir::create("time_stats");
+    let url = sqlite_url(&dir.join("app.db"));
+    seed_profile_at("calibrated", &url, AS_OF);
+    advance(&url, &["--days", "30"]);
+    let file = dir.join("direct.json");
+    ok(&[
+        "--profile",
+        "calibrated",
+        "--num-users",
+        &USERS.to_string(),
+        "--seed",
+        SEED,
+        "--as-of",
+        &day(30).to_string(),
+        "--origin",
+        AS_OF,
+        "--no-db",
+        "--out",
+        file.to_str().unwrap(),
+        "--quiet",
+    ]);
+    let without_rows = |report: String| -> Vec<String> {
+        report
+            .lines()
+            .filter(|l| !l.starts_with("Rows:"))
+            .map(str::to_owned)
+            .collect()
+    };
+    let held = without_rows(ok(&["stats", "--database-url", &url]));
+    let direct = without_rows(ok(&["stats", file.to_str().unwrap()]));
+    assert!(held.iter().any(|l| l.starts_with("Bands met:")), "{held:?}");
+    assert_eq!(held, direct);
+}
