@@ -37,6 +37,10 @@ pub(crate) const FROM_JSON: &str = "JSON file → SQLite (--from)";
 pub(crate) const GENERATE_POSTGRES: &str = "generate + PostgreSQL (COPY)";
 pub(crate) const PSQL_KEYS_IN_PLACE: &str = "psql \\copy CSV, keys in place";
 pub(crate) const PSQL_KEYS_REBUILT: &str = "psql \\copy CSV, keys rebuilt after";
+pub(crate) const ADVANCE_1_SQLITE: &str = "advance --days 1, SQLite";
+pub(crate) const ADVANCE_30_SQLITE: &str = "advance --days 30 after it, SQLite";
+pub(crate) const ADVANCE_1_POSTGRES: &str = "advance --days 1, PostgreSQL";
+pub(crate) const ADVANCE_30_POSTGRES: &str = "advance --days 30 after it, PostgreSQL";
 pub(crate) const FILL_PREFIX: &str = "SQLite in-database fill: ";
 pub(crate) const CLIENT_PREFIX: &str = "C client binding the rows: ";
 
@@ -94,6 +98,9 @@ impl flags::Bench {
             for (what, args) in &phases {
                 remove_db(sh, &db)?;
                 runs.push(measure(sh, &seed, size, what, args)?);
+                if *what == GENERATE_SQLITE {
+                    runs.extend(advances(sh, &seed, size, db_s, ADVANCES_SQLITE)?);
+                }
             }
             runs.extend(ceiling(sh, &seed, size, &db)?);
             runs.extend(client_ceiling(sh, &seed, &client, size, &db)?);
@@ -109,6 +116,7 @@ impl flags::Bench {
                     GENERATE_POSTGRES,
                     &[&base[..], &["--no-json", "--database-url", url]].concat(),
                 )?);
+                runs.extend(advances(sh, &seed, size, url, ADVANCES_POSTGRES)?);
                 let times =
                     crate::pg_baseline::psql_copy_baseline(sh, &seed, url, &dir.join("csv"))?;
                 for (what, wall) in [
@@ -168,10 +176,14 @@ fn measure(sh: &Shell, seed: &Path, size: u64, what: &str, args: &[&str]) -> any
         .and_then(|out| out.lines().last()?.trim().parse::<f64>().ok())
         .map(|kib| kib / 1024.0);
     // A load's line names every table it filled, the change log it derives included; a run
-    // without a database names the rows it generated or read.
+    // without a database names the rows it generated or read; an advance, the changes it
+    // logged.
     let rows = stdout
         .lines()
-        .find_map(|line| line.strip_prefix("Loaded "))
+        .find_map(|line| {
+            line.strip_prefix("Loaded ")
+                .or_else(|| line.strip_prefix("Logged "))
+        })
         .or_else(|| {
             stdout.lines().find_map(|line| {
                 line.strip_prefix("Generated ")
@@ -205,6 +217,29 @@ fn measure(sh: &Shell, seed: &Path, size: u64, what: &str, args: &[&str]) -> any
         note: phases.join(", "),
         insert: None,
     })
+}
+
+/// The advances measured on each backend: a day, then thirty more.
+const ADVANCES_SQLITE: [(&str, &str); 2] = [(ADVANCE_1_SQLITE, "1"), (ADVANCE_30_SQLITE, "30")];
+const ADVANCES_POSTGRES: [(&str, &str); 2] =
+    [(ADVANCE_1_POSTGRES, "1"), (ADVANCE_30_POSTGRES, "30")];
+
+/// `seed advance` of the database at `url`, just seeded, by each step in turn; a run's rows
+/// are the changes it logged.
+fn advances(
+    sh: &Shell,
+    seed: &Path,
+    size: u64,
+    url: &str,
+    steps: [(&str, &str); 2],
+) -> anyhow::Result<Vec<Run>> {
+    steps
+        .into_iter()
+        .map(|(what, days)| {
+            let args = ["advance", "--days", days, "--database-url", url, "--quiet"];
+            measure(sh, seed, size, what, &args)
+        })
+        .collect()
 }
 
 /// Rows of "N users, M accounts, …": the seed binary names every table it wrote or loaded.

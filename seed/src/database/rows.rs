@@ -8,12 +8,11 @@
 
 use anyhow::Context;
 use backend::schema::{
-    accounts, persona_labels, recurring_stream_transactions, recurring_streams, transactions,
-    users,
+    accounts, persona_labels, recurring_stream_transactions, recurring_streams, transactions, users,
 };
 use backend::{
-    Account, AnyConnection, DatabaseUrl, PersonaLabel, RecurringStream,
-    RecurringStreamTransaction, Transaction, User,
+    Account, AnyConnection, DatabaseUrl, PersonaLabel, RecurringStream, RecurringStreamTransaction,
+    Transaction, User,
 };
 use chrono::Duration;
 use diesel::prelude::*;
