@@ -128,19 +128,7 @@ pub fn generate(
         .name("sink".into())
         .spawn(move || sink.run(from_main))
         .expect("spawn the sink thread");
-    let mut start = range.start;
-    let mut interrupted = Ok(());
-    while start < range.end {
-        let end = (start + CHUNK_USERS).min(range.end);
-        let (rows, parts) = generate_parts(config, start..end, want_json, &pool);
-        progress.add_generated(end - start, rows.counts().total());
-        crate::pause::at("generate");
-        interrupted = interrupt::check();
-        if interrupted.is_err() || to_sink.send(RowChunk { rows, parts }).is_err() {
-            break; // Interrupted, or the sink failed: its error is collected below.
-        }
-        start = end;
-    }
+    let interrupted = feed(config, range, want_json, &pool, progress, &to_sink);
     drop(to_sink);
     // Returning early drops the loader, which rolls back, and the writer, which deletes its
     // temp files: neither output changes.
@@ -168,6 +156,31 @@ pub fn generate(
         total: started.elapsed(),
         stats,
     })
+}
+
+/// Generates `range` a chunk at a time and sends each to the sink, until the end, Ctrl-C
+/// (the interruption returned) or a sink that stopped (its error is collected from it).
+fn feed(
+    config: &GenConfig,
+    range: Range<u64>,
+    want_json: bool,
+    pool: &Arc<BufferPool>,
+    progress: &Progress,
+    to_sink: &mpsc::SyncSender<RowChunk>,
+) -> anyhow::Result<()> {
+    let mut start = range.start;
+    while start < range.end {
+        let end = (start + CHUNK_USERS).min(range.end);
+        let (rows, parts) = generate_parts(config, start..end, want_json, pool);
+        progress.add_generated(end - start, rows.counts().total());
+        crate::pause::at("generate");
+        interrupt::check()?;
+        if to_sink.send(RowChunk { rows, parts }).is_err() {
+            break;
+        }
+        start = end;
+    }
+    Ok(())
 }
 
 /// Makes a run's outputs visible together, or neither. The load finishes first (keys built

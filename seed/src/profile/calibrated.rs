@@ -1005,6 +1005,7 @@ impl RawFees {
 impl RawCards {
     fn validate(&self, check: &Check<'_>) -> Result<Cards, ProfileError> {
         let days = |v, f| check.range(v, f, 0, 27);
+        let basis_points = |v, f| check.within(v, f, 0, 10_000);
         Ok(Cards {
             limit_cents: check.log_normal(
                 &self.limit_cents,
@@ -1044,18 +1045,8 @@ impl RawCards {
                 0,
                 10_000,
             )?,
-            revolver_margin_bp: check.within(
-                &self.revolver_margin_bp,
-                "revolver_margin_bp",
-                0,
-                10_000,
-            )?,
-            ceiling_margin_bp: check.within(
-                &self.ceiling_margin_bp,
-                "ceiling_margin_bp",
-                0,
-                10_000,
-            )?,
+            revolver_margin_bp: basis_points(&self.revolver_margin_bp, "revolver_margin_bp")?,
+            ceiling_margin_bp: basis_points(&self.ceiling_margin_bp, "ceiling_margin_bp")?,
             transactor_opening_percent: check.range(
                 &self.transactor_opening_percent,
                 "transactor_opening_percent",
@@ -1079,12 +1070,7 @@ impl RawCards {
                 &self.minimum_pay_days_before_due,
                 "minimum_pay_days_before_due",
             )?,
-            bill_max_limit_bp: check.within(
-                &self.bill_max_limit_bp,
-                "bill_max_limit_bp",
-                0,
-                10_000,
-            )?,
+            bill_max_limit_bp: basis_points(&self.bill_max_limit_bp, "bill_max_limit_bp")?,
             statement: self.statement.validate(&check.at("statement"))?,
         })
     }
