@@ -9,9 +9,11 @@
 //! where the rows are still as the seeder left them ([`write`]), logs every change day by day
 //! in `transaction_changes`, and records itself in `seed_runs`. Which users, and from which
 //! date, comes from `seed_runs` ([`state`]). [`sync`] reads the log back as Plaid's
-//! `/transactions/sync` pages, for `seed changes` and `--sync-out`.
+//! `/transactions/sync` pages, for `seed changes` and `--sync-out`; [`read`] reads a database
+//! back as its date shows it, for `seed stats --database-url`.
 
 pub mod diff;
+pub mod read;
 pub mod state;
 pub mod sync;
 mod write;

@@ -167,7 +167,7 @@ fn print_stats(
         Some(url) => {
             let url = DatabaseUrl::parse(url)?;
             let mut chosen = None;
-            let meta = crate::database::rows::read_as_of(
+            let meta = crate::advance::read::read_as_of(
                 &url,
                 |named| {
                     let (named, profile) = choose(named.to_owned())?;

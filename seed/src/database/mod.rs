@@ -11,7 +11,6 @@
 //! ([`backend::db::Condition`]), never by their messages.
 
 pub(crate) mod postgres;
-pub mod rows;
 pub(crate) mod sqlite;
 
 use std::path::PathBuf;

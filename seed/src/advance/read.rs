@@ -17,7 +17,7 @@ use backend::{
 use chrono::Duration;
 use diesel::prelude::*;
 
-use crate::advance::state::DatabaseState;
+use super::state::DatabaseState;
 use crate::dataset::{GENERATOR, Meta};
 use crate::tables::RowBatch;
 
@@ -33,7 +33,7 @@ pub fn read_as_of(
     add: &mut dyn FnMut(RowBatch) -> anyhow::Result<()>,
 ) -> anyhow::Result<Meta> {
     let mut conn = url.connect()?;
-    if let Some(reason) = super::unseeded_users(&mut conn)? {
+    if let Some(reason) = crate::database::unseeded_users(&mut conn)? {
         anyhow::bail!("{reason}");
     }
     let state = DatabaseState::read(&mut conn)?;
