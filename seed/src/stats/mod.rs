@@ -26,7 +26,8 @@ use crate::profile::{Band, Profile, Targets};
 use crate::tables::{RowBatch, RowCounts};
 use bands::{BandAcc, BandStats};
 
-const DAY: f64 = 86_400.0;
+/// Seconds in a day, for gaps between timestamps in days.
+const DAY: f64 = crate::calendar::SECONDS_PER_DAY as f64;
 
 /// What one user's rows show, in the units the persona rules speak of.
 #[derive(Debug, Clone, Default, PartialEq)]
