@@ -225,19 +225,22 @@ mod tests {
         let error = refuse_remote(&remote, Destructive::Replace, false)
             .unwrap_err()
             .to_string();
+        // The run table of this crate's unit tests comes first (`run_tables.rs`).
         assert_eq!(
             error,
-            "refusing to replace users, accounts, transactions, persona_labels, recurring_streams, \
-             recurring_stream_transactions, transaction_changes in PostgreSQL database \"app\" on db.example.com:5432 \
-             (host from the URL): the host is not local; pass --allow-remote"
+            "refusing to replace test_merchants, users, accounts, transactions, persona_labels, \
+             recurring_streams, recurring_stream_transactions, transaction_changes in PostgreSQL \
+             database \"app\" on db.example.com:5432 (host from the URL): the host is not \
+             local; pass --allow-remote"
         );
         let error = refuse_remote(&remote, Destructive::Reset, false)
             .unwrap_err()
             .to_string();
         assert!(
             error.starts_with(
-                "refusing to drop and re-create users, accounts, transactions, persona_labels, \
-                 recurring_streams, recurring_stream_transactions, transaction_changes in"
+                "refusing to drop and re-create test_merchants, users, accounts, transactions, \
+                 persona_labels, recurring_streams, recurring_stream_transactions, \
+                 transaction_changes in"
             ),
             "{error}"
         );
