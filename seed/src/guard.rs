@@ -225,20 +225,24 @@ mod tests {
         let error = refuse_remote(&remote, Destructive::Replace, false)
             .unwrap_err()
             .to_string();
+        // Every seeded table, in their order: the run table of this crate's unit tests
+        // (`run_tables.rs`) among them.
+        let tables: Vec<&str> = TABLES.iter().map(|t| t.name).collect();
+        let tables = tables.join(", ");
+        assert!(tables.contains("test_merchants, ") && tables.ends_with(", transaction_changes"));
         assert_eq!(
             error,
-            "refusing to replace users, accounts, transactions, persona_labels, recurring_streams, \
-             recurring_stream_transactions, transaction_changes in PostgreSQL database \"app\" on db.example.com:5432 \
-             (host from the URL): the host is not local; pass --allow-remote"
+            format!(
+                "refusing to replace {tables} in PostgreSQL database \"app\" on \
+                 db.example.com:5432 (host from the URL): the host is not local; pass \
+                 --allow-remote"
+            )
         );
         let error = refuse_remote(&remote, Destructive::Reset, false)
             .unwrap_err()
             .to_string();
         assert!(
-            error.starts_with(
-                "refusing to drop and re-create users, accounts, transactions, persona_labels, \
-                 recurring_streams, recurring_stream_transactions, transaction_changes in"
-            ),
+            error.starts_with(&format!("refusing to drop and re-create {tables} in")),
             "{error}"
         );
         assert!(!error.contains("secret"));

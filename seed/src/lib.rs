@@ -26,3 +26,38 @@ pub mod rules;
 pub mod stats;
 pub(crate) mod stderr;
 pub mod tables;
+
+#[cfg(test)]
+pub mod run_tables;
+
+/// Hands the list of seeded tables (`tables::with_seeded_tables!`) to a consumer's macro as
+/// it is.
+#[cfg(not(test))]
+macro_rules! with_test_tables {
+    ($callback:ident $($list:tt)*) => {
+        $callback! { $($list)* }
+    };
+}
+
+/// Hands the list of seeded tables (`tables::with_seeded_tables!`) to a consumer's macro with
+/// the run table of this crate's unit tests first ([`run_tables`]). Its generator is named
+/// from the `generate` module, as every run table's is.
+#[cfg(test)]
+macro_rules! with_test_tables {
+    ($callback:ident $($list:tt)*) => {
+        $callback! {
+            run test_merchants: $crate::run_tables::TestMerchant =
+                super::run_tables::test_merchants,
+            $($list)*
+        }
+    };
+}
+pub(crate) use with_test_tables;
+
+/// The Diesel tables of the seeded ones, by table name: the backend's schema, and in this
+/// crate's unit tests the run table only they declare.
+mod schema {
+    #[cfg(test)]
+    pub(crate) use crate::run_tables::schema::*;
+    pub(crate) use backend::schema::*;
+}

@@ -1,6 +1,7 @@
 //! The seeding pipeline: generate (in parallel) → write JSON → load, streaming in chunks.
 //!
-//! The main thread asks the rayon pool for one chunk of users at a time; each chunk is
+//! The run's rows (its run tables', [`generate_run`]) go first, as a chunk of their own.
+//! Then the main thread asks the rayon pool for one chunk of users at a time; each chunk is
 //! generated and JSON-encoded in parallel, then handed to the writer thread and to the loader
 //! thread through bounded channels. At most a few chunks exist at once, so memory does not
 //! grow with the number of users, and chunks keep their order, so the bytes written do not
@@ -17,7 +18,7 @@ use rayon::prelude::*;
 
 use crate::changes::ChangeStamp;
 use crate::dataset::Meta;
-use crate::generate::{GenConfig, generate_user};
+use crate::generate::{GenConfig, generate_run, generate_user};
 use crate::interrupt;
 use crate::json::{
     EncodedRows, JsonOut, JsonWriter, PreparedJson, SwappedJson, encode_rows, read_json,
@@ -128,6 +129,13 @@ pub fn generate(
         .name("sink".into())
         .spawn(move || sink.run(from_main))
         .expect("spawn the sink thread");
+    // The run's rows first, parents of any user row that references them: every run, and
+    // every shard of one, writes them. A sink that failed stops the loop below at its first
+    // send, and says why when it is joined.
+    if let Some(chunk) = run_chunk(config, want_json) {
+        progress.add_generated(0, chunk.rows.counts().total());
+        let _ = to_sink.send(chunk);
+    }
     let interrupted = feed(config, range, want_json, &pool, progress, &to_sink);
     drop(to_sink);
     // Returning early drops the loader, which rolls back, and the writer, which deletes its
@@ -267,6 +275,26 @@ impl Sink {
         }
         Ok(self)
     }
+}
+
+/// The run's rows ([`generate_run`]) as a chunk of their own, with their JSON if asked;
+/// `None` if the run has none.
+fn run_chunk(config: &GenConfig, encode: bool) -> Option<RowChunk> {
+    let rows = RowBatch {
+        run: generate_run(config),
+        ..RowBatch::default()
+    };
+    if rows.run.is_empty() {
+        return None;
+    }
+    let mut encoded = EncodedRows::default();
+    if encode {
+        encode_rows(&rows, &mut encoded);
+    }
+    Some(RowChunk {
+        rows,
+        parts: vec![encoded],
+    })
 }
 
 /// Generates users `range` in parallel; returns their rows and, if asked, their JSON.

@@ -1,23 +1,48 @@
 //! The seeded tables, declared once, parents before children.
 //!
 //! [`with_seeded_tables!`] is the one list. It hands every entry to another macro, so each
-//! consumer (this module's [`RowBatch`], [`RowCounts`] and [`Dataset`], the JSON encoders,
-//! writer and reader, both loaders) expands the same list into its own code. An entry is
-//! `table: Model`: the table name is at once the SQL table, the `users.json` section, the
-//! `backend::schema` module and the [`RowBatch`] field, and the model is the `backend` row
-//! type that is both the JSON record and the Diesel row. Two forms add to that:
-//! - `[optional]`: a `users.json` may lack the section (files from before it existed);
-//! - `as Record nests child: ChildModel`: the child table has no section of its own; its
-//!   rows are written inside their parent's JSON records, as [`StreamRecord`] does with
-//!   `transaction_ids`.
+//! consumer (this module's [`RowBatch`], [`RowCounts`] and [`Dataset`], the run's generator,
+//! the JSON encoders, writer and reader, both loaders) expands the same list into its own
+//! code. The list has three groups, separated by `;`, one per [`TableKind`]:
 //!
-//! After a `;`, `derived table: Model` entries are tables the loader fills from the rows of
-//! the others ([`crate::changes`] derives `transaction_changes` from `transactions`): they
-//! are loaded, emptied, keyed and checked like every seeded table, but have no section in
-//! `users.json`.
+//! 1. `run table: path::Model = generator,`: a table whose rows belong to the run,
+//!    not to a user (a directory of merchants, say). The generator is a pure function of
+//!    the run, `fn(&GenConfig) -> Vec<Model>` (seed, profile, dates; no I/O), which
+//!    `generate::generate_run` calls once per run, before any user. The path names it from
+//!    the `generate` module, where every generator lives.
+//!    Every shard of a run calls it too and gets the same rows. Its section comes before
+//!    the users' in `users.json`, so a loader reading a file meets the run's rows before
+//!    the rows that may reference them. A replacing load writes them like any rows; an
+//!    appending load (a shard) adds those the database lacks and refuses one that differs
+//!    from the row already there, so shards loaded in any order, or in parallel, leave the
+//!    rows of one unsharded load (see the `load` module). Their JSON is serde_json's own: a run
+//!    has few such rows, so their model needs no hand-written encoder. `seed advance` moves
+//!    the users' rows and keeps the run's, so these should not depend on the as-of date.
+//! 2. `table: Model`: a table whose rows belong to a user, generated with the user. The
+//!    name is at once the SQL table, the `users.json` section, the `backend::schema` module
+//!    and the [`RowBatch`] field; the model is the `backend` row type that is both the JSON
+//!    record and the Diesel row. Two forms add to that:
+//!    - `[optional]` (on a run table too): a `users.json` may lack the section (files from
+//!      before it existed);
+//!    - `as Record nests child: ChildModel`: the child table has no section of its own; its
+//!      rows are written inside their parent's JSON records, as [`StreamRecord`] does with
+//!      `transaction_ids`.
+//! 3. `derived table: Model`: a table the loader fills from the rows of the others
+//!    ([`crate::changes`] derives `transaction_changes` from `transactions`), with no
+//!    section in `users.json`.
 //!
-//! A new table is one line here, plus its migration, its model and its JSON encoder, which
-//! the compiler asks for.
+//! Whatever its kind, a table is emptied by a replacing load (and by `reset-db`, through its
+//! migration), keyed and checked, foreign keys included, by every load, and counted in
+//! [`RowCounts`], so in every summary and `seed_runs` record.
+//!
+//! Adding a table: its migration, its model in `backend` (`backend/src/schema.rs` is what
+//! `diesel print-schema` prints), and one line here. A run table needs only its generator
+//! besides (its model derives `Debug`, `Clone`, `PartialEq`, serde's `Serialize` and
+//! `Deserialize`, and Diesel's `Queryable`, `Selectable` and `Insertable`). A user table
+//! needs its JSON encoder (`json/encode.rs`) and its rows in the timeline's snapshot
+//! (`generate/timeline.rs`), both of which the compiler asks for. This crate's unit
+//! tests put a run table of their own in the list (`with_test_tables!`, in `lib.rs`), which
+//! their databases create by SQL (`run_tables.rs`).
 
 use backend::{
     Account, PersonaLabel, RecurringStream, RecurringStreamTransaction, Transaction,
@@ -32,7 +57,9 @@ use crate::dataset::Meta;
 /// the entries' forms).
 macro_rules! with_seeded_tables {
     ($callback:ident) => {
-        $callback! {
+        $crate::with_test_tables! { $callback
+            // The run's tables, `run table: path::Model = generator,`: none yet.
+            ;
             users: User,
             accounts: Account,
             transactions: Transaction,
@@ -46,14 +73,25 @@ macro_rules! with_seeded_tables {
 }
 pub(crate) use with_seeded_tables;
 
+/// What a seeded table's rows belong to, which decides how they are generated and loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableKind {
+    /// The run: generated once from the run's seed, profile and dates, the same in every
+    /// shard, and written by an appending load only where the database lacks them.
+    Run,
+    /// A user: generated with the user, in the user's shard.
+    User,
+    /// Derived by the loader from other tables' rows; no `users.json` section.
+    Derived,
+}
+
 /// A seeded SQL table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Table {
     /// Such as `persona_labels`.
     pub name: &'static str,
-    /// Whether the loader derives its rows from other tables' (it has no `users.json`
-    /// section).
-    pub derived: bool,
+    /// What its rows belong to.
+    pub kind: TableKind,
 }
 
 impl Table {
@@ -105,26 +143,46 @@ macro_rules! record_type {
 }
 
 macro_rules! declare_tables {
-    ($($table:ident: $model:ident $([$flag:ident])?
+    ($(run $run:ident: $run_model:ty $([$run_flag:ident])? = $generator:path,)*
+        ; $($table:ident: $model:ident $([$flag:ident])?
         $(as $record:ident nests $child:ident: $child_model:ident)?,)*
         ; $(derived $derived:ident: $derived_model:ident,)*) => {
-        /// Every seeded SQL table, parents before children: loads go in this order and empty
-        /// the tables in reverse.
-        pub const TABLES: &[Table] = &[$(
-            Table { name: stringify!($table), derived: false },
-            $(Table { name: stringify!($child), derived: false },)?
-        )* $(Table { name: stringify!($derived), derived: true },)*];
+        /// Every seeded SQL table, parents before children (the run's tables first): loads go
+        /// in this order and empty the tables in reverse.
+        pub const TABLES: &[Table] = &[
+            $(Table { name: stringify!($run), kind: TableKind::Run },)*
+            $(Table { name: stringify!($table), kind: TableKind::User },
+            $(Table { name: stringify!($child), kind: TableKind::User },)?)*
+            $(Table { name: stringify!($derived), kind: TableKind::Derived },)*
+        ];
 
-        /// The sections of `users.json` after `meta`, in file order.
-        pub const SECTIONS: &[Section] = &[$(Section {
-            name: stringify!($table),
-            optional: is_optional!($($flag)?),
-        },)*];
+        /// The sections of `users.json` after `meta`, in file order: the run's tables, then
+        /// the users'.
+        pub const SECTIONS: &[Section] = &[
+            $(Section { name: stringify!($run), optional: is_optional!($($run_flag)?) },)*
+            $(Section { name: stringify!($table), optional: is_optional!($($flag)?) },)*
+        ];
+
+        /// The rows of the run's tables (see [`TableKind::Run`]).
+        #[derive(Debug, Default, Clone, PartialEq)]
+        pub struct RunRows {
+            $(#[doc = concat!("Rows for `", stringify!($run), "`.")]
+            pub $run: Vec<$run_model>,)*
+        }
+
+        impl RunRows {
+            /// Whether there are none.
+            pub fn is_empty(&self) -> bool {
+                true $(&& self.$run.is_empty())*
+            }
+        }
 
         /// Rows on their way to a file or a database, in any mix of tables: one user's rows,
-        /// a chunk of users, or a batch read from a file.
+        /// a chunk of users, the run's rows, or a batch read from a file.
         #[derive(Debug, Default, Clone, PartialEq)]
         pub struct RowBatch {
+            /// Rows of the run's tables.
+            pub run: RunRows,
             $(#[doc = concat!("Rows for `", stringify!($table), "`.")]
             pub $table: Vec<$model>,
             $(#[doc = concat!("Rows for `", stringify!($child), "`.")]
@@ -136,7 +194,8 @@ macro_rules! declare_tables {
         impl RowBatch {
             /// Row counts per table.
             pub fn counts(&self) -> RowCounts {
-                RowCounts { $($table: self.$table.len() as u64,
+                RowCounts { $($run: self.run.$run.len() as u64,)*
+                    $($table: self.$table.len() as u64,
                     $($child: self.$child.len() as u64,)?)*
                     $($derived: self.$derived.len() as u64,)* }
             }
@@ -146,6 +205,7 @@ macro_rules! declare_tables {
                 let mut total = RowCounts::default();
                 batches.iter().for_each(|batch| total.add(batch.counts()));
                 let mut rows = RowBatch {
+                    run: RunRows { $($run: Vec::with_capacity(total.$run as usize),)* },
                     $($table: Vec::with_capacity(total.$table as usize),
                     $($child: Vec::with_capacity(total.$child as usize),)?)*
                     $($derived: Vec::with_capacity(total.$derived as usize),)*
@@ -156,6 +216,7 @@ macro_rules! declare_tables {
 
             /// Moves every row of `other` after these.
             pub fn append(&mut self, other: &mut RowBatch) {
+                $(self.run.$run.append(&mut other.run.$run);)*
                 $(self.$table.append(&mut other.$table);
                 $(self.$child.append(&mut other.$child);)?)*
                 $(self.$derived.append(&mut other.$derived);)*
@@ -165,6 +226,8 @@ macro_rules! declare_tables {
         /// How many rows of each table a step produced.
         #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
         pub struct RowCounts {
+            $(#[doc = concat!("Rows of `", stringify!($run), "`.")]
+            pub $run: u64,)*
             $(#[doc = concat!("Rows of `", stringify!($table), "`.")]
             pub $table: u64,
             $(#[doc = concat!("Rows of `", stringify!($child), "`.")]
@@ -176,6 +239,7 @@ macro_rules! declare_tables {
         impl RowCounts {
             /// Adds another count to this one.
             pub fn add(&mut self, other: RowCounts) {
+                $(self.$run += other.$run;)*
                 $(self.$table += other.$table;
                 $(self.$child += other.$child;)?)*
                 $(self.$derived += other.$derived;)*
@@ -183,12 +247,14 @@ macro_rules! declare_tables {
 
             /// All rows together.
             pub fn total(&self) -> u64 {
-                0 $(+ self.$table $(+ self.$child)?)* $(+ self.$derived)*
+                0 $(+ self.$run)* $(+ self.$table $(+ self.$child)?)* $(+ self.$derived)*
             }
 
             /// Each table with its count, in [`TABLES`] order.
             pub fn per_table(&self) -> impl Iterator<Item = (Table, u64)> + use<> {
-                TABLES.iter().copied().zip([$(self.$table, $(self.$child,)?)* $(self.$derived,)*])
+                TABLES.iter().copied().zip([
+                    $(self.$run,)* $(self.$table, $(self.$child,)?)* $(self.$derived,)*
+                ])
             }
         }
 
@@ -200,6 +266,9 @@ macro_rules! declare_tables {
         pub struct Dataset {
             /// What produced the data.
             pub meta: Meta,
+            $(#[doc = concat!("Every record of `", stringify!($run), "`.")]
+            #[serde(default)]
+            pub $run: Vec<$run_model>,)*
             $(#[doc = concat!("Every record of `", stringify!($table), "`.")]
             #[serde(default)]
             pub $table: Vec<record_type!($model $($record)?)>,)*
@@ -210,6 +279,7 @@ macro_rules! declare_tables {
             pub fn new(meta: Meta, rows: RowBatch) -> Dataset {
                 Dataset {
                     meta,
+                    $($run: rows.run.$run,)*
                     $($table: records!(rows, $table $($record $child)?),)*
                 }
             }
@@ -217,6 +287,7 @@ macro_rules! declare_tables {
             /// The rows of every table.
             pub fn rows(&self) -> RowBatch {
                 let mut rows = RowBatch::default();
+                $(rows.run.$run.extend(self.$run.iter().cloned());)*
                 $(rows_of!(self, rows, $table $($record)?);)*
                 rows
             }
@@ -254,7 +325,7 @@ impl std::fmt::Display for RowCounts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let shown = self
             .per_table()
-            .filter(|&(table, count)| !table.derived || count > 0);
+            .filter(|&(table, count)| table.kind != TableKind::Derived || count > 0);
         for (i, (table, count)) in shown.enumerate() {
             let separator = if i == 0 { "" } else { ", " };
             write!(f, "{separator}{count} {}", table.label())?;

@@ -237,25 +237,25 @@ fn pending(conn: &mut PgConnection, url: &DatabaseUrl) -> anyhow::Result<bool> {
 /// Applies pending migrations inside the open transaction (of a load or a reset), so they
 /// roll back with it: waits for a run creating the database to commit its schema, takes the
 /// migrations' advisory lock until the transaction ends, and locks the tables the
-/// migrations change. Nothing happens if nothing is pending.
+/// migrations change. Nothing happens if nothing is pending. True if it applied any.
 pub(crate) fn migrate_in_transaction(
     conn: &mut PgConnection,
     url: &DatabaseUrl,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<bool> {
     if !pending(conn, url)? {
-        return Ok(());
+        return Ok(false);
     }
     wait_for_creator(url)?;
     lock(conn, url, MIGRATIONS_LOCK)?;
     if !pending(conn, url)? {
-        return Ok(());
+        return Ok(false);
     }
     let mut tables: Vec<String> = TABLES.iter().map(|t| t.name.to_owned()).collect();
     tables.extend(["seed_runs".to_owned(), MIGRATIONS_TABLE.to_owned()]);
     lock_tables(conn, url, &tables, "ACCESS EXCLUSIVE")?;
     conn.run_pending_migrations(MIGRATIONS)
         .map_err(|e| anyhow::Error::from_boxed(e).context("apply the migrations"))?;
-    Ok(())
+    Ok(true)
 }
 
 /// Tables outside the seeded ones with a foreign key to one of them (an application's
@@ -316,7 +316,7 @@ pub(super) fn reset(
     allow_unseeded: bool,
 ) -> anyhow::Result<()> {
     conn.transaction(|conn| -> anyhow::Result<()> {
-        migrate_in_transaction(conn, url)?;
+        let _ = migrate_in_transaction(conn, url)?;
         let mut tables: Vec<String> = TABLES.iter().map(|t| t.name.to_owned()).collect();
         tables.extend(["seed_runs".to_owned(), MIGRATIONS_TABLE.to_owned()]);
         tables.extend(referencing_tables(conn)?);

@@ -34,7 +34,7 @@ use chrono::{Duration, NaiveDate, NaiveDateTime};
 use crate::dataset::Meta;
 use crate::persona::Persona;
 use crate::profile::Profile;
-use crate::tables::RowBatch;
+use crate::tables::{RowBatch, RunRows, with_seeded_tables};
 pub use personas::PersonaDeck;
 pub use story::min_payment;
 use timeline::{Day, Timeline};
@@ -140,3 +140,18 @@ pub fn generate_user(config: &GenConfig, index: u64) -> RowBatch {
     let window = config.profile.common().window_days;
     config.timeline(index, &[a]).snapshot(0, a, a - window)
 }
+
+macro_rules! generate_run {
+    ($(run $run:ident: $run_model:ty $([$run_flag:ident])? = $generator:path,)*
+        ; $($user_and_derived:tt)*) => {
+        /// The run's rows, from the generator of each run table
+        /// ([`TableKind::Run`](crate::tables::TableKind::Run)): a function of the run's seed,
+        /// profile and dates alone, the same for every shard.
+        pub fn generate_run(config: &GenConfig) -> RunRows {
+            // With no run table declared, nothing reads `config`.
+            let _ = config;
+            RunRows { $($run: $generator(config),)* }
+        }
+    };
+}
+with_seeded_tables!(generate_run);

@@ -17,7 +17,7 @@ use super::draws::{Purpose, UserDraws};
 use super::recurring::{Frequency, Occurrence, Series};
 use crate::calendar::SECONDS_PER_DAY;
 use crate::persona::Persona;
-use crate::tables::RowBatch;
+use crate::tables::{RowBatch, RunRows};
 
 /// A day of a timeline: days since its start. As-of day `a` shows what happened on days
 /// before `a`.
@@ -373,6 +373,7 @@ impl<'p> Timeline<'p> {
             self.push_stream(s, a, rows, &mut streams);
         }
         RowBatch {
+            run: RunRows::default(),
             users: vec![self.user.clone()],
             accounts: self.accounts_at[which].clone(),
             transactions: transactions.into_iter().map(|(_, t)| t).collect(),

@@ -18,6 +18,15 @@ pub(super) fn nested_pretty<T: serde::Serialize>(value: &T, depth: usize) -> Str
     pretty.replace('\n', &format!("\n{}", "  ".repeat(depth)))
 }
 
+/// Appends `,\n    {…}` to `out`: `value` as an array element two levels deep, through
+/// serde_json's own pretty printer, for the run's tables, whose few rows need no speed
+/// (used only where a run table is declared: none in the product yet).
+#[cfg_attr(not(test), allow(dead_code))]
+pub(super) fn encode_serialized<T: serde::Serialize>(value: &T, out: &mut Vec<u8>) {
+    out.extend_from_slice(b",\n    ");
+    out.extend_from_slice(nested_pretty(value, 2).as_bytes());
+}
+
 /// A row that can write itself as a JSON array element two levels deep. Every seeded model
 /// implements it (see [`crate::tables`]); a test compares each with serde_json.
 pub(crate) trait Record: serde::Serialize {

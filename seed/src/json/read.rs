@@ -154,7 +154,8 @@ const KEYS: [&str; SECTIONS.len() + 1] = {
 };
 
 macro_rules! read_section {
-    ($($table:ident: $model:ident $([$flag:ident])?
+    ($(run $run:ident: $run_model:ty $([$run_flag:ident])? = $generator:path,)*
+        ; $($table:ident: $model:ident $([$flag:ident])?
         $(as $record:ident nests $child:ident: $child_model:ident)?,)*
         ; $(derived $derived:ident: $derived_model:ident,)*) => {
         /// Reads the array of `section`'s records, handing their rows on in batches.
@@ -163,6 +164,11 @@ macro_rules! read_section {
             section: Section,
             state: &mut ReadState<'_>,
         ) -> Result<(), A::Error> {
+            $(if section.name == stringify!($run) {
+                return map.next_value_seed(Rows::<$run_model>::new(state, section, |batch, row| {
+                    batch.run.$run.push(row)
+                }));
+            })*
             $(if section.name == stringify!($table) {
                 return read_records!(map, section, state, $table: $model $($record)?);
             })*

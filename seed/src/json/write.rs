@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
+#[cfg_attr(not(test), allow(unused_imports))]
+use super::encode::encode_serialized;
 use super::encode::{Record, encode_nested, nested_pretty};
 use crate::dataset::Meta;
 use crate::tables::{RowBatch, SECTIONS, with_seeded_tables};
@@ -52,13 +54,19 @@ impl EncodedRows {
 }
 
 macro_rules! encode_rows {
-    ($($table:ident: $model:ident $([$flag:ident])?
+    ($(run $run:ident: $run_model:ty $([$run_flag:ident])? = $generator:path,)*
+        ; $($table:ident: $model:ident $([$flag:ident])?
         $(as $record:ident nests $child:ident: $child_model:ident)?,)*
         ; $(derived $derived:ident: $derived_model:ident,)*) => {
         /// Appends every row of `rows` to `out`, as pretty JSON array elements two levels
-        /// deep, a nested table's rows inside their parents' records.
+        /// deep, a nested table's rows inside their parents' records. The run's few rows go
+        /// through serde_json itself; the users' through their hand-written encoders.
         pub fn encode_rows(rows: &RowBatch, out: &mut EncodedRows) {
             let mut buffers = out.sections.iter_mut();
+            $(let buffer = buffers.next().expect("a buffer per section");
+            for row in &rows.run.$run {
+                encode_serialized(row, buffer);
+            })*
             $(let buffer = buffers.next().expect("a buffer per section");
             encode_section!(rows, buffer, $table $($child)?);)*
         }

@@ -13,6 +13,19 @@
 //! SQLite and PostgreSQL differ only in their primitives, the [`Backend`] trait ([`sqlite`],
 //! [`postgres`]), so phases, timings, append semantics, guards and error messages are the
 //! same on both.
+//!
+//! The rows of the run's tables ([`TableKind::Run`](crate::tables::TableKind::Run)) come
+//! first, from a generated run and from a file alike, and are written as they arrive. A
+//! replacing load writes them as any rows. An appending load (a shard) writes those the
+//! database lacks and checks that the others equal its own ([`write_run_table!`]): every
+//! shard of a run hands over the same rows, so shards in any order leave the database one
+//! unsharded load makes. On PostgreSQL an appending load commits them first, in a short
+//! transaction on a second connection: within its own transaction a shard loading in
+//! parallel with another would wait, at the first run row, for the commit of the shard that
+//! wrote it, a whole load, past the bounded lock wait. That is the one thing a shard that
+//! fails can leave behind besides a database it created, and it is what every shard of the
+//! run writes alike. On SQLite, where a load holds the write lock from its start, it all
+//! stays in the load's transaction.
 
 pub mod ceiling;
 mod postgres;
@@ -41,8 +54,74 @@ pub enum LoadMode {
     Replace,
     /// Keep existing rows, as shards seeding one database do. Every key and index stays in
     /// place and is checked row by row, so shards appending at once do not rebuild indexes
-    /// over each other's rows.
+    /// over each other's rows. The run's rows, which every shard of a run writes, are added
+    /// where missing and must equal those present ([`write_run_table!`]).
     Append,
+}
+
+// The machinery of the run's tables is used only where a run table is declared: in the
+// product, none yet; in this crate's unit tests, theirs.
+
+/// Rows per INSERT of a run table in a replacing load: a statement binds rows × columns
+/// values, under SQLite's limit of 32,766 for any table of up to 160 columns.
+#[cfg_attr(not(test), allow(dead_code))]
+const RUN_ROWS_PER_INSERT: usize = 200;
+
+/// Writes the rows of the run table `$table` (a `Vec<$model>`) on `$conn`, SQLite's or
+/// PostgreSQL's, as `$mode` says. A replacing load inserts them all: the table is empty, and
+/// the keys, rebuilt after the rows are in, catch a duplicate. An appending load inserts
+/// those the database lacks (`ON CONFLICT DO NOTHING`, by any of the table's keys), then
+/// fails unless every row is there exactly as this run has it: a row another run wrote with
+/// the same key and other values is refused, not overwritten. So shards of one run, which
+/// all hand the loader the same run rows, leave one copy whatever their order.
+#[cfg_attr(not(test), allow(unused_macros))]
+macro_rules! write_run_table {
+    ($conn:expr, $rows:expr, $table:ident: $model:ty, $mode:expr) => {{
+        use diesel::prelude::*;
+        let table = $crate::schema::$table::table;
+        let inserting = concat!("insert ", stringify!($table));
+        match $mode {
+            $crate::load::LoadMode::Replace => {
+                for rows in $rows.chunks($crate::load::RUN_ROWS_PER_INSERT) {
+                    let inserted = diesel::insert_into(table).values(rows).execute($conn);
+                    anyhow::Context::context(inserted, inserting)?;
+                }
+            }
+            $crate::load::LoadMode::Append => {
+                for row in &$rows {
+                    let inserted = diesel::insert_into(table)
+                        .values(row)
+                        .on_conflict_do_nothing()
+                        .execute($conn);
+                    anyhow::Context::context(inserted, inserting)?;
+                }
+                let present = table.select(<$model>::as_select()).load::<$model>($conn);
+                let present =
+                    anyhow::Context::context(present, concat!("read ", stringify!($table)))?;
+                if let Some(row) = $rows.iter().find(|row| !present.contains(row)) {
+                    return Err($crate::load::differing_run_row(stringify!($table), row));
+                }
+            }
+        }
+    }};
+}
+#[cfg_attr(not(test), allow(unused_imports))]
+pub(crate) use write_run_table;
+
+/// The error for a run row that an appending load finds in the database with other values.
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) fn differing_run_row<T: serde::Serialize>(table: &str, row: &T) -> anyhow::Error {
+    let what = Table::named(table).map_or_else(|| table.to_owned(), |t| t.singular());
+    let json = serde_json::to_value(row).unwrap_or_default();
+    let key = match json.get("id").and_then(|id| id.as_str()) {
+        Some(id) => id.to_owned(),
+        None => json.to_string(),
+    };
+    anyhow::anyhow!(
+        "{what} {key} is already in the database with other values: an appending load adds \
+         the run's rows that are missing and changes none; append only shards of one run \
+         (the same seed, profile and dates), or replace the rows"
+    )
 }
 
 /// What a finished load did and how long each step took.
@@ -52,7 +131,8 @@ pub struct LoadReport {
     /// `127.0.0.1:5432`: for a URL with several hosts, the one libpq reached. `None` for
     /// SQLite.
     pub server: Option<String>,
-    /// Rows inserted per table.
+    /// Rows written per table: for a run table, the run's rows, including those an appending
+    /// load found already there.
     pub counts: RowCounts,
     /// Time spent inserting rows (including waiting for them).
     pub insert: Duration,
@@ -379,7 +459,9 @@ pub struct LoadOptions {
     pub queue: usize,
 }
 
-/// A message to the loader thread.
+/// A message to the loader thread. Its size is a batch's, whatever the variant: a few
+/// hundred bytes moved once per chunk of users, which boxing would not make cheaper.
+#[allow(clippy::large_enum_variant)]
 enum Message {
     /// Rows, and the numbers of their transactions' `added` changes.
     Rows(RowBatch, AddedChanges),

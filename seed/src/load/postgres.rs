@@ -14,7 +14,10 @@
 //!
 //! An appending load (a shard) keeps every key in place, as on SQLite, and only copies:
 //! shards running in parallel on one server then neither wait for each other's table locks
-//! nor rebuild indexes over rows that other shards already loaded.
+//! nor rebuild indexes over rows that other shards already loaded. The run's rows, which
+//! every shard writes, it commits first on a connection of its own
+//! ([`PgBackend::write_run_rows`]), so that shards do not wait for each other's commit
+//! either.
 //!
 //! `SEED_PG_LOAD=insert` replaces COPY with batched multi-row INSERTs through the same models;
 //! it exists to compare the two paths and as a fallback for servers or proxies without COPY.
@@ -34,7 +37,7 @@ use super::{Backend, ForeignKey, LoadMode, Orphans};
 use crate::changes::AddedChanges;
 use crate::database::postgres::{self, Cancel};
 use crate::guard::Destructive;
-use crate::tables::{RowBatch, TABLES, with_seeded_tables};
+use crate::tables::{RowBatch, RunRows, TABLES, with_seeded_tables};
 
 /// The environment variable that picks how rows travel: `copy` (the default) or `insert`.
 pub(crate) const LOAD_METHOD_ENV: &str = "SEED_PG_LOAD";
@@ -74,6 +77,11 @@ pub(super) struct PgBackend {
     _cancel: Cancel,
     target: DatabaseUrl,
     method: LoadMethod,
+    /// Whether the load replaces the rows or adds to them.
+    mode: LoadMode,
+    /// Whether the load's transaction applied migrations (and so holds every seeded table
+    /// exclusively until it ends).
+    migrated: bool,
     /// The keys, constraints and indexes dropped for the load, to create again.
     dropped: Vec<Definition>,
 }
@@ -89,6 +97,8 @@ impl PgBackend {
             _cancel: cancel,
             target,
             method: LoadMethod::from_env()?,
+            mode: LoadMode::Replace,
+            migrated: false,
             dropped: Vec::new(),
         })
     }
@@ -96,6 +106,7 @@ impl PgBackend {
 
 impl Backend for PgBackend {
     fn begin(&mut self, mode: LoadMode) -> anyhow::Result<()> {
+        self.mode = mode;
         AnsiTransactionManager::begin_transaction(&mut self.conn).context("begin the load")?;
         self.conn
             .batch_execute(&format!(
@@ -104,7 +115,7 @@ impl Backend for PgBackend {
             .context("configure the transaction")?;
         // Inside the load's transaction, so a load that fails or is refused leaves the
         // schema as it was too.
-        postgres::migrate_in_transaction(&mut self.conn, &self.target)?;
+        self.migrated = postgres::migrate_in_transaction(&mut self.conn, &self.target)?;
         // Every table the load writes, locked up front. A replacing load locks out every
         // other session, and with them the tables whose foreign keys it drops and re-adds;
         // an appending one (shards, in parallel) only conflicts with such a load.
@@ -142,6 +153,9 @@ impl Backend for PgBackend {
     }
 
     fn write(&mut self, batch: RowBatch, added: AddedChanges) -> anyhow::Result<()> {
+        if !batch.run.is_empty() {
+            self.write_run_rows(&batch.run)?;
+        }
         let changes = ChangeRow::added(&added, &batch.transactions);
         match self.method {
             LoadMethod::Copy => {
@@ -256,6 +270,24 @@ impl Backend for PgBackend {
 
     fn rollback(&mut self) -> anyhow::Result<()> {
         AnsiTransactionManager::rollback_transaction(&mut self.conn).context("roll back")
+    }
+}
+
+impl PgBackend {
+    /// Writes the run's rows. An appending load (a shard) first commits the missing ones in
+    /// a short transaction on a connection of its own: shards loading in parallel would
+    /// otherwise each wait, at the run's first row, for the commit of the shard that wrote
+    /// it first, a whole load, past the bounded lock wait. They are the rows every shard of
+    /// the run writes, so a shard that fails later leaves them for the others, as it leaves
+    /// a database it created. Then the load's own transaction, which sees them, checks that
+    /// every row is there as this run has it. A load that applied migrations holds every
+    /// table until it commits, so it writes them in its own transaction alone.
+    fn write_run_rows(&mut self, rows: &RunRows) -> anyhow::Result<()> {
+        if self.mode == LoadMode::Append && !self.migrated {
+            let (mut conn, _cancel) = postgres::connect(&self.target)?;
+            conn.transaction(|conn| write_run_rows(conn, rows, LoadMode::Append))?;
+        }
+        write_run_rows(&mut self.conn, rows, self.mode)
     }
 }
 
@@ -486,9 +518,22 @@ impl<'a> ChangeRow<'a> {
 }
 
 macro_rules! write_batch {
-    ($($table:ident: $model:ident $([$flag:ident])?
+    ($(run $run:ident: $run_model:ty $([$run_flag:ident])? = $generator:path,)*
+        ; $($table:ident: $model:ident $([$flag:ident])?
         $(as $record:ident nests $child:ident: $child_model:ident)?,)*
         ; $(derived $derived:ident: $derived_model:ident,)*) => {
+        /// Writes the run's rows as `mode` says ([`write_run_table!`](super::write_run_table)).
+        // With no run table declared, the body reads none of the arguments.
+        #[allow(unused_variables)]
+        fn write_run_rows(
+            conn: &mut PgConnection,
+            rows: &RunRows,
+            mode: LoadMode,
+        ) -> anyhow::Result<()> {
+            $(super::write_run_table!(conn, rows.$run, $run: $run_model, mode);)*
+            Ok(())
+        }
+
         /// Sends one batch with a binary COPY per table, parents first.
         fn copy_batch(conn: &mut PgConnection, batch: &RowBatch) -> anyhow::Result<()> {
             $(copy_rows!(*conn, batch.$table, $table);
@@ -510,7 +555,7 @@ macro_rules! write_batch {
 macro_rules! copy_rows {
     ($conn:expr, $rows:expr, $table:ident) => {
         if !$rows.is_empty() {
-            diesel::copy_from(backend::schema::$table::table)
+            diesel::copy_from(crate::schema::$table::table)
                 .from_insertable(&$rows)
                 .execute(&mut $conn)
                 .map_err(|e| anyhow::anyhow!("copy {}: {}", stringify!($table), describe(&e)))?;
@@ -522,7 +567,7 @@ macro_rules! copy_rows {
 macro_rules! insert_rows {
     ($conn:expr, $rows:expr, $table:ident) => {
         for rows in $rows.chunks(ROWS_PER_INSERT) {
-            diesel::insert_into(backend::schema::$table::table)
+            diesel::insert_into(crate::schema::$table::table)
                 .values(rows)
                 .execute(&mut $conn)
                 .map_err(|e| anyhow::anyhow!("insert {}: {}", stringify!($table), describe(&e)))?;

@@ -24,7 +24,7 @@ use super::{Backend, ForeignKey, LoadMode, Orphans, quote};
 use crate::changes::AddedChanges;
 use crate::database::{Journal, sqlite};
 use crate::guard::Destructive;
-use crate::tables::{RowBatch, TABLES, Table, with_seeded_tables};
+use crate::tables::{RowBatch, RunRows, TABLES, Table, with_seeded_tables};
 
 /// Page cache for the load, in KiB (a negative `cache_size` means KiB). Measured at 100k
 /// users: 8, 16, 32 and 128 MiB load within noise of each other (the growing tables are
@@ -36,6 +36,8 @@ const CACHE_KIB: i64 = 16_384;
 pub(super) struct SqliteBackend {
     conn: SqliteConnection,
     target: DatabaseUrl,
+    /// Whether the load replaces the rows or adds to them.
+    mode: LoadMode,
     /// Rows not yet written: a full statement's worth is written at a time.
     pending: RowBatch,
     /// The `added` changes of the load's transactions, derived from the inserted rows.
@@ -55,6 +57,7 @@ impl SqliteBackend {
         Ok(SqliteBackend {
             conn,
             target,
+            mode: LoadMode::Replace,
             pending: RowBatch::default(),
             changes: None,
             dropped: Vec::new(),
@@ -64,7 +67,8 @@ impl SqliteBackend {
 }
 
 impl Backend for SqliteBackend {
-    fn begin(&mut self, _mode: LoadMode) -> anyhow::Result<()> {
+    fn begin(&mut self, mode: LoadMode) -> anyhow::Result<()> {
+        self.mode = mode;
         // The journal mode is written in the file's header: unless asked for one, the load
         // keeps the file's own until it has committed, so a load that is refused or fails
         // leaves the file byte for byte as it was.
@@ -97,6 +101,10 @@ impl Backend for SqliteBackend {
     }
 
     fn write(&mut self, mut batch: RowBatch, added: AddedChanges) -> anyhow::Result<()> {
+        // The run's rows go in at once, in the load's transaction: an appending load holds
+        // the file's write lock from its start, so shards never write them at the same time.
+        let run = std::mem::take(&mut batch.run);
+        write_run_rows(&mut self.conn, &run, self.mode)?;
         let changes = match &mut self.changes {
             Some(changes) => changes,
             None => self
@@ -354,9 +362,22 @@ fn insert_batches<T: SqliteRows>(
 }
 
 macro_rules! insert_pending {
-    ($($table:ident: $model:ident $([$flag:ident])?
+    ($(run $run:ident: $run_model:ty $([$run_flag:ident])? = $generator:path,)*
+        ; $($table:ident: $model:ident $([$flag:ident])?
         $(as $record:ident nests $child:ident: $child_model:ident)?,)*
         ; $(derived $derived:ident: $derived_model:ident,)*) => {
+        /// Writes the run's rows as `mode` says ([`write_run_table!`](super::write_run_table)).
+        // With no run table declared, the body reads none of the arguments.
+        #[allow(unused_variables)]
+        fn write_run_rows(
+            conn: &mut SqliteConnection,
+            rows: &RunRows,
+            mode: LoadMode,
+        ) -> anyhow::Result<()> {
+            $(super::write_run_table!(conn, rows.$run, $run: $run_model, mode);)*
+            Ok(())
+        }
+
         /// Inserts the full statements' worth of `pending`, parents first, and everything
         /// when `all` is set.
         fn insert_pending(

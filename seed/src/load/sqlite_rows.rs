@@ -1,6 +1,7 @@
 //! How each seeded table's rows become SQLite INSERT statements: through Diesel's
 //! `Insertable` for the small tables, and for `transactions`, the one large table a load binds
-//! (nine values a row, about 73 rows a user), a statement written by hand.
+//! (nine values a row, about 73 rows a user), a statement written by hand. The run's tables,
+//! a few rows a run, are written apart ([`write_run_table!`](super::write_run_table)).
 //!
 //! The hand-written statement binds the same values as Diesel's insert would, with the
 //! timestamp as the text Diesel would make of it, but without Diesel's generic insert layers

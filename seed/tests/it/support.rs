@@ -8,10 +8,10 @@ use std::sync::Arc;
 use backend::{Account, Transaction, User};
 use chrono::NaiveDate;
 use seed::dataset::Meta;
-use seed::generate::{GenConfig, generate_user};
+use seed::generate::{GenConfig, generate_run, generate_user};
 use seed::json::{EncodedRows, JsonOut, JsonWriter, encode_rows};
 use seed::profile::{CalibratedProfile, Profile, StoryProfile};
-use seed::tables::Dataset;
+use seed::tables::{Dataset, RowBatch};
 
 use crate::pg_support::{read_rows, sqlite_url};
 
@@ -68,7 +68,16 @@ pub(crate) fn dataset_of(
 ) -> Dataset {
     let config = GenConfig::with_profile(seed, as_of, profile).with_origin(origin);
     let meta = config.meta(num_users);
-    Dataset::from_batches(meta, (0..num_users).map(|i| generate_user(&config, i)))
+    let users = (0..num_users).map(|i| generate_user(&config, i));
+    Dataset::from_batches(meta, std::iter::once(run_rows(&config)).chain(users))
+}
+
+/// The run's rows, which a run hands over before its users'.
+pub(crate) fn run_rows(config: &GenConfig) -> RowBatch {
+    RowBatch {
+        run: generate_run(config),
+        ..RowBatch::default()
+    }
 }
 
 /// Generates `num_users` users in memory.
@@ -81,6 +90,9 @@ pub(crate) fn write_json_bytes(meta: &Meta, seed: u64, num_users: u64, dir: &Pat
     let config = GenConfig::new(seed, meta.as_of);
     let path = dir.join("users.json");
     let mut writer = JsonWriter::create(&JsonOut::File(path.clone()), meta).unwrap();
+    let mut encoded = EncodedRows::default();
+    encode_rows(&run_rows(&config), &mut encoded);
+    writer.write(&encoded).unwrap();
     for index in 0..num_users {
         let rows = generate_user(&config, index);
         let mut encoded = EncodedRows::default();
