@@ -1,11 +1,15 @@
-//! What a `users.json` says of itself: its `meta` object, and the shard a file holds.
+//! What a `users.json` says of itself (its `meta` object, and the shard a file holds), and
+//! [`Dataset`], a whole file in memory.
 
 use std::fmt;
 use std::ops::Range;
 use std::str::FromStr;
 
+use backend::{Account, PersonaLabel, Transaction, User};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+
+use crate::tables::{RowBatch, StreamRecord, with_seeded_tables};
 
 /// Names the generator in `meta.generator`. Bump the version whenever output changes.
 pub const GENERATOR: &str = concat!("spendsense-seed ", env!("CARGO_PKG_VERSION"));
@@ -252,5 +256,93 @@ mod tests {
         let json = serde_json::to_string(&meta).unwrap();
         assert!(json.ends_with(r#""shard":"2/5"}"#), "{json}");
         assert_eq!(serde_json::from_str::<Meta>(&json).unwrap(), meta);
+    }
+}
+
+/// The JSON record type of an entry: its model, or the record type it names with `as`.
+macro_rules! record_type {
+    ($model:ident) => {
+        $model
+    };
+    ($model:ident $record:ident) => {
+        $record
+    };
+}
+
+/// The records of a section from its table's rows (and its child's).
+macro_rules! records {
+    ($rows:ident, $table:ident) => {
+        $rows.$table
+    };
+    ($rows:ident, $table:ident $record:ident $child:ident) => {
+        $record::from_rows($rows.$table, &$rows.$child)
+    };
+}
+
+/// Adds a section's records to a batch as rows.
+macro_rules! rows_of {
+    ($dataset:ident, $rows:ident, $table:ident) => {
+        $rows.$table.extend($dataset.$table.iter().cloned())
+    };
+    ($dataset:ident, $rows:ident, $table:ident $record:ident) => {
+        for record in &$dataset.$table {
+            record.clone().push_into(&mut $rows);
+        }
+    };
+}
+
+/// Declares [`Dataset`] from the list of seeded tables ([`with_seeded_tables!`]).
+macro_rules! declare_dataset {
+    ($(run $run:ident: $run_model:ty $([$run_flag:ident])? = $generator:path,)*
+        ; $($table:ident: $model:ident $([$flag:ident])?
+        $(as $record:ident nests $child:ident: $child_model:ident)?,)*
+        ; $(derived $derived:ident: $derived_model:ident,)*) => {
+        /// A whole dataset in memory: the same JSON shape as `users.json`. The seeder itself
+        /// streams and never builds one; tests and small tools use it to compare whole
+        /// files. A missing section reads as empty (the streaming reader is the strict one).
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct Dataset {
+            /// What produced the data.
+            pub meta: Meta,
+            $(#[doc = concat!("Every record of `", stringify!($run), "`.")]
+            #[serde(default)]
+            pub $run: Vec<$run_model>,)*
+            $(#[doc = concat!("Every record of `", stringify!($table), "`.")]
+            #[serde(default)]
+            pub $table: Vec<record_type!($model $($record)?)>,)*
+        }
+
+        impl Dataset {
+            /// The dataset holding `rows`.
+            pub fn new(meta: Meta, rows: RowBatch) -> Dataset {
+                Dataset {
+                    meta,
+                    $($run: rows.run.$run,)*
+                    $($table: records!(rows, $table $($record $child)?),)*
+                }
+            }
+
+            /// The rows of every table.
+            pub fn rows(&self) -> RowBatch {
+                let mut rows = RowBatch::default();
+                $(rows.run.$run.extend(self.$run.iter().cloned());)*
+                $(rows_of!(self, rows, $table $($record)?);)*
+                rows
+            }
+        }
+    };
+}
+
+with_seeded_tables!(declare_dataset);
+
+impl Dataset {
+    /// Collects generated users' rows into one dataset.
+    pub fn from_batches(meta: Meta, batches: impl IntoIterator<Item = RowBatch>) -> Self {
+        let mut rows = RowBatch::default();
+        for mut batch in batches {
+            rows.append(&mut batch);
+        }
+        Dataset::new(meta, rows)
     }
 }

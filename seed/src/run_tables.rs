@@ -22,13 +22,14 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::changes::ChangeStamp;
+use crate::dataset::Dataset;
 use crate::dataset::{Meta, Shard};
 use crate::generate::{GenConfig, generate_run};
 use crate::json::JsonOut;
 use crate::load::{LoadMode, LoadOptions, Loader, seed_run};
 use crate::pipeline::{self, Database, Outputs, RunReport};
 use crate::progress::Progress;
-use crate::tables::{Dataset, RowBatch, SECTIONS, TABLES, TableKind};
+use crate::tables::{RowBatch, SECTIONS, TABLES, TableKind};
 
 /// The Diesel table of `test_merchants`.
 #[allow(missing_docs)]

@@ -1,9 +1,10 @@
 //! The seeded tables, declared once, parents before children.
 //!
 //! [`with_seeded_tables!`] is the one list. It hands every entry to another macro, so each
-//! consumer (this module's [`RowBatch`], [`RowCounts`] and [`Dataset`], the run's generator,
-//! the JSON encoders, writer and reader, both loaders) expands the same list into its own
-//! code. The list has three groups, separated by `;`, one per [`TableKind`]:
+//! consumer (this module's [`RowBatch`] and [`RowCounts`], the
+//! [`Dataset`](crate::dataset::Dataset), the run's generator, the JSON encoders, writer and
+//! reader, both loaders) expands the same list into its own code. The list has three
+//! groups, separated by `;`, one per [`TableKind`]:
 //!
 //! 1. `run table: path::Model = generator,`: a table whose rows belong to the run,
 //!    not to a user (a directory of merchants, say). The generator is a pure function of
@@ -50,8 +51,6 @@ use backend::{
 };
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-
-use crate::dataset::Meta;
 
 /// Calls `$callback! { … }` with every seeded table, parents first (see the module's doc for
 /// the entries' forms).
@@ -129,16 +128,6 @@ macro_rules! is_optional {
     };
     (optional) => {
         true
-    };
-}
-
-/// The JSON record type of an entry: its model, or the record type it names with `as`.
-macro_rules! record_type {
-    ($model:ident) => {
-        $model
-    };
-    ($model:ident $record:ident) => {
-        $record
     };
 }
 
@@ -257,63 +246,6 @@ macro_rules! declare_tables {
                 ])
             }
         }
-
-        /// A whole dataset in memory: the same JSON shape as `users.json`. The seeder itself
-        /// streams and never builds one; tests and small tools use it to compare whole
-        /// files. A missing section reads as empty (the streaming reader is the strict one).
-        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-        #[serde(deny_unknown_fields)]
-        pub struct Dataset {
-            /// What produced the data.
-            pub meta: Meta,
-            $(#[doc = concat!("Every record of `", stringify!($run), "`.")]
-            #[serde(default)]
-            pub $run: Vec<$run_model>,)*
-            $(#[doc = concat!("Every record of `", stringify!($table), "`.")]
-            #[serde(default)]
-            pub $table: Vec<record_type!($model $($record)?)>,)*
-        }
-
-        impl Dataset {
-            /// The dataset holding `rows`.
-            pub fn new(meta: Meta, rows: RowBatch) -> Dataset {
-                Dataset {
-                    meta,
-                    $($run: rows.run.$run,)*
-                    $($table: records!(rows, $table $($record $child)?),)*
-                }
-            }
-
-            /// The rows of every table.
-            pub fn rows(&self) -> RowBatch {
-                let mut rows = RowBatch::default();
-                $(rows.run.$run.extend(self.$run.iter().cloned());)*
-                $(rows_of!(self, rows, $table $($record)?);)*
-                rows
-            }
-        }
-    };
-}
-
-/// The records of a section from its table's rows (and its child's).
-macro_rules! records {
-    ($rows:ident, $table:ident) => {
-        $rows.$table
-    };
-    ($rows:ident, $table:ident $record:ident $child:ident) => {
-        $record::from_rows($rows.$table, &$rows.$child)
-    };
-}
-
-/// Adds a section's records to a batch as rows.
-macro_rules! rows_of {
-    ($dataset:ident, $rows:ident, $table:ident) => {
-        $rows.$table.extend($dataset.$table.iter().cloned())
-    };
-    ($dataset:ident, $rows:ident, $table:ident $record:ident) => {
-        for record in &$dataset.$table {
-            record.clone().push_into(&mut $rows);
-        }
     };
 }
 
@@ -331,17 +263,6 @@ impl std::fmt::Display for RowCounts {
             write!(f, "{separator}{count} {}", table.label())?;
         }
         Ok(())
-    }
-}
-
-impl Dataset {
-    /// Collects generated users' rows into one dataset.
-    pub fn from_batches(meta: Meta, batches: impl IntoIterator<Item = RowBatch>) -> Self {
-        let mut rows = RowBatch::default();
-        for mut batch in batches {
-            rows.append(&mut batch);
-        }
-        Dataset::new(meta, rows)
     }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! The file is `{"meta": …}` followed by one array per section (`"users": […]`, …, in
 //! [`SECTIONS`](crate::tables::SECTIONS) order) with a two-space indent, byte for byte what
-//! `serde_json::to_string_pretty` prints for a [`Dataset`](crate::tables::Dataset), plus a
+//! `serde_json::to_string_pretty` prints for a [`Dataset`](crate::dataset::Dataset), plus a
 //! final newline. Neither side ever holds the whole dataset.
 
 mod encode;

@@ -13,11 +13,12 @@ use backend::{Account, DatabaseUrl, RecurringStream, RecurringStreamTransaction,
 use chrono::{Datelike, Duration, NaiveDate};
 use diesel::prelude::*;
 use seed::calendar::{is_business_day, next_business_day};
+use seed::dataset::Dataset;
 use seed::generate::{GenConfig, generate_user};
 use seed::persona::Persona;
 use seed::profile::{CALIBRATED_PROFILE, Profile, StatementTerms, Targets};
 use seed::stats::Collector;
-use seed::tables::{Dataset, RowBatch};
+use seed::tables::RowBatch;
 
 use crate::pg_support::{TempDir, seed_ok, sqlite_url};
 use crate::support::calibrated_profile;

@@ -8,9 +8,9 @@ use std::collections::BTreeSet;
 
 use backend::Account;
 use chrono::{Duration, NaiveDateTime};
+use seed::dataset::Dataset;
 use seed::generate::{GenConfig, generate_user};
 use seed::profile::{CALIBRATED_PROFILE, Profile};
-use seed::tables::Dataset;
 
 use crate::calibrated::as_of as origin;
 use crate::support::calibrated_profile;

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use seed::tables::Dataset;
+use seed::dataset::Dataset;
 
 use crate::support::{AS_OF, read_sqlite, run_seed, sorted_rows, stderr, stdout};
 

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use backend::{Account, Transaction};
 use chrono::{Datelike, Duration, NaiveDate, Timelike, Weekday};
-use seed::tables::Dataset;
+use seed::dataset::Dataset;
 
 fn as_of() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 25).expect("a real date")

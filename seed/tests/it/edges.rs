@@ -144,7 +144,7 @@ fn ctrl_c_during_the_commit_finishes_the_run_and_says_so() {
     let after = snapshot(&seeded.outputs());
     assert_ne!(after[0], before[0], "the JSON was not replaced");
     assert_eq!(seeded.count("users"), 40);
-    let json: seed::tables::Dataset = serde_json::from_slice(after[0].as_ref().unwrap()).unwrap();
+    let json: seed::dataset::Dataset = serde_json::from_slice(after[0].as_ref().unwrap()).unwrap();
     assert_eq!(json.users.len(), 40);
     assert_eq!(json.meta.seed, 2);
 }
@@ -206,7 +206,7 @@ fn out_through_a_symbolic_link_replaces_the_target_and_keeps_the_link() {
     assert!(output.status.success(), "{}", stderr(&output));
     let link = std::fs::symlink_metadata(seeded.path("link.json")).unwrap();
     assert!(link.file_type().is_symlink(), "the link was replaced");
-    let data: seed::tables::Dataset =
+    let data: seed::dataset::Dataset =
         serde_json::from_slice(&std::fs::read(seeded.path("users.json")).unwrap()).unwrap();
     assert_eq!(data.users.len(), 7);
 }
@@ -270,7 +270,7 @@ fn a_replacing_load_refuses_to_orphan_an_applications_rows() {
 fn from_refuses_what_a_seeded_database_never_holds() {
     let seeded = Seeded::new();
     let text = std::fs::read_to_string(seeded.path("users.json")).unwrap();
-    let data: seed::tables::Dataset = serde_json::from_str(&text).unwrap();
+    let data: seed::dataset::Dataset = serde_json::from_str(&text).unwrap();
     let user = &data.users[3];
     let gmail = text.replacen(&user.email, "someone@gmail.com", 1);
     std::fs::write(seeded.path("gmail.json"), gmail).unwrap();

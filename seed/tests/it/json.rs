@@ -3,8 +3,9 @@
 
 use std::path::Path;
 
+use seed::dataset::Dataset;
 use seed::json::read_json;
-use seed::tables::{Dataset, RowBatch};
+use seed::tables::RowBatch;
 
 use crate::support::{dataset, write_json_bytes};
 

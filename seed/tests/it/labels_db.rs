@@ -57,7 +57,7 @@ fn labels_load_with_users_and_are_replaced_on_reseed() {
     pipeline::load_file(&json, &Database::replace(url.clone()), &progress).expect("load the file");
     assert_eq!(labels(&url).1, first);
 
-    let data: seed::tables::Dataset =
+    let data: seed::dataset::Dataset =
         serde_json::from_reader(std::fs::File::open(&json).expect("open json"))
             .expect("parse json");
     let mut from_json = data.persona_labels;

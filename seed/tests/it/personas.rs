@@ -2,11 +2,11 @@
 //! (which never looks inside the generator), and the other users mostly do not.
 
 use chrono::NaiveDate;
+use seed::dataset::Dataset;
 use seed::generate::GenConfig;
 use seed::persona::Persona;
 use seed::profile::Profile;
 use seed::stats::{Collector, Stats};
-use seed::tables::Dataset;
 
 fn as_of() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 25).expect("a real date")

@@ -5,7 +5,7 @@ use diesel::dsl::sql;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
-use seed::tables::Dataset;
+use seed::dataset::Dataset;
 
 use crate::pg_support::{Rows, TempDir, TestDb, read_rows, seed, seed_ok, sqlite_url};
 

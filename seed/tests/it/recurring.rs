@@ -8,7 +8,8 @@ use std::collections::{HashMap, HashSet};
 use backend::{RecurringStream, Transaction};
 use chrono::NaiveDate;
 use seed::catalog::Frequency;
-use seed::tables::{Dataset, StreamRecord};
+use seed::dataset::Dataset;
+use seed::tables::StreamRecord;
 
 use crate::pg_support::{TempDir, read_rows, seed_ok, sqlite_url};
 use crate::support::{dataset_at, write_json_bytes};

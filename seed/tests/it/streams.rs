@@ -1,9 +1,9 @@
 //! Draws keyed by purpose: changing one part of the profile moves only the values drawn for
 //! that part, and what is derived from them.
 
+use seed::dataset::Dataset;
 use seed::generate::GenConfig;
 use seed::profile::{Profile, STORY_PROFILE};
-use seed::tables::Dataset;
 
 use crate::support::as_of;
 

@@ -7,11 +7,12 @@ use std::sync::Arc;
 
 use backend::{Account, Transaction, User};
 use chrono::NaiveDate;
+use seed::dataset::Dataset;
 use seed::dataset::Meta;
 use seed::generate::{GenConfig, generate_run, generate_user};
 use seed::json::{EncodedRows, JsonOut, JsonWriter, encode_rows};
 use seed::profile::{CalibratedProfile, Profile, StoryProfile};
-use seed::tables::{Dataset, RowBatch};
+use seed::tables::RowBatch;
 
 use crate::pg_support::{read_rows, sqlite_url};
 
