@@ -2,7 +2,7 @@
 //!
 //! [`with_seeded_tables!`] is the one list. It hands every entry to another macro, so each
 //! consumer (this module's [`RowBatch`] and [`RowCounts`], the
-//! [`Dataset`](crate::dataset::Dataset), the run's generator, the JSON encoders, writer and
+//! `Dataset` of `dataset.rs`, the run's generator, the JSON encoders, writer and
 //! reader, both loaders) expands the same list into its own code. The list has three
 //! groups, separated by `;`, one per [`TableKind`]:
 //!
@@ -29,7 +29,7 @@
 //!      rows are written inside their parent's JSON records, as [`StreamRecord`] does with
 //!      `transaction_ids`.
 //! 3. `derived table: Model`: a table the loader fills from the rows of the others
-//!    ([`crate::changes`] derives `transaction_changes` from `transactions`), with no
+//!    (`changes.rs` derives `transaction_changes` from `transactions`), with no
 //!    section in `users.json`.
 //!
 //! Whatever its kind, a table is emptied by a replacing load (and by `reset-db`, through its
