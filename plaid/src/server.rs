@@ -212,7 +212,8 @@ fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
     }
 }
 
-/// `router`'s routes behind the layers every request passes: a deadline, a handler panic
+/// `router`'s routes behind the layers every request passes: a deadline (but for the
+/// clock's advance), a handler panic
 /// answered as `INTERNAL_SERVER_ERROR` (the server keeps serving), and unknown paths
 /// answered as Plaid's 404.
 pub fn harden(router: Router, request_timeout: Duration) -> Router {
@@ -231,10 +232,20 @@ pub fn harden(router: Router, request_timeout: Duration) -> Router {
         }))
 }
 
+/// The clock's path: the one request without a deadline. Its advance runs on a blocking
+/// thread as long as the seeder's advance takes (a minute and more on a large database) and
+/// cannot be stopped half-way; a deadline would answer an error while it goes on to commit.
+const CLOCK_PATH: &str = "/seed/advance";
+
 async fn guard(request: Request, next: Next, timeout: Duration) -> Response {
+    let deadline = (request.uri().path() != CLOCK_PATH).then_some(timeout);
     let task = tokio::spawn(next.run(request));
     let abort = task.abort_handle();
-    let failure = match tokio::time::timeout(timeout, task).await {
+    let finished = match deadline {
+        Some(timeout) => tokio::time::timeout(timeout, task).await,
+        None => Ok(task.await),
+    };
+    let failure = match finished {
         Ok(Ok(response)) => return response,
         Ok(Err(e)) if e.is_panic() => "the request's handler panicked".to_owned(),
         Ok(Err(_)) => "the request was cancelled".to_owned(),

@@ -101,6 +101,33 @@ async fn advance_checks_its_request_and_a_refused_one_changes_nothing() {
     assert_eq!(before, after);
 }
 
+/// The clock's advance has no request deadline: it runs as long as the seeder's advance
+/// takes and answers when it has committed (with a deadline of a millisecond, every other
+/// request of this size would be cut off; the advance must not be).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_advance_is_not_cut_off_by_the_request_deadline() {
+    let seeded = Seeded::sqlite(20, "story");
+    let server = Server::start_configured(
+        &seeded,
+        |router| router,
+        |config| {
+            config.request_timeout = Duration::from_millis(1);
+        },
+    )
+    .await;
+    let mut client = server.client().await;
+    let (status, body) = client.post("/seed/advance", json!({"days": 3})).await;
+    assert_eq!(status, 200, "{body:?}");
+    let date = |key: &str| {
+        chrono::NaiveDate::parse_from_str(body[key].as_str().expect("a date"), "%Y-%m-%d")
+            .expect("a date")
+    };
+    assert_eq!(
+        date("as_of") - date("as_of_before"),
+        chrono::Duration::days(3)
+    );
+}
+
 /// The Python check's flow in Rust: link with a webhook, sync, advance 7 days, receive
 /// `SYNC_UPDATES_AVAILABLE`, sync from the cursor, apply, and equal the database again; an
 /// Item without a webhook or without changes gets nothing, and a dead listener fails nothing.

@@ -147,10 +147,20 @@ impl Server {
         seeded: &Seeded,
         extra: impl FnOnce(Router) -> Router,
     ) -> Server {
-        let config = Config::new(Credentials {
+        Server::start_configured(seeded, extra, |_| {}).await
+    }
+
+    /// Serves `seeded` with routes added by `extra` and the limits `configure` sets.
+    pub(crate) async fn start_configured(
+        seeded: &Seeded,
+        extra: impl FnOnce(Router) -> Router,
+        configure: impl FnOnce(&mut Config),
+    ) -> Server {
+        let mut config = Config::new(Credentials {
             client_id: CLIENT_ID.into(),
             secret: SECRET.into(),
         });
+        configure(&mut config);
         let state = Arc::new(
             State::open(seeded.url.clone(), config, Clock::default()).expect("open the database"),
         );
