@@ -81,6 +81,13 @@ pub fn run(args: LoadArgs, database_url: Option<&str>) -> anyhow::Result<()> {
     let first = rss.get(rss.len() / 10).copied().unwrap_or(0.0);
     let last = rss.last().copied().unwrap_or(0.0);
     let peak = rss.iter().copied().fold(0.0, f64::max);
+    // Memory just before the advance, which runs inside the server and takes its own: what
+    // the requests alone hold against what they hold after the first tenth.
+    let advance_at = args.advance_at.unwrap_or(args.seconds / 2) as usize;
+    let before_advance = rss
+        .get(advance_at.saturating_sub(1))
+        .copied()
+        .unwrap_or(0.0);
     println!(
         "load: {} clients × {} s on {url}: {requests} requests, {rate:.0}/s, p50 {p50:.1} ms, p99 {p99:.1} ms",
         args.clients, args.seconds
@@ -96,6 +103,7 @@ pub fn run(args: LoadArgs, database_url: Option<&str>) -> anyhow::Result<()> {
         args.count,
         tally.mutations.load(Ordering::Relaxed)
     );
+    println!("load: server RSS just before the advance {before_advance:.0} MiB");
     if errors > 0 || panics > 0 {
         anyhow::bail!("{errors} requests failed and the server logged {panics} panics");
     }
