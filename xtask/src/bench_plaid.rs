@@ -9,8 +9,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use xshell::{Shell, cmd};
 
-use crate::bench::{machine, remove_db, write_report};
 use crate::flags;
+use crate::runs::{machine, remove_db, write_report};
 
 /// Every run pins the date, so runs at any time serve the same rows.
 const AS_OF: &str = "2025-06-01";

@@ -8,6 +8,7 @@ mod bench;
 mod bench_plaid;
 mod flags;
 mod pg_baseline;
+mod runs;
 mod sqlite_client;
 mod targets;
 mod tasks;

@@ -491,30 +491,25 @@ fn stage(conn: &mut AnyConnection, users: &[UserAdvance]) -> anyhow::Result<()> 
         links.extend(user.new_links.iter().map(|l| staged_link("insert", l)));
         links.extend(user.gone_links.iter().map(|l| staged_link("delete", l)));
     }
-    for rows in transactions.chunks(ROWS_PER_INSERT) {
-        on_backend!(conn, |c| diesel::insert_into(advance_transactions::table)
-            .values(rows)
-            .execute(c))
-        .context("stage the transactions")?;
+    // Each staged table in batches of bound rows, under the limit on bound values.
+    macro_rules! insert_all {
+        ($rows:expr, $table:path, $what:literal) => {
+            for rows in $rows.chunks(ROWS_PER_INSERT) {
+                on_backend!(conn, |c| diesel::insert_into($table)
+                    .values(rows)
+                    .execute(c))
+                .context($what)?;
+            }
+        };
     }
-    for rows in accounts.chunks(ROWS_PER_INSERT) {
-        on_backend!(conn, |c| diesel::insert_into(advance_accounts::table)
-            .values(rows)
-            .execute(c))
-        .context("stage the accounts")?;
-    }
-    for rows in streams.chunks(ROWS_PER_INSERT) {
-        on_backend!(conn, |c| diesel::insert_into(advance_streams::table)
-            .values(rows)
-            .execute(c))
-        .context("stage the streams")?;
-    }
-    for rows in links.chunks(ROWS_PER_INSERT) {
-        on_backend!(conn, |c| diesel::insert_into(advance_links::table)
-            .values(rows)
-            .execute(c))
-        .context("stage the stream links")?;
-    }
+    insert_all!(
+        transactions,
+        advance_transactions::table,
+        "stage the transactions"
+    );
+    insert_all!(accounts, advance_accounts::table, "stage the accounts");
+    insert_all!(streams, advance_streams::table, "stage the streams");
+    insert_all!(links, advance_links::table, "stage the stream links");
     Ok(())
 }
 

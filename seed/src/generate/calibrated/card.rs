@@ -16,7 +16,7 @@ use rand_pcg::Pcg64;
 use super::super::amounts::{draw_log_normal, draw_normal};
 use super::super::draws::{Purpose, UserDraws, chance, pick_weighted, second_in};
 use super::super::recurring::Frequency;
-use super::super::timeline::{Day, Life, Settle};
+use super::super::timeline::{Day, Life};
 use super::key;
 use super::ledger::{CHECKING, Ledger};
 use super::vocabulary::{CARD_PAYMENT, INTEREST, LATE_FEE, PAYMENT_THANK_YOU, Side};
@@ -457,26 +457,8 @@ fn settled_run(rng: &mut Pcg64, terms: &Cards) -> u32 {
 }
 
 /// One side of card payment `number`.
-fn row<'p>(
-    side: u32,
-    number: u64,
-    (account, day, secs): (u8, Day, i64),
-    amount: i64,
-    how: Side,
-) -> Life<'p> {
-    Life {
-        key: key(Purpose::CardPayment, side, number),
-        account,
-        day,
-        secs,
-        amount,
-        category: how.category,
-        detailed: Some(how.detailed),
-        merchant: how.merchant,
-        stream: None,
-        settle: Settle::Posted,
-        correction: None,
-    }
+fn row<'p>(side: u32, number: u64, at: (u8, Day, i64), amount: i64, how: Side) -> Life<'p> {
+    how.posted(key(Purpose::CardPayment, side, number), at, amount)
 }
 
 /// A fee of kind `kind` on the card, for statement `number`.

@@ -572,19 +572,11 @@ fn bank_fee<'c>(
     amount: i64,
     how: Side,
 ) -> Life<'c> {
-    Life {
-        key: key(Purpose::Fee, kind, occurrence),
-        account: CHECKING,
-        day,
-        secs,
+    how.posted(
+        key(Purpose::Fee, kind, occurrence),
+        (CHECKING, day, secs),
         amount,
-        category: how.category,
-        detailed: Some(how.detailed),
-        merchant: how.merchant,
-        stream: None,
-        settle: Settle::Posted,
-        correction: None,
-    }
+    )
 }
 
 /// ATM fee `number`'s draws, with its gap from the one before drawn first.

@@ -145,4 +145,29 @@ mod vocabulary {
         pub(super) detailed: &'static str,
         pub(super) merchant: &'static str,
     }
+
+    impl Side {
+        /// A row filed this way that posts at once, of no stream and never corrected:
+        /// `amount` on `account` at `secs` of `day`, keyed `key`.
+        pub(in super::super) fn posted<'p>(
+            self,
+            key: super::RowKey,
+            (account, day, secs): (u8, super::Day, i64),
+            amount: i64,
+        ) -> super::super::timeline::Life<'p> {
+            super::super::timeline::Life {
+                key,
+                account,
+                day,
+                secs,
+                amount,
+                category: self.category,
+                detailed: Some(self.detailed),
+                merchant: self.merchant,
+                stream: None,
+                settle: super::super::timeline::Settle::Posted,
+                correction: None,
+            }
+        }
+    }
 }

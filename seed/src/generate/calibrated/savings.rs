@@ -8,7 +8,7 @@
 use rand::RngExt;
 
 use super::super::draws::{Purpose, UserDraws, chance, second_in};
-use super::super::timeline::{Day, Life, Settle};
+use super::super::timeline::{Day, Life};
 use super::ledger::{CHECKING, Ledger};
 use super::payroll::Paycheck;
 use super::vocabulary::{FROM_CHECKING, FROM_SAVINGS, TO_CHECKING, TO_SAVINGS};
@@ -204,19 +204,11 @@ impl<'p> Savings<'p> {
             (TO_SAVINGS, FROM_CHECKING)
         };
         let series = kind as u32 * 2;
-        let side = Life {
-            key: key(Purpose::Transfer, series, occurrence),
-            account: from,
-            day,
-            secs,
+        let side = out.posted(
+            key(Purpose::Transfer, series, occurrence),
+            (from, day, secs),
             amount,
-            category: out.category,
-            detailed: Some(out.detailed),
-            merchant: out.merchant,
-            stream: None,
-            settle: Settle::Posted,
-            correction: None,
-        };
+        );
         ledger.post(side.clone());
         ledger.post(Life {
             key: key(Purpose::Transfer, series + 1, occurrence),

@@ -1,0 +1,99 @@
+//! What the benches share: a measured [`Run`] and the names the targets look runs up by, the
+//! machine they ran on, removing a SQLite file and its journals, and writing a table between
+//! its markers in BENCHMARKS.md.
+
+use std::path::Path;
+use std::time::Duration;
+
+use xshell::{Shell, cmd};
+
+const BEGIN: &str = "<!-- bench:begin -->";
+const END: &str = "<!-- bench:end -->";
+
+/// One measured command.
+pub(crate) struct Run {
+    pub(crate) size: u64,
+    pub(crate) what: String,
+    pub(crate) wall: Duration,
+    pub(crate) rows: u64,
+    pub(crate) peak_rss_mib: Option<f64>,
+    pub(crate) note: String,
+    /// For SQLite's own fills and the C client: the span until the last row was in.
+    pub(crate) insert: Option<Duration>,
+}
+
+/// What each measured run is called in the table; the targets look runs up by it.
+pub(crate) const GENERATE_JSON: &str = "generate + JSON";
+pub(crate) const GENERATE_SQLITE: &str = "generate + SQLite";
+pub(crate) const GENERATE_JSON_SQLITE: &str = "generate + JSON + SQLite";
+pub(crate) const FROM_JSON: &str = "JSON file → SQLite (--from)";
+pub(crate) const GENERATE_POSTGRES: &str = "generate + PostgreSQL (COPY)";
+pub(crate) const PSQL_KEYS_IN_PLACE: &str = "psql \\copy CSV, keys in place";
+pub(crate) const PSQL_KEYS_REBUILT: &str = "psql \\copy CSV, keys rebuilt after";
+pub(crate) const ADVANCE_1_SQLITE: &str = "advance --days 1, SQLite";
+pub(crate) const ADVANCE_30_SQLITE: &str = "advance --days 30 after it, SQLite";
+pub(crate) const ADVANCE_1_POSTGRES: &str = "advance --days 1, PostgreSQL";
+pub(crate) const ADVANCE_30_POSTGRES: &str = "advance --days 30 after it, PostgreSQL";
+pub(crate) const FILL_PREFIX: &str = "SQLite in-database fill: ";
+pub(crate) const CLIENT_PREFIX: &str = "C client binding the rows: ";
+
+pub(crate) fn remove_db(sh: &Shell, db: &Path) -> anyhow::Result<()> {
+    for suffix in ["", "-journal", "-wal", "-shm"] {
+        sh.remove_path(format!("{}{suffix}", db.display()))?;
+    }
+    Ok(())
+}
+
+/// The machine a bench ran on, as its table names it.
+pub(crate) fn machine(sh: &Shell) -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu = cpuinfo
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("model name")
+                .and_then(|r| r.split_once(':'))
+                .map(|(_, v)| v.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let mem_gib = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(0.0, |kib| kib / 1024.0 / 1024.0);
+    let rustc = cmd!(sh, "rustc --version").read().unwrap_or_default();
+    format!("{cpu}, {cores} cores, {mem_gib:.1} GiB RAM; {rustc}")
+}
+
+/// Replaces the table between the profile's markers (`bench:begin` and `bench:end` for the
+/// default profile, `bench:begin NAME` and `bench:end NAME` for another), or adds them.
+pub(crate) fn write_report(
+    sh: &Shell,
+    path: &Path,
+    report: &str,
+    profile: &str,
+) -> anyhow::Result<()> {
+    let (begin_marker, end_marker) = match profile {
+        "story" => (BEGIN.to_owned(), END.to_owned()),
+        name => (
+            format!("<!-- bench:begin {name} -->"),
+            format!("<!-- bench:end {name} -->"),
+        ),
+    };
+    let existing = sh.read_file(path).unwrap_or_default();
+    let generated = format!("{begin_marker}\n{report}{end_marker}");
+    let updated = match (existing.find(&begin_marker), existing.find(&end_marker)) {
+        (Some(begin), Some(end)) if begin < end => {
+            format!(
+                "{}{generated}{}",
+                &existing[..begin],
+                &existing[end + end_marker.len()..]
+            )
+        }
+        _ if existing.is_empty() => format!("# Benchmarks\n\n{generated}\n"),
+        _ => format!("{}\n\n{generated}\n", existing.trim_end()),
+    };
+    sh.write_file(path, updated)?;
+    Ok(())
+}
