@@ -13,6 +13,7 @@
 //! back as its date shows it, for `seed stats --database-url`.
 
 pub mod diff;
+mod keys;
 pub mod read;
 pub mod state;
 pub mod sync;
@@ -152,13 +153,21 @@ impl Session {
                     anyhow::bail!("{url} does not exist: seed it first");
                 }
                 let mut conn = crate::database::sqlite::connect(url)?;
-                // The pages an advance touches (index leaves all over the transactions' keys)
-                // stay in the cache instead of spilling to the log again and again. The
-                // staging tables and each statement's journal go to temporary files: a
-                // statement's journal holds every page it touches, which grows with the
-                // tables, and in memory it would too.
+                // Foreign keys are checked by the advance itself (keys.rs): enforced by SQLite,
+                // they would make every statement journal each page it touches. The pragma
+                // only works outside a transaction. In WAL mode (every file a seed leaves),
+                // synchronous=NORMAL syncs at checkpoints rather than at every commit and
+                // cannot corrupt the file; a power cut may lose the last advance, which is
+                // then run again. The pages an advance touches (index leaves all over the
+                // transactions' keys) stay in the cache instead of spilling to the log again
+                // and again. The staging tables go to a temporary file.
+                let synchronous = match crate::database::sqlite::is_wal(&mut conn, url)? {
+                    true => "NORMAL",
+                    false => "FULL",
+                };
                 conn.batch_execute(&format!(
-                    "PRAGMA cache_size = -{SQLITE_CACHE_KIB}; PRAGMA temp_store = FILE"
+                    "PRAGMA foreign_keys = OFF; PRAGMA synchronous = {synchronous}; \
+                     PRAGMA cache_size = -{SQLITE_CACHE_KIB}; PRAGMA temp_store = FILE"
                 ))
                 .context("configure the connection")?;
                 crate::database::sqlite::sqlite_begin(&mut conn, url)?;

@@ -4,7 +4,8 @@
 //! is skipped and counted, never overwritten.
 //!
 //! The statements are the same on SQLite and PostgreSQL but for the null-safe comparison
-//! (`IS` and `IS NOT DISTINCT FROM`).
+//! (`IS` and `IS NOT DISTINCT FROM`) and SQLite's `OR FAIL`, which spares each statement a
+//! journal of its own; on SQLite the foreign keys are checked by [`keys`](super::keys).
 
 use anyhow::Context;
 use backend::{
@@ -15,6 +16,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 use super::diff::UserAdvance;
+use super::keys::Keys;
 
 diesel::table! {
     /// Transactions an advance inserts, deletes or updates: version 0 is a row as the
@@ -212,18 +214,31 @@ const ROWS_PER_INSERT: usize = 1_000;
 pub(super) struct Writer {
     /// The null-safe equality of the connection's database.
     same: &'static str,
+    /// The conflict clause of the INSERTs and UPDATEs: `OR FAIL` on SQLite, where a statement
+    /// that cannot abort halfway needs no statement journal (the whole advance still rolls
+    /// back on any error), and none on PostgreSQL.
+    or_fail: &'static str,
+    /// The foreign keys the advance checks itself: on SQLite, whose own checks are off.
+    keys: Option<Keys>,
 }
 
 impl Writer {
     /// Creates the temporary tables in `conn`'s open transaction.
     pub(super) fn new(conn: &mut AnyConnection) -> anyhow::Result<Writer> {
-        let same = match conn {
-            AnyConnection::Sqlite(_) => "IS",
-            AnyConnection::Postgresql(_) => "IS NOT DISTINCT FROM",
-        };
         conn.batch_execute(CREATE_TEMP_TABLES)
             .context("create the advance's temporary tables")?;
-        Ok(Writer { same })
+        Ok(match conn {
+            AnyConnection::Sqlite(c) => Writer {
+                same: "IS",
+                or_fail: "OR FAIL ",
+                keys: Some(Keys::read(c)?),
+            },
+            AnyConnection::Postgresql(_) => Writer {
+                same: "IS NOT DISTINCT FROM",
+                or_fail: "",
+                keys: None,
+            },
+        })
     }
 
     /// Applies `users`' advances and logs their changes.
@@ -234,16 +249,31 @@ impl Writer {
         log: &[TransactionChange],
     ) -> anyhow::Result<Applied> {
         stage(conn, users)?;
+        if let (Some(keys), AnyConnection::Sqlite(c)) = (&self.keys, &mut *conn) {
+            keys.check_accounts(c)?;
+        }
         let mut applied = self.transactions(conn, users)?;
         applied.add(self.accounts(conn, users)?);
         applied.add(self.streams(conn, users)?);
+        if let (Some(keys), AnyConnection::Sqlite(c)) = (&self.keys, &mut *conn) {
+            keys.check_removals(c)?;
+        }
         for rows in log.chunks(ROWS_PER_INSERT) {
-            on_backend!(conn, |c| diesel::insert_into(
-                backend::schema::transaction_changes::table
-            )
-            .values(rows)
-            .execute(c))
+            let table = backend::schema::transaction_changes::table;
+            // SQLite: OR IGNORE for the reason of `or_fail` (diesel writes no OR FAIL); the
+            // count below catches a row it would have ignored.
+            let logged = match conn {
+                AnyConnection::Sqlite(c) => {
+                    diesel::insert_or_ignore_into(table).values(rows).execute(c)
+                }
+                AnyConnection::Postgresql(c) => diesel::insert_into(table).values(rows).execute(c),
+            }
             .context("log the changes")?;
+            anyhow::ensure!(
+                logged == rows.len(),
+                "transaction_changes already holds {} of the advance's sequence numbers",
+                rows.len() - logged
+            );
         }
         applied.logged = log.len() as u64;
         conn.batch_execute(EMPTY_TEMP_TABLES)
@@ -365,12 +395,16 @@ impl Writer {
         // transaction whose insert was skipped, leaves the link out.
         let linked = execute(
             conn,
-            "INSERT INTO recurring_stream_transactions (stream_id, transaction_id) \
-             SELECT l.stream_id, l.transaction_id FROM advance_links l WHERE l.op = 'insert' \
-             AND EXISTS (SELECT 1 FROM recurring_streams s WHERE s.id = l.stream_id) \
-             AND EXISTS (SELECT 1 FROM transactions t WHERE t.id = l.transaction_id) \
-             AND NOT EXISTS (SELECT 1 FROM recurring_stream_transactions r \
-               WHERE r.stream_id = l.stream_id AND r.transaction_id = l.transaction_id)",
+            &format!(
+                "INSERT {}INTO recurring_stream_transactions (stream_id, transaction_id) \
+                 SELECT l.stream_id, l.transaction_id FROM advance_links l \
+                 WHERE l.op = 'insert' \
+                 AND EXISTS (SELECT 1 FROM recurring_streams s WHERE s.id = l.stream_id) \
+                 AND EXISTS (SELECT 1 FROM transactions t WHERE t.id = l.transaction_id) \
+                 AND NOT EXISTS (SELECT 1 FROM recurring_stream_transactions r \
+                   WHERE r.stream_id = l.stream_id AND r.transaction_id = l.transaction_id)",
+                self.or_fail
+            ),
         )?;
         Ok(Applied {
             streams: inserted + updated + deleted,
@@ -407,13 +441,14 @@ impl Writer {
         execute(
             conn,
             &format!(
-                "UPDATE {table} SET ({names}) = (SELECT {new} FROM {staged} n \
+                "UPDATE {or_fail}{table} SET ({names}) = (SELECT {new} FROM {staged} n \
                  WHERE n.id = {table}.id AND n.version = 1) \
                  WHERE id IN (SELECT o.id FROM {staged} o JOIN {table} t ON t.id = o.id \
                  WHERE {marked}o.version = 0 AND {})",
                 self.matches("t", "o", columns),
                 names = names.join(", "),
                 new = new.join(", "),
+                or_fail = self.or_fail,
             ),
         )
     }
@@ -433,8 +468,9 @@ impl Writer {
         execute(
             conn,
             &format!(
-                "INSERT INTO {table} ({list}) SELECT {} FROM {staged} n WHERE n.op = 'insert' \
+                "INSERT {}INTO {table} ({list}) SELECT {} FROM {staged} n WHERE n.op = 'insert' \
                  AND n.version = 1 AND NOT EXISTS (SELECT 1 FROM {table} t WHERE t.id = n.id)",
+                self.or_fail,
                 from.join(", ")
             ),
         )

@@ -32,6 +32,8 @@ mod postgres;
 mod sqlite;
 mod sqlite_rows;
 
+pub(crate) use sqlite::foreign_keys as sqlite_foreign_keys;
+
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -195,13 +197,20 @@ impl ForeignKey {
     /// SQL (the same on SQLite and PostgreSQL) that finds one row breaking this key and the
     /// key it lacks, as `row_id` and `missing`.
     pub(crate) fn first_orphan_sql(&self) -> String {
+        self.first_orphan_sql_where("TRUE")
+    }
+
+    /// [`first_orphan_sql`](Self::first_orphan_sql) among the child rows `c` for which
+    /// `condition` holds.
+    pub(crate) fn first_orphan_sql_where(&self, condition: &str) -> String {
         let row = if self.child_has_id {
             format!("CAST(c.{} AS TEXT)", quote("id"))
         } else {
             self.key_text()
         };
         format!(
-            "SELECT {row} AS row_id, {missing} AS missing FROM {orphans} LIMIT 1",
+            "SELECT {row} AS row_id, {missing} AS missing FROM {orphans} AND {condition} \
+             LIMIT 1",
             missing = self.key_text(),
             orphans = self.orphans_from(),
         )
@@ -209,7 +218,16 @@ impl ForeignKey {
 
     /// SQL counting the rows that break this key, as `n`.
     pub(crate) fn orphan_count_sql(&self) -> String {
-        format!("SELECT count(*) AS n FROM {}", self.orphans_from())
+        self.orphan_count_sql_where("TRUE")
+    }
+
+    /// [`orphan_count_sql`](Self::orphan_count_sql) among the child rows `c` for which
+    /// `condition` holds.
+    pub(crate) fn orphan_count_sql_where(&self, condition: &str) -> String {
+        format!(
+            "SELECT count(*) AS n FROM {} AND {condition}",
+            self.orphans_from()
+        )
     }
 
     /// The rows of the child table `c` that break the key: every referencing column set (a
@@ -244,16 +262,38 @@ impl ForeignKey {
         }
     }
 
+    /// The referenced table in words: one row of it and several (`account`, `accounts`).
+    fn parent_words(&self) -> (String, String) {
+        match Table::named(&self.parent) {
+            Some(table) => (table.singular(), table.label()),
+            None => (self.parent.clone(), self.parent.clone()),
+        }
+    }
+
+    /// The one-line error for rows an advance would leave referencing a row it removes (a
+    /// pending transaction that posted, say).
+    pub(crate) fn removal_error(&self, orphans: &Orphans) -> anyhow::Error {
+        let (parent, parents) = self.parent_words();
+        anyhow::anyhow!(
+            "the advance would orphan {n} {rows} of {child}, which reference{s} {parents} by \
+             {columns}: {child} {row} references {parent} {missing}, which the advance \
+             removes; nothing was changed",
+            n = orphans.count,
+            rows = if orphans.count == 1 { "row" } else { "rows" },
+            s = if orphans.count == 1 { "s" } else { "" },
+            child = self.child,
+            columns = self.columns_text(),
+            row = orphans.row,
+            missing = orphans.missing,
+        )
+    }
+
     /// The one-line error for rows that break this key, the same on every backend. Rows of
     /// the seeded tables: `transaction … references missing account … (and 3 more missing
     /// accounts)`. Rows of another table (the application's) that the load would orphan:
     /// `the load would orphan 10 rows of insights: …`.
     fn orphan_error(&self, orphans: &Orphans) -> anyhow::Error {
-        let words = |table: &str| match Table::named(table) {
-            Some(table) => (table.singular(), table.label()),
-            None => (table.to_owned(), table.to_owned()),
-        };
-        let (parent, parents) = words(&self.parent);
+        let (parent, parents) = self.parent_words();
         match Table::named(&self.child) {
             Some(child) => {
                 let what = format!(

@@ -416,7 +416,7 @@ struct ForeignKeyColumn {
 /// case-insensitive, so `REFERENCES USERS(ID)` is a key to `users` as much as
 /// `REFERENCES users (id)`; a key of several columns is one key; a key that names no
 /// columns references the parent's primary key.
-pub(super) fn foreign_keys(conn: &mut SqliteConnection) -> anyhow::Result<Vec<ForeignKey>> {
+pub(crate) fn foreign_keys(conn: &mut SqliteConnection) -> anyhow::Result<Vec<ForeignKey>> {
     let seeded: Vec<String> = TABLES.iter().map(|t| format!("'{}'", t.name)).collect();
     let seeded = seeded.join(", ");
     let columns: Vec<ForeignKeyColumn> = diesel::sql_query(format!(

@@ -366,3 +366,105 @@ fn postgres_slices_advance_apart_to_what_the_whole_advances_to() {
     );
     check_shards(&whole.url(), &sharded.url());
 }
+
+/// The keys SQLite does not enforce during an advance are kept all the same: an application's
+/// row that references a pending transaction the advance would remove, or an account the
+/// application deleted while the advance has rows for it, refuses the advance in one line
+/// with nothing changed; a row referencing a transaction that stays does not.
+#[test]
+fn an_advance_keeps_the_keys_an_application_holds() {
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        id: String,
+    }
+    let one = |conn: &mut SqliteConnection, sql: &str| -> String {
+        diesel::sql_query(sql).get_result::<Id>(conn).unwrap().id
+    };
+    let seeded = Seeded::new("advance_keys");
+    let mut conn = seeded.sqlite();
+    let pending = one(
+        &mut conn,
+        "SELECT id FROM transactions WHERE pending ORDER BY id LIMIT 1",
+    );
+    let posted = one(
+        &mut conn,
+        "SELECT id FROM transactions WHERE NOT pending ORDER BY id LIMIT 1",
+    );
+    conn.batch_execute(&format!(
+        "CREATE TABLE app_notes (id TEXT PRIMARY KEY, transaction_id TEXT REFERENCES \
+         transactions (id)); INSERT INTO app_notes VALUES ('n1', '{pending}'), ('n2', '{posted}');"
+    ))
+    .unwrap();
+    drop(conn);
+    // Every story purchase settles within 15 business days: in 30 days each pending one
+    // posts under a new id or drops, and either way leaves the table.
+    let before = snapshot(&seeded.outputs());
+    let err = assert_refused(&seeded.advance(&["--days", "30"]), &before, &seeded, "note");
+    assert!(
+        err.contains(&format!(
+            "the advance would orphan 1 row of app_notes, which references transactions by \
+             app_notes.transaction_id: app_notes n1 references transaction {pending}, which \
+             the advance removes; nothing was changed"
+        )),
+        "{err}"
+    );
+
+    let mut conn = seeded.sqlite();
+    conn.batch_execute("DELETE FROM app_notes WHERE id = 'n1'")
+        .unwrap();
+    let account = one(
+        &mut conn,
+        "SELECT account_id AS id FROM transactions WHERE id NOT IN \
+         (SELECT transaction_id FROM app_notes) ORDER BY account_id LIMIT 1",
+    );
+    for table in ["transaction_changes", "transactions"] {
+        conn.batch_execute(&format!(
+            "DELETE FROM recurring_stream_transactions WHERE stream_id IN \
+             (SELECT id FROM recurring_streams WHERE account_id = '{account}') OR \
+             transaction_id IN (SELECT id FROM transactions WHERE account_id = '{account}'); \
+             DELETE FROM recurring_streams WHERE account_id = '{account}'; \
+             DELETE FROM {table} WHERE account_id = '{account}';"
+        ))
+        .unwrap();
+    }
+    conn.batch_execute(&format!("DELETE FROM accounts WHERE id = '{account}'"))
+        .unwrap();
+    drop(conn);
+    let before = snapshot(&seeded.outputs());
+    let err = assert_refused(
+        &seeded.advance(&["--days", "30"]),
+        &before,
+        &seeded,
+        "account",
+    );
+    assert!(
+        err.contains(&format!(
+            "the advance would write rows of account {account}, which the database no longer \
+             holds (deleted by the application?); nothing was changed"
+        )),
+        "{err}"
+    );
+
+    // Without the application's deletion the same advance goes through, and the note on a
+    // posted transaction stays as it was.
+    let fresh = Seeded::new("advance_keys_kept");
+    let mut conn = fresh.sqlite();
+    conn.batch_execute(&format!(
+        "CREATE TABLE app_notes (id TEXT PRIMARY KEY, transaction_id TEXT REFERENCES \
+         transactions (id)); INSERT INTO app_notes VALUES ('n2', '{posted}');"
+    ))
+    .unwrap();
+    drop(conn);
+    let output = fresh.advance(&["--days", "30"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let mut conn = fresh.sqlite();
+    assert_eq!(
+        one(
+            &mut conn,
+            "SELECT n.transaction_id AS id FROM app_notes n JOIN transactions t \
+             ON t.id = n.transaction_id"
+        ),
+        posted
+    );
+}
