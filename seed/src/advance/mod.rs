@@ -51,8 +51,8 @@ pub use write::Applied;
 /// SQLite's page cache during an advance, in KiB.
 const SQLITE_CACHE_KIB: i64 = 65_536;
 
-/// Users an advance generates and writes at a time, at most: each statement's journal holds
-/// the pages a chunk's rows touch (measured in BENCHMARKS.md).
+/// Users an advance generates and writes at a time, at most: a chunk's rows are held in
+/// memory and in the temporary tables, so memory stays bounded whatever the number of users.
 const CHUNK_USERS: u64 = 512;
 
 /// Days of timeline a chunk generates, at most, in all its users: a user's life is drawn
