@@ -31,7 +31,8 @@ pub(crate) enum Command {
     /// Revert every migration and apply them again: an empty, current schema.
     #[command(disable_help_flag = true)]
     ResetDb(Forward),
-    /// Prepare CI fixtures: a small pinned dataset, in a fresh database and a JSON file.
+    /// Prepare CI fixtures: a small pinned dataset, in a fresh database and a JSON file, and
+    /// the golden digests of the pinned runs (seed/tests/golden.sha256).
     #[command(disable_help_flag = true)]
     Fixtures(Forward),
     /// Print the statistics of a users.json file: shares, rates and persona signals.

@@ -55,17 +55,17 @@ fn it_refuses_other_interfaces_unseeded_data_and_missing_files() {
         path: unseeded.clone(),
     };
     let conn = &mut url.open().unwrap();
+    // From its JSON record, so that a nullable column added to users is None here, unnamed.
+    let user: User = serde_json::from_value(serde_json::json!({
+        "id": "u1",
+        "name": "Someone Real",
+        "email": "someone@example.com",
+        "consent": true,
+        "created_at": "2025-01-01T00:00:00",
+    }))
+    .unwrap();
     diesel::insert_into(users::table)
-        .values(User {
-            id: "u1".into(),
-            name: "Someone Real".into(),
-            email: "someone@example.com".into(),
-            consent: true,
-            created_at: chrono::NaiveDate::from_ymd_opt(2025, 1, 1)
-                .unwrap()
-                .and_hms_opt(0, 0, 0)
-                .unwrap(),
-        })
+        .values(user)
         .execute(conn)
         .unwrap();
     let error = one_error_line(&plaid(&[

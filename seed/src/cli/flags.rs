@@ -65,7 +65,8 @@ pub enum Command {
         keep_staging: bool,
     },
     /// Write the pinned CI fixture dataset to backend/tests/fixtures/users.json and load it
-    /// into a fresh database.
+    /// into a fresh database; write the golden digests of the pinned runs to
+    /// seed/tests/golden.sha256.
     Fixtures {
         /// Database for the fixtures [default: target/fixtures/spendsense.db, created afresh].
         #[arg(long, value_name = "URL")]

@@ -127,7 +127,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// `seed fixtures`: the pinned CI dataset, written and loaded.
+/// `seed fixtures`: the pinned CI dataset, written and loaded, and the golden digests.
 fn fixtures(
     database_url: Option<&str>,
     allow_remote: bool,
@@ -139,6 +139,11 @@ fn fixtures(
         "Wrote fixtures: {} to {}",
         report.counts,
         crate::fixtures::JSON_PATH
+    );
+    say!(
+        "Wrote golden digests: {} runs to {}",
+        crate::fixtures::GOLDEN_RUNS.len(),
+        crate::fixtures::GOLDEN_PATH
     );
     print_loaded(&report, &url);
     Ok(())

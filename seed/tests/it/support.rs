@@ -88,14 +88,24 @@ pub(crate) fn dataset(seed: u64, num_users: u64) -> Dataset {
 
 /// The bytes the streaming writer produces for a dataset.
 pub(crate) fn write_json_bytes(meta: &Meta, seed: u64, num_users: u64, dir: &Path) -> Vec<u8> {
-    let config = GenConfig::new(seed, meta.as_of);
+    write_config_json_bytes(&GenConfig::new(seed, meta.as_of), meta, num_users, dir)
+}
+
+/// The bytes the streaming writer produces for `num_users` users of `config`, one user at a
+/// time on this thread (not through the pipeline).
+pub(crate) fn write_config_json_bytes(
+    config: &GenConfig,
+    meta: &Meta,
+    num_users: u64,
+    dir: &Path,
+) -> Vec<u8> {
     let path = dir.join("users.json");
     let mut writer = JsonWriter::create(&JsonOut::File(path.clone()), meta).unwrap();
     let mut encoded = EncodedRows::default();
-    encode_rows(&run_rows(&config), &mut encoded);
+    encode_rows(&run_rows(config), &mut encoded);
     writer.write(&encoded).unwrap();
     for index in 0..num_users {
-        let rows = generate_user(&config, index);
+        let rows = generate_user(config, index);
         let mut encoded = EncodedRows::default();
         encode_rows(&rows, &mut encoded);
         writer.write(&encoded).unwrap();
