@@ -143,6 +143,9 @@ fn postgres_runs(
 fn measure(sh: &Shell, seed: &Path, size: u64, what: &str, args: &[&str]) -> anyhow::Result<Run> {
     let time = Path::new("/usr/bin/time");
     let rss_file = seed.with_file_name("bench-peak-rss");
+    // What earlier runs left in the page cache (a SQLite load writes with synchronous=OFF)
+    // goes to disk first, so the kernel's writeback of one run is not timed in the next.
+    let _ = cmd!(sh, "sync").quiet().run();
     let started = Instant::now();
     let stdout = if time.exists() {
         cmd!(sh, "{time} -f %M -o {rss_file} {seed} {args...}").read()
