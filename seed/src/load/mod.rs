@@ -197,43 +197,47 @@ impl ForeignKey {
     /// SQL (the same on SQLite and PostgreSQL) that finds one row breaking this key and the
     /// key it lacks, as `row_id` and `missing`.
     pub(crate) fn first_orphan_sql(&self) -> String {
-        self.first_orphan_sql_where("TRUE")
+        self.first_orphan_among(None)
     }
 
     /// [`first_orphan_sql`](Self::first_orphan_sql) among the child rows `c` for which
     /// `condition` holds.
     pub(crate) fn first_orphan_sql_where(&self, condition: &str) -> String {
+        self.first_orphan_among(Some(condition))
+    }
+
+    /// The first orphan's SQL, among the rows `condition` admits if there is one.
+    fn first_orphan_among(&self, condition: Option<&str>) -> String {
         let row = if self.child_has_id {
             format!("CAST(c.{} AS TEXT)", quote("id"))
         } else {
             self.key_text()
         };
         format!(
-            "SELECT {row} AS row_id, {missing} AS missing FROM {orphans} AND {condition} \
-             LIMIT 1",
+            "SELECT {row} AS row_id, {missing} AS missing FROM {orphans} LIMIT 1",
             missing = self.key_text(),
-            orphans = self.orphans_from(),
+            orphans = self.orphans_from(condition),
         )
     }
 
     /// SQL counting the rows that break this key, as `n`.
     pub(crate) fn orphan_count_sql(&self) -> String {
-        self.orphan_count_sql_where("TRUE")
+        format!("SELECT count(*) AS n FROM {}", self.orphans_from(None))
     }
 
     /// [`orphan_count_sql`](Self::orphan_count_sql) among the child rows `c` for which
     /// `condition` holds.
     pub(crate) fn orphan_count_sql_where(&self, condition: &str) -> String {
         format!(
-            "SELECT count(*) AS n FROM {} AND {condition}",
-            self.orphans_from()
+            "SELECT count(*) AS n FROM {}",
+            self.orphans_from(Some(condition))
         )
     }
 
     /// The rows of the child table `c` that break the key: every referencing column set (a
     /// row with a NULL among them references nothing, as SQL's default MATCH SIMPLE says) and
-    /// no parent row with those values.
-    fn orphans_from(&self) -> String {
+    /// no parent row with those values; and `condition`, if any.
+    fn orphans_from(&self, condition: Option<&str>) -> String {
         let set: Vec<String> = self
             .child_columns
             .iter()
@@ -246,7 +250,8 @@ impl ForeignKey {
             .map(|(col, pcol)| format!("p.{} = c.{}", quote(pcol), quote(col)))
             .collect();
         format!(
-            "{child} c WHERE {set} AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE {matches})",
+            "{child} c WHERE {set} AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE {matches}){}",
+            condition.map_or_else(String::new, |c| format!(" AND {c}")),
             child = self.child_sql,
             set = set.join(" AND "),
             parent = self.parent_sql,
