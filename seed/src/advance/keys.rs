@@ -17,10 +17,10 @@
 
 use anyhow::Context;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::Text;
 use diesel::sqlite::SqliteConnection;
 
-use crate::load::{ForeignKey, Orphans, quote};
+use crate::load::{ForeignKey, quote};
 
 /// The seeded tables an advance deletes from, each with the temporary table that stages its
 /// rows: the staged table names its columns as the seeded one does.
@@ -41,20 +41,6 @@ pub(super) struct Keys {
 struct Missing {
     #[diesel(sql_type = Text)]
     account: String,
-}
-
-#[derive(QueryableByName)]
-struct FirstOrphan {
-    #[diesel(sql_type = Text)]
-    row_id: String,
-    #[diesel(sql_type = Text)]
-    missing: String,
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
 }
 
 impl Keys {
@@ -94,21 +80,7 @@ impl Keys {
     /// Checks, after a chunk's statements ran, that nothing references a row they removed.
     pub(super) fn check_removals(&self, conn: &mut SqliteConnection) -> anyhow::Result<()> {
         for (key, staged) in &self.into_removed {
-            let removed = removed_condition(key, staged);
-            let first: Option<FirstOrphan> =
-                diesel::sql_query(key.first_orphan_sql_where(&removed))
-                    .get_result(conn)
-                    .optional()
-                    .with_context(|| format!("check {}", key.name))?;
-            if let Some(first) = first {
-                let count: Count = diesel::sql_query(key.orphan_count_sql_where(&removed))
-                    .get_result(conn)
-                    .with_context(|| format!("count the rows breaking {}", key.name))?;
-                let orphans = Orphans {
-                    row: first.row_id,
-                    missing: first.missing,
-                    count: count.n,
-                };
+            if let Some(orphans) = key.orphans(conn, Some(&removed_condition(key, staged)))? {
                 return Err(key.removal_error(&orphans));
             }
         }

@@ -167,6 +167,22 @@ pub(crate) struct ForeignKey {
     pub(crate) child_has_id: bool,
 }
 
+/// One row breaking a foreign key, and the key it lacks, as the orphan SQL returns them.
+#[derive(diesel::QueryableByName)]
+pub(crate) struct FirstOrphan {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    row_id: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    missing: String,
+}
+
+/// A count, as `n`.
+#[derive(diesel::QueryableByName)]
+pub(crate) struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub(crate) n: i64,
+}
+
 /// Rows that reference a missing parent: one of them, and how many there are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Orphans {
@@ -194,20 +210,40 @@ impl ForeignKey {
         parts.join(" || ', ' || ")
     }
 
+    /// The rows breaking this key, among the child rows `c` for which `condition` holds if
+    /// one is given: one of them and how many, or `None` if there are none. The same queries
+    /// on SQLite and PostgreSQL.
+    pub(crate) fn orphans<C>(
+        &self,
+        conn: &mut C,
+        condition: Option<&str>,
+    ) -> anyhow::Result<Option<Orphans>>
+    where
+        C: diesel::Connection,
+        for<'a> diesel::query_builder::SqlQuery: diesel::query_dsl::LoadQuery<'a, C, FirstOrphan>
+            + diesel::query_dsl::LoadQuery<'a, C, Count>,
+    {
+        use diesel::{OptionalExtension, RunQueryDsl};
+        let first: Option<FirstOrphan> = diesel::sql_query(self.first_orphan_sql(condition))
+            .get_result(conn)
+            .optional()
+            .with_context(|| format!("find the rows breaking {}", self.name))?;
+        let Some(first) = first else {
+            return Ok(None);
+        };
+        let count: Count = diesel::sql_query(self.orphan_count_sql(condition))
+            .get_result(conn)
+            .with_context(|| format!("count the rows breaking {}", self.name))?;
+        Ok(Some(Orphans {
+            row: first.row_id,
+            missing: first.missing,
+            count: count.n,
+        }))
+    }
+
     /// SQL (the same on SQLite and PostgreSQL) that finds one row breaking this key and the
-    /// key it lacks, as `row_id` and `missing`.
-    pub(crate) fn first_orphan_sql(&self) -> String {
-        self.first_orphan_among(None)
-    }
-
-    /// [`first_orphan_sql`](Self::first_orphan_sql) among the child rows `c` for which
-    /// `condition` holds.
-    pub(crate) fn first_orphan_sql_where(&self, condition: &str) -> String {
-        self.first_orphan_among(Some(condition))
-    }
-
-    /// The first orphan's SQL, among the rows `condition` admits if there is one.
-    fn first_orphan_among(&self, condition: Option<&str>) -> String {
+    /// key it lacks, as `row_id` and `missing`, among the rows `condition` admits if given.
+    pub(crate) fn first_orphan_sql(&self, condition: Option<&str>) -> String {
         let row = if self.child_has_id {
             format!("CAST(c.{} AS TEXT)", quote("id"))
         } else {
@@ -220,18 +256,10 @@ impl ForeignKey {
         )
     }
 
-    /// SQL counting the rows that break this key, as `n`.
-    pub(crate) fn orphan_count_sql(&self) -> String {
-        format!("SELECT count(*) AS n FROM {}", self.orphans_from(None))
-    }
-
-    /// [`orphan_count_sql`](Self::orphan_count_sql) among the child rows `c` for which
-    /// `condition` holds.
-    pub(crate) fn orphan_count_sql_where(&self, condition: &str) -> String {
-        format!(
-            "SELECT count(*) AS n FROM {}",
-            self.orphans_from(Some(condition))
-        )
+    /// SQL counting the rows that break this key, as `n`, among the rows `condition` admits
+    /// if given.
+    pub(crate) fn orphan_count_sql(&self, condition: Option<&str>) -> String {
+        format!("SELECT count(*) AS n FROM {}", self.orphans_from(condition))
     }
 
     /// The rows of the child table `c` that break the key: every referencing column set (a
@@ -275,21 +303,32 @@ impl ForeignKey {
         }
     }
 
-    /// The one-line error for rows an advance would leave referencing a row it removes (a
-    /// pending transaction that posted, say).
-    pub(crate) fn removal_error(&self, orphans: &Orphans) -> anyhow::Error {
-        let (parent, parents) = self.parent_words();
-        anyhow::anyhow!(
-            "the advance would orphan {n} {rows} of {child}, which reference{s} {parents} by \
-             {columns}: {child} {row} references {parent} {missing}, which the advance \
-             removes; nothing was changed",
+    /// An application's rows that reference missing parents, in words, up to the parent:
+    /// `10 rows of insights, which reference users by insights.user_id: insights 7
+    /// references`.
+    fn orphaned_rows(&self, orphans: &Orphans) -> String {
+        let (_, parents) = self.parent_words();
+        format!(
+            "{n} {rows} of {child}, which reference{s} {parents} by {columns}: {child} {row} \
+             references",
             n = orphans.count,
             rows = if orphans.count == 1 { "row" } else { "rows" },
             s = if orphans.count == 1 { "s" } else { "" },
             child = self.child,
             columns = self.columns_text(),
             row = orphans.row,
-            missing = orphans.missing,
+        )
+    }
+
+    /// The one-line error for rows an advance would leave referencing a row it removes (a
+    /// pending transaction that posted, say).
+    pub(crate) fn removal_error(&self, orphans: &Orphans) -> anyhow::Error {
+        let (parent, _) = self.parent_words();
+        anyhow::anyhow!(
+            "the advance would orphan {} {parent} {}, which the advance removes; nothing was \
+             changed",
+            self.orphaned_rows(orphans),
+            orphans.missing,
         )
     }
 
@@ -313,15 +352,9 @@ impl ForeignKey {
                 }
             }
             None => anyhow::anyhow!(
-                "the load would orphan {n} {rows} of {child}, which reference{s} {parents} by \
-                 {columns}: {child} {row} references missing {parent} {missing}; delete \
-                 {those} first, or load data that holds the {parents} {they} reference",
-                n = orphans.count,
-                rows = if orphans.count == 1 { "row" } else { "rows" },
-                s = if orphans.count == 1 { "s" } else { "" },
-                child = self.child,
-                columns = self.columns_text(),
-                row = orphans.row,
+                "the load would orphan {rows} missing {parent} {missing}; delete {those} first, \
+                 or load data that holds the {parents} {they} reference",
+                rows = self.orphaned_rows(orphans),
                 missing = orphans.missing,
                 those = if orphans.count == 1 {
                     "that row"
@@ -778,7 +811,7 @@ mod tests {
             "{error}"
         );
         assert_eq!(
-            pair.orphan_count_sql(),
+            pair.orphan_count_sql(None),
             "SELECT count(*) AS n FROM \"app\" c WHERE c.\"s\" IS NOT NULL AND c.\"t\" IS NOT \
              NULL AND NOT EXISTS (SELECT 1 FROM \"recurring_stream_transactions\" p WHERE \
              p.\"stream_id\" = c.\"s\" AND p.\"transaction_id\" = c.\"t\")"

@@ -27,13 +27,13 @@ use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionMa
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorInformation, Error as DieselError};
-use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text};
+use diesel::sql_types::{Array, Bool, Nullable, Text};
 
 use backend::db::pg_execute;
 use backend::schema::seed_runs;
 use backend::{DatabaseUrl, SeedRun};
 
-use super::{Backend, ForeignKey, LoadMode, Orphans};
+use super::{Backend, Count, ForeignKey, LoadMode, Orphans};
 use crate::changes::AddedChanges;
 use crate::database::postgres::{self, Cancel};
 use crate::guard::Destructive;
@@ -204,7 +204,7 @@ impl Backend for PgBackend {
             // A key the application added NOT VALID is re-created so and checks no row: the
             // load checks the rows it would orphan itself.
             Ok(()) if definition.not_valid() => {
-                let count: Count = diesel::sql_query(key.orphan_count_sql())
+                let count: Count = diesel::sql_query(key.orphan_count_sql(None))
                     .get_result(&mut self.conn)
                     .with_context(|| format!("count the rows breaking {}", key.name))?;
                 Ok(count.n == 0)
@@ -224,17 +224,8 @@ impl Backend for PgBackend {
     }
 
     fn find_orphans(&mut self, key: &ForeignKey) -> anyhow::Result<Orphans> {
-        let first: FirstOrphan = diesel::sql_query(key.first_orphan_sql())
-            .get_result(&mut self.conn)
-            .with_context(|| format!("find the rows breaking {}", key.name))?;
-        let count: Count = diesel::sql_query(key.orphan_count_sql())
-            .get_result(&mut self.conn)
-            .with_context(|| format!("count the rows breaking {}", key.name))?;
-        Ok(Orphans {
-            row: first.row_id,
-            missing: first.missing,
-            count: count.n,
-        })
+        key.orphans(&mut self.conn, None)?
+            .with_context(|| format!("find the rows breaking {}", key.name))
     }
 
     fn record(&mut self, run: &SeedRun) -> anyhow::Result<()> {
@@ -300,20 +291,6 @@ pub(super) fn key_statements(conn: &mut PgConnection, drop: bool) -> anyhow::Res
     } else {
         definitions.iter().map(Definition::create_sql).collect()
     })
-}
-
-#[derive(QueryableByName)]
-struct FirstOrphan {
-    #[diesel(sql_type = Text)]
-    row_id: String,
-    #[diesel(sql_type = Text)]
-    missing: String,
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
 }
 
 /// A key, constraint or index of a seeded table, as the catalog defines it.

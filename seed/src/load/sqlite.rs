@@ -20,7 +20,7 @@ use backend::{DatabaseUrl, SeedRun};
 use diesel_migrations::MigrationHarness;
 
 use super::sqlite_rows::{ROWS_PER_INSERT, SqliteRows};
-use super::{Backend, ForeignKey, LoadMode, Orphans, quote};
+use super::{Backend, Count, ForeignKey, LoadMode, Orphans, quote};
 use crate::changes::AddedChanges;
 use crate::database::{Journal, sqlite};
 use crate::guard::Destructive;
@@ -142,17 +142,8 @@ impl Backend for SqliteBackend {
     }
 
     fn find_orphans(&mut self, key: &ForeignKey) -> anyhow::Result<Orphans> {
-        let first: FirstOrphan = diesel::sql_query(key.first_orphan_sql())
-            .get_result(&mut self.conn)
-            .with_context(|| format!("find the rows breaking {}", key.name))?;
-        let count: Count = diesel::sql_query(key.orphan_count_sql())
-            .get_result(&mut self.conn)
-            .with_context(|| format!("count the rows breaking {}", key.name))?;
-        Ok(Orphans {
-            row: first.row_id,
-            missing: first.missing,
-            count: count.n,
-        })
+        key.orphans(&mut self.conn, None)?
+            .with_context(|| format!("find the rows breaking {}", key.name))
     }
 
     fn record(&mut self, run: &SeedRun) -> anyhow::Result<()> {
@@ -480,20 +471,6 @@ fn primary_key(conn: &mut SqliteConnection, table: &str) -> anyhow::Result<Vec<S
             .load(conn)
             .with_context(|| format!("read the primary key of {table}"))?;
     Ok(columns.into_iter().map(|c| c.name).collect())
-}
-
-#[derive(QueryableByName)]
-struct FirstOrphan {
-    #[diesel(sql_type = Text)]
-    row_id: String,
-    #[diesel(sql_type = Text)]
-    missing: String,
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
 }
 
 /// Whether every row satisfies `key`, checked by distinct value: each distinct value of the
