@@ -13,7 +13,6 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use backend::{DatabaseUrl, SeedRun};
-use chrono::NaiveDate;
 use rayon::prelude::*;
 
 use crate::changes::ChangeStamp;
@@ -24,7 +23,6 @@ use crate::json::{
     EncodedRows, JsonOut, JsonWriter, PreparedJson, SwappedJson, encode_rows, read_json,
 };
 use crate::load::{LoadMode, LoadOptions, LoadReport, Loader, seed_run};
-use crate::profile::Profile;
 use crate::progress::Progress;
 use crate::stats::{Collector, Stats};
 use crate::tables::{RowBatch, RowCounts};
@@ -103,10 +101,14 @@ pub fn generate(
     };
     let loader = start_loader(outputs, progress)?;
     // Measured from the same rows the file receives, so the report needs no second read.
-    // Each chunk holds whole users, so it is measured on its own and only its per-user
-    // signals are kept, not its ids.
+    // Each task's users are whole, so they are measured on their own, in the generating
+    // task, and only what their statistics keep is merged.
     let stats = writer.is_some().then(Stats::default);
-    let want_json = writer.is_some();
+    let wanted = Wanted {
+        json: writer.is_some(),
+        stats: writer.is_some(),
+        rows: loader.is_some(),
+    };
     let pool = Arc::new(BufferPool::default());
     let loader = match loader {
         Some(loader) => Some((loader, ChangeStamp::for_load(meta)?)),
@@ -118,8 +120,6 @@ pub fn generate(
         stats,
         counts: RowCounts::default(),
         pool: Arc::clone(&pool),
-        profile: config.profile.clone(),
-        as_of: config.as_of,
     };
 
     // The sink thread writes, measures and forwards each chunk while the pool generates the
@@ -132,11 +132,13 @@ pub fn generate(
     // The run's rows first, parents of any user row that references them: every run, and
     // every shard of one, writes them. A sink that failed stops the loop below at its first
     // send, and says why when it is joined.
-    if let Some(chunk) = run_chunk(config, want_json) {
-        progress.add_generated(0, chunk.rows.counts().total());
-        let _ = to_sink.send(chunk);
-    }
-    let interrupted = feed(config, range, want_json, &pool, progress, &to_sink);
+    let interrupted = run_chunk(config, wanted).and_then(|chunk| {
+        if let Some(chunk) = chunk {
+            progress.add_generated(0, chunk.counts.total());
+            let _ = to_sink.send(chunk);
+        }
+        feed(config, range, wanted, &pool, progress, &to_sink)
+    });
     drop(to_sink);
     // Returning early drops the loader, which rolls back, and the writer, which deletes its
     // temp files: neither output changes.
@@ -171,7 +173,7 @@ pub fn generate(
 fn feed(
     config: &GenConfig,
     range: Range<u64>,
-    want_json: bool,
+    wanted: Wanted,
     pool: &Arc<BufferPool>,
     progress: &Progress,
     to_sink: &mpsc::SyncSender<RowChunk>,
@@ -179,11 +181,11 @@ fn feed(
     let mut start = range.start;
     while start < range.end {
         let end = (start + CHUNK_USERS).min(range.end);
-        let (rows, parts) = generate_parts(config, start..end, want_json, pool);
-        progress.add_generated(end - start, rows.counts().total());
+        let chunk = generate_parts(config, start..end, wanted, pool)?;
+        progress.add_generated(end - start, chunk.counts.total());
         crate::pause::at("generate");
         interrupt::check()?;
-        if to_sink.send(RowChunk { rows, parts }).is_err() {
+        if to_sink.send(chunk).is_err() {
             break;
         }
         start = end;
@@ -232,14 +234,32 @@ fn publish(
     Ok(report)
 }
 
-/// One chunk of users on its way from the generator to the sink.
-struct RowChunk {
-    rows: RowBatch,
-    parts: Vec<EncodedRows>,
+/// What a run does with the rows it generates, so that the generating tasks do the work
+/// that can be done in parallel and drop what nothing downstream reads.
+#[derive(Debug, Clone, Copy)]
+struct Wanted {
+    /// Encode them as JSON.
+    json: bool,
+    /// Measure them.
+    stats: bool,
+    /// Keep them, for the database.
+    rows: bool,
 }
 
-/// Everything downstream of generation, run on one thread: the JSON writer, the stats and
-/// the hand-off to the loader.
+/// One chunk of users on its way from the generator to the sink.
+struct RowChunk {
+    /// Rows per table.
+    counts: RowCounts,
+    /// The rows themselves if the database takes them; else empty.
+    rows: RowBatch,
+    /// Their JSON, a buffer per task, in order (empty without a file).
+    parts: Vec<EncodedRows>,
+    /// Their statistics, a part per task, in order (empty without a file).
+    stats: Vec<Stats>,
+}
+
+/// Everything downstream of generation, run on one thread: the JSON writer, the merging
+/// of the statistics and the hand-off to the loader.
 struct Sink {
     writer: Option<JsonWriter>,
     /// The loader, and where the `added` changes of the rows it loads go in the change log:
@@ -248,53 +268,59 @@ struct Sink {
     stats: Option<Stats>,
     counts: RowCounts,
     pool: Arc<BufferPool>,
-    profile: Profile,
-    as_of: NaiveDate,
 }
 
 impl Sink {
     fn run(mut self, chunks: mpsc::Receiver<RowChunk>) -> anyhow::Result<Sink> {
-        for RowChunk { rows, parts } in chunks {
-            let counts = rows.counts();
-            self.counts.add(counts);
+        for chunk in chunks {
+            self.counts.add(chunk.counts);
             if let Some(writer) = self.writer.as_mut() {
-                for part in &parts {
+                for part in &chunk.parts {
                     writer.write(part)?;
                 }
             }
-            self.pool.give(parts);
+            self.pool.give(chunk.parts);
             if let Some(stats) = self.stats.as_mut() {
-                let mut collector = Collector::new();
-                collector.add(&rows)?;
-                stats.merge(collector.finish(&self.profile, self.as_of));
+                for part in chunk.stats {
+                    stats.merge(part);
+                }
             }
             if let Some((loader, stamp)) = self.loader.as_mut() {
-                let added = stamp.reserve(rows.transactions.len())?;
-                loader.send(rows, added)?;
+                let added = stamp.reserve(chunk.rows.transactions.len())?;
+                loader.send(chunk.rows, added)?;
             }
         }
         Ok(self)
     }
 }
 
-/// The run's rows ([`generate_run`]) as a chunk of their own, with their JSON if asked;
-/// `None` if the run has none.
-fn run_chunk(config: &GenConfig, encode: bool) -> Option<RowChunk> {
+/// The run's rows ([`generate_run`]) as a chunk of their own, with their JSON and their
+/// statistics (counts only: they are no user's) if asked; `None` if the run has none.
+fn run_chunk(config: &GenConfig, wanted: Wanted) -> anyhow::Result<Option<RowChunk>> {
     let rows = RowBatch {
         run: generate_run(config),
         ..RowBatch::default()
     };
     if rows.run.is_empty() {
-        return None;
+        return Ok(None);
     }
     let mut encoded = EncodedRows::default();
-    if encode {
+    if wanted.json {
         encode_rows(&rows, &mut encoded);
     }
-    Some(RowChunk {
+    let stats = if wanted.stats {
+        let mut collector = Collector::new();
+        collector.add(&rows)?;
+        vec![collector.finish(&config.profile, config.as_of)]
+    } else {
+        Vec::new()
+    };
+    Ok(Some(RowChunk {
+        counts: rows.counts(),
         rows,
         parts: vec![encoded],
-    })
+        stats,
+    }))
 }
 
 /// Generates users `range` in parallel; returns their rows and, if asked, their JSON.
@@ -303,46 +329,82 @@ pub fn generate_chunk(
     range: Range<u64>,
     encode: bool,
 ) -> (RowBatch, EncodedRows) {
-    let (rows, parts) = generate_parts(config, range, encode, &BufferPool::default());
+    let wanted = Wanted {
+        json: encode,
+        stats: false,
+        rows: true,
+    };
+    let chunk = generate_parts(config, range, wanted, &BufferPool::default())
+        .expect("rows are measured only when asked");
     let mut encoded = EncodedRows::default();
-    for part in &parts {
+    for part in &chunk.parts {
         encoded.append(part);
     }
-    (rows, encoded)
+    (chunk.rows, encoded)
 }
 
 /// Users per parallel task: enough to amortise the task, few enough to balance two cores.
 const USERS_PER_TASK: u64 = 16;
 
-/// Generates users `range` in parallel tasks of [`USERS_PER_TASK`] users; returns their rows
-/// and, if asked, their JSON as one buffer per task, in order, with buffers from `pool`.
+/// Generates users `range` in parallel tasks of [`USERS_PER_TASK`] users, each task encoding
+/// and measuring its own users as `wanted` asks (JSON buffers from `pool`), and keeping
+/// their rows only if the database takes them.
 fn generate_parts(
     config: &GenConfig,
     range: Range<u64>,
-    encode: bool,
+    wanted: Wanted,
     pool: &BufferPool,
-) -> (RowBatch, Vec<EncodedRows>) {
+) -> anyhow::Result<RowChunk> {
     let tasks: Vec<Range<u64>> = (range.start..range.end)
         .step_by(USERS_PER_TASK as usize)
         .map(|start| start..(start + USERS_PER_TASK).min(range.end))
         .collect();
-    let parts: Vec<(RowBatch, EncodedRows)> = tasks
+    let parts: Vec<RowChunk> = tasks
         .into_par_iter()
         .map(|task| {
             let rows = RowBatch::concat(task.map(|index| generate_user(config, index)).collect());
-            let mut encoded = if encode {
+            let mut encoded = if wanted.json {
                 pool.take()
             } else {
                 EncodedRows::default()
             };
-            if encode {
+            if wanted.json {
                 encode_rows(&rows, &mut encoded);
             }
-            (rows, encoded)
+            let stats = if wanted.stats {
+                let mut collector = Collector::new();
+                collector.add(&rows)?;
+                vec![collector.finish(&config.profile, config.as_of)]
+            } else {
+                Vec::new()
+            };
+            Ok(RowChunk {
+                counts: rows.counts(),
+                rows: if wanted.rows {
+                    rows
+                } else {
+                    RowBatch::default()
+                },
+                parts: vec![encoded],
+                stats,
+            })
         })
-        .collect();
-    let (rows, encoded): (Vec<RowBatch>, Vec<EncodedRows>) = parts.into_iter().unzip();
-    (RowBatch::concat(rows), encoded)
+        .collect::<anyhow::Result<_>>()?;
+    let mut chunk = RowChunk {
+        counts: RowCounts::default(),
+        rows: RowBatch::default(),
+        parts: Vec::with_capacity(parts.len()),
+        stats: Vec::with_capacity(parts.len()),
+    };
+    let mut rows = Vec::with_capacity(parts.len());
+    for part in parts {
+        chunk.counts.add(part.counts);
+        rows.push(part.rows);
+        chunk.parts.extend(part.parts);
+        chunk.stats.extend(part.stats);
+    }
+    chunk.rows = RowBatch::concat(rows);
+    Ok(chunk)
 }
 
 /// Encoding buffers handed back by the writer for the next chunk: reusing them keeps the

@@ -4,6 +4,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Seek, Write};
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
 
@@ -213,41 +214,93 @@ impl JsonWriter {
         Ok(())
     }
 
-    /// Assembles the complete file next to the destination and syncs it to disk.
+    /// Assembles the complete file next to the destination and syncs it to disk. For
+    /// standard output, only closes the sections: they go out one after the other at the
+    /// swap, so the run never holds a second copy of them on disk, nor waits for one.
     pub fn finish(mut self) -> anyhow::Result<PreparedJson> {
-        let what = match &self.destination {
-            Some(destination) => destination.display().to_string(),
-            None => "the JSON for standard output".to_owned(),
+        let Some(destination) = self.destination.clone() else {
+            let rest = self
+                .close_for_stdout()
+                .map_err(|e| crate::json::io_error(e, "write the JSON for standard output"))?;
+            let prepared = PreparedJson {
+                temp: std::mem::take(&mut self.sections[0].path),
+                rest,
+                destination: None,
+                bytes: self.bytes,
+                done: false,
+            };
+            // Every temp file now belongs to `prepared`.
+            self.sections
+                .iter_mut()
+                .for_each(|s| s.path = PathBuf::new());
+            return Ok(prepared);
         };
         self.assemble()
-            .map_err(|e| crate::json::io_error(e, &format!("write {what}")))?;
+            .map_err(|e| crate::json::io_error(e, &format!("write {}", destination.display())))?;
         let prepared = PreparedJson {
-            temp: self.sections[0].path.clone(),
-            destination: self.destination.clone(),
+            temp: std::mem::take(&mut self.sections[0].path),
+            rest: Vec::new(),
+            destination: Some(destination),
             bytes: self.bytes,
             done: false,
         };
         // The main temp file now belongs to `prepared`; only the other sections are removed.
-        self.sections[0].path = PathBuf::new();
         Ok(prepared)
     }
 
+    /// Closes every section; returns the later ones' files, each with the bytes that go
+    /// before it.
+    fn close_for_stdout(&mut self) -> io::Result<Vec<(String, PathBuf)>> {
+        let mut rest = Vec::with_capacity(SECTIONS.len() - 1);
+        for (i, (file, section)) in self.sections.iter_mut().zip(SECTIONS).enumerate() {
+            file.close()?;
+            file.file.flush()?;
+            if i > 0 {
+                rest.push((format!(",\n  \"{}\": [", section.name), file.path.clone()));
+            }
+        }
+        Ok(rest)
+    }
+
+    /// Puts the file together in the main temp file, each later section's bytes appended
+    /// in turn, and syncs it to disk.
     fn assemble(&mut self) -> io::Result<()> {
         let (main, rest) = self.sections.split_first_mut().expect("a file per section");
         main.close()?;
-        for (file, section) in rest.iter_mut().zip(&SECTIONS[1..]) {
-            file.close()?;
-            file.file.flush()?;
-            main.file
-                .write_all(format!(",\n  \"{}\": [", section.name).as_bytes())?;
-            main.file.flush()?;
-            let mut part = file.file.get_ref().try_clone()?;
-            part.rewind()?;
-            // File-to-file copies use copy_file_range on Linux: the kernel moves the bytes.
-            io::copy(&mut part, main.file.get_mut())?;
-        }
-        main.file.write_all(b"\n}\n")?;
         main.file.flush()?;
+        // The disk writes what is copied while the copy goes on, rather than all of it in
+        // the final sync: a thread syncs the file over and over until the copy is done.
+        let copied = AtomicBool::new(false);
+        let syncing = main.file.get_ref().try_clone()?;
+        std::thread::scope(|scope| {
+            let writeback = scope.spawn(|| {
+                while !copied.load(Ordering::Acquire) {
+                    syncing.sync_data()?;
+                }
+                io::Result::Ok(())
+            });
+            let copy = (|| {
+                for (file, section) in rest.iter_mut().zip(&SECTIONS[1..]) {
+                    file.close()?;
+                    file.file.flush()?;
+                    main.file
+                        .write_all(format!(",\n  \"{}\": [", section.name).as_bytes())?;
+                    main.file.flush()?;
+                    let mut part = file.file.get_ref().try_clone()?;
+                    part.rewind()?;
+                    // File-to-file copies use copy_file_range on Linux: the kernel moves
+                    // the bytes.
+                    io::copy(&mut part, main.file.get_mut())?;
+                }
+                main.file.write_all(b"\n}\n")?;
+                main.file.flush()
+            })();
+            copied.store(true, Ordering::Release);
+            let written = writeback
+                .join()
+                .expect("the writeback thread does not panic");
+            copy.and(written)
+        })?;
         main.file.get_ref().sync_all()
     }
 }
@@ -305,6 +358,9 @@ fn remove_stale_temp_files(dir: &Path, name: &str) {
 /// A complete `users.json` waiting next to its destination for the final rename.
 pub struct PreparedJson {
     temp: PathBuf,
+    /// For standard output: the later sections' temp files, each with the bytes that go
+    /// before it, written after `temp`; the file's last bytes follow them.
+    rest: Vec<(String, PathBuf)>,
     destination: Option<PathBuf>,
     bytes: u64,
     done: bool,
@@ -330,6 +386,7 @@ impl PreparedJson {
             File::create(&temp).map_err(|e| crate::json::io_error(e, &format!("create {what}")))?;
         let mut prepared = PreparedJson {
             temp,
+            rest: Vec::new(),
             destination,
             bytes: 0,
             done: false,
@@ -365,7 +422,17 @@ impl PreparedJson {
                 .as_fd()
                 .try_clone_to_owned()
                 .map(File::from)
-                .and_then(|mut out| io::copy(&mut file, &mut out))
+                .and_then(|mut out| {
+                    io::copy(&mut file, &mut out)?;
+                    if self.rest.is_empty() {
+                        return Ok(());
+                    }
+                    for (before, part) in &self.rest {
+                        out.write_all(before.as_bytes())?;
+                        io::copy(&mut File::open(part)?, &mut out)?;
+                    }
+                    out.write_all(b"\n}\n")
+                })
                 .map_err(|e| crate::json::io_error(e, "write the JSON to standard output"))?;
             return Ok(SwappedJson {
                 destination: None,
@@ -404,6 +471,9 @@ impl PreparedJson {
 
 impl Drop for PreparedJson {
     fn drop(&mut self) {
+        for (_, part) in &self.rest {
+            let _ = fs::remove_file(part);
+        }
         if !self.done {
             let _ = fs::remove_file(&self.temp);
         }
