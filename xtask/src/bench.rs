@@ -75,24 +75,39 @@ impl flags::Bench {
                 remove_db(sh, &db)?;
                 runs.push(measure(sh, &seed, size, what, args)?);
                 if *what == GENERATE_SQLITE {
-                    runs.extend(advances(sh, &seed, size, db_s, ADVANCES_SQLITE)?);
+                    let steps = &ADVANCES_SQLITE[..self.advances()];
+                    runs.extend(advances(sh, &seed, size, db_s, steps)?);
                 }
             }
-            runs.extend(ceiling(sh, &seed, size, &db)?);
+            runs.extend(ceiling(sh, &seed, size, &db, self.targets_only)?);
             runs.extend(client_ceiling(sh, &seed, &client, size, &db)?);
             if let Some(url) = &self.postgres_url {
-                runs.extend(postgres_runs(sh, &seed, size, &base, url, &dir)?);
+                runs.extend(postgres_runs(
+                    sh,
+                    &seed,
+                    size,
+                    &base,
+                    url,
+                    &dir,
+                    self.targets_only,
+                )?);
             }
             eprintln!("bench: {size} users done");
         }
         sh.remove_path(&db)?;
         sh.remove_path(&json)?;
-        let mut report = render(sh, &runs, &self.profile)?;
+        let mut report = render(sh, &runs, &self.profile, self.targets_only)?;
         report.push_str(&crate::targets::render(&runs));
         write_report(sh, &self.out, &report, &self.profile)?;
         println!("{report}");
         println!("Wrote {}", self.out.display());
         Ok(ExitCode::SUCCESS)
+    }
+
+    /// How many of the advances to run after each seed: the day a target reads, and with
+    /// every run, the thirty days after it.
+    fn advances(&self) -> usize {
+        if self.targets_only { 1 } else { 2 }
     }
 }
 
@@ -105,6 +120,7 @@ fn postgres_runs(
     base: &[&str],
     url: &str,
     dir: &Path,
+    targets_only: bool,
 ) -> anyhow::Result<Vec<Run>> {
     cmd!(sh, "{seed} reset-db --allow-unseeded --database-url {url}")
         .quiet()
@@ -117,12 +133,18 @@ fn postgres_runs(
         GENERATE_POSTGRES,
         &[base, &["--no-json", "--database-url", url]].concat(),
     )?];
-    runs.extend(advances(sh, seed, size, url, ADVANCES_POSTGRES)?);
-    let times = crate::pg_baseline::psql_copy_baseline(sh, seed, url, &dir.join("csv"))?;
-    for (what, wall) in [
+    let steps = if targets_only { 1 } else { 2 };
+    runs.extend(advances(sh, seed, size, url, &ADVANCES_POSTGRES[..steps])?);
+    let times =
+        crate::pg_baseline::psql_copy_baseline(sh, seed, url, &dir.join("csv"), targets_only)?;
+    let baselines = [
         (PSQL_KEYS_IN_PLACE, times.with_keys),
-        (PSQL_KEYS_REBUILT, times.keys_rebuilt),
-    ] {
+        (PSQL_KEYS_REBUILT, Some(times.keys_rebuilt)),
+    ];
+    for (what, wall) in baselines
+        .into_iter()
+        .filter_map(|(what, wall)| Some((what, wall?)))
+    {
         runs.push(Run {
             size,
             what: what.into(),
@@ -216,11 +238,11 @@ fn advances(
     seed: &Path,
     size: u64,
     url: &str,
-    steps: [(&str, &str); 2],
+    steps: &[(&str, &str)],
 ) -> anyhow::Result<Vec<Run>> {
     steps
-        .into_iter()
-        .map(|(what, days)| {
+        .iter()
+        .map(|&(what, days)| {
             let args = ["advance", "--days", days, "--database-url", url, "--quiet"];
             measure(sh, seed, size, what, &args)
         })
@@ -236,10 +258,17 @@ fn count_rows(line: &str) -> u64 {
 
 /// SQLite's own fills of the same schema from staging tables inside the database, which
 /// stay behind for [`client_ceiling`].
-fn ceiling(sh: &Shell, seed: &Path, size: u64, db: &Path) -> anyhow::Result<Vec<Run>> {
+fn ceiling(
+    sh: &Shell,
+    seed: &Path,
+    size: u64,
+    db: &Path,
+    fastest_only: bool,
+) -> anyhow::Result<Vec<Run>> {
+    let fastest = fastest_only.then_some("--fastest-only");
     let out = cmd!(
         sh,
-        "{seed} sqlite-ceiling --keep-staging --database-url {db}"
+        "{seed} sqlite-ceiling --keep-staging {fastest...} --database-url {db}"
     )
     .read()?;
     out.lines()
@@ -295,7 +324,7 @@ fn client_ceiling(
         .collect()
 }
 
-fn render(sh: &Shell, runs: &[Run], profile: &str) -> anyhow::Result<String> {
+fn render(sh: &Shell, runs: &[Run], profile: &str, targets_only: bool) -> anyhow::Result<String> {
     let date = cmd!(sh, "date -u +%Y-%m-%d").read().unwrap_or_default();
     let commit = cmd!(sh, "git rev-parse --short HEAD")
         .read()
@@ -315,7 +344,13 @@ fn render(sh: &Shell, runs: &[Run], profile: &str) -> anyhow::Result<String> {
     writeln!(
         out,
         "Every run uses `--profile {profile}`, `--as-of {AS_OF}`, seed 42, a fresh database file, \
-         and the release build."
+         and the release build.{}",
+        if targets_only {
+            " Only the runs the targets read (`--targets-only`): no fill with keys kept, no \
+             thirty-day advance, no `psql \\copy` with keys in place."
+        } else {
+            ""
+        }
     )?;
     writeln!(out)?;
     writeln!(

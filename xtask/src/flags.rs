@@ -79,6 +79,10 @@ pub(crate) struct Bench {
     /// Where to write the report.
     #[arg(long, value_name = "PATH", default_value = "BENCHMARKS.md")]
     pub(crate) out: PathBuf,
+    /// Only the runs the targets read: no SQLite fill with its keys kept, no thirty-day
+    /// advance and no `psql \copy` with keys in place, which take most of a large run.
+    #[arg(long)]
+    pub(crate) targets_only: bool,
     /// Measure the Plaid API under load instead (`plaid load` on each size, SQLite and, with
     /// --postgres-url, PostgreSQL); its table has its own markers.
     #[arg(long)]

@@ -18,21 +18,23 @@ use xshell::{Shell, cmd};
 pub(crate) struct PsqlCopyTimes {
     /// Rows copied over the seeded tables.
     pub(crate) rows: u64,
-    /// Into the schema as the migrations create it, every key and index in place.
-    pub(crate) with_keys: Duration,
+    /// Into the schema as the migrations create it, every key and index in place; not
+    /// measured when only the targets' runs are.
+    pub(crate) with_keys: Option<Duration>,
     /// Keys and indexes dropped first and re-created after the rows, as the seeder does.
     pub(crate) keys_rebuilt: Duration,
 }
 
 /// Measures the baseline on the PostgreSQL database `url`, which must hold a seeded dataset
-/// (the benchmark's own load). Exports its rows to CSV files in `dir`, then twice resets the
-/// schema with `seed reset-db` and times `psql` copying them back. Leaves the rows loaded,
+/// (the benchmark's own load). Exports its rows to CSV files in `dir`, then twice (once with
+/// `rebuilt_only`) resets the schema with `seed reset-db` and times `psql` copying them back. Leaves the rows loaded,
 /// with no seed run on record, so the next reset passes --allow-unseeded.
 pub(crate) fn psql_copy_baseline(
     sh: &Shell,
     seed: &Path,
     url: &str,
     dir: &Path,
+    rebuilt_only: bool,
 ) -> anyhow::Result<PsqlCopyTimes> {
     sh.create_dir(dir).context("create the csv directory")?;
     let tables = cmd!(sh, "{seed} tables")
@@ -63,9 +65,12 @@ pub(crate) fn psql_copy_baseline(
         })
         .collect();
 
-    reset(sh, seed, url)?;
-    let with_keys =
-        time_psql(sh, url, format!("BEGIN;\n{copies}COMMIT;\n")).context("copy with keys")?;
+    let with_keys = if rebuilt_only {
+        None
+    } else {
+        reset(sh, seed, url)?;
+        Some(time_psql(sh, url, format!("BEGIN;\n{copies}COMMIT;\n")).context("copy with keys")?)
+    };
 
     reset(sh, seed, url)?;
     let drop = cmd!(sh, "{seed} pg-keys --drop --database-url {url}")

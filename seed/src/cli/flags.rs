@@ -63,6 +63,10 @@ pub enum Command {
         /// Leave each table's copy behind as `staging_TABLE`, for a client to read.
         #[arg(long)]
         keep_staging: bool,
+        /// Time only the fastest fill, the one the bench's targets compare with (indexes
+        /// built after the rows).
+        #[arg(long)]
+        fastest_only: bool,
     },
     /// Write the pinned CI fixture dataset to backend/tests/fixtures/users.json and load it
     /// into a fresh database; write the golden digests of the pinned runs to

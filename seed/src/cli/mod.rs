@@ -88,9 +88,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::SqliteCeiling {
             database_url,
             keep_staging,
+            fastest_only,
         }) => {
+            let fills = if fastest_only {
+                &crate::load::ceiling::FILLS[2..]
+            } else {
+                &crate::load::ceiling::FILLS[..]
+            };
             let (rows, fills) =
-                crate::load::ceiling::measure_sqlite_fills(&database_url, keep_staging)?;
+                crate::load::ceiling::measure_sqlite_fills(&database_url, keep_staging, fills)?;
             for fill in fills {
                 let secs = fill.time.as_secs_f64();
                 let insert = fill.insert.as_secs_f64();

@@ -40,10 +40,14 @@ pub const FILLS: [&str; 3] = [
     "indexes built after the rows",
 ];
 
-/// Times each fill of the database at `path` (which must hold a loaded dataset) and returns
-/// them with the number of rows filled. The database holds the same rows afterwards, and,
-/// with `keep_staging`, each table's copy as `staging_TABLE`.
-pub fn measure_sqlite_fills(path: &Path, keep_staging: bool) -> anyhow::Result<(u64, Vec<Fill>)> {
+/// Times each of `fills` (names from [`FILLS`]) of the database at `path` (which must hold
+/// a loaded dataset) and returns them with the number of rows filled. The database holds
+/// the same rows afterwards, and, with `keep_staging`, each table's copy as `staging_TABLE`.
+pub fn measure_sqlite_fills(
+    path: &Path,
+    keep_staging: bool,
+    fills: &[&'static str],
+) -> anyhow::Result<(u64, Vec<Fill>)> {
     let path = path.to_str().context("the path is not valid UTF-8")?;
     let mut conn = SqliteConnection::establish(path).with_context(|| format!("open {path}"))?;
     configure_for_load(&mut conn)?;
@@ -55,8 +59,8 @@ pub fn measure_sqlite_fills(path: &Path, keep_staging: bool) -> anyhow::Result<(
         .with_context(|| format!("stage {table}"))?;
         rows += count(&mut conn, table)?;
     }
-    let mut fills = Vec::new();
-    for name in FILLS {
+    let mut done = Vec::new();
+    for &name in fills {
         let started = Instant::now();
         let mut insert = Duration::ZERO;
         conn.immediate_transaction(|conn| -> anyhow::Result<()> {
@@ -80,7 +84,7 @@ pub fn measure_sqlite_fills(path: &Path, keep_staging: bool) -> anyhow::Result<(
             }
             check_foreign_keys(conn)
         })?;
-        fills.push(Fill {
+        done.push(Fill {
             name,
             time: started.elapsed(),
             insert,
@@ -92,7 +96,7 @@ pub fn measure_sqlite_fills(path: &Path, keep_staging: bool) -> anyhow::Result<(
         }
     }
     restore_settings(&mut conn)?;
-    Ok((rows, fills))
+    Ok((rows, done))
 }
 
 #[derive(QueryableByName)]
