@@ -23,13 +23,39 @@ use crate::json::{
     EncodedRows, JsonOut, JsonWriter, PreparedJson, SwappedJson, encode_rows, read_json,
 };
 use crate::load::{LoadMode, LoadOptions, LoadReport, Loader, seed_run};
+use crate::profile::Profile;
 use crate::progress::Progress;
 use crate::stats::{Collector, Stats};
 use crate::tables::{RowBatch, RowCounts};
 
-/// Users generated per chunk: large enough to keep both cores busy, small enough that a
-/// few chunks in flight stay within a few tens of MiB.
-pub const CHUNK_USERS: u64 = 64;
+/// How many users a chunk holds and a parallel task generates: enough to keep both cores
+/// busy and amortise a task, few enough that the chunks in flight (generated, queued for the
+/// sink, queued for the loader) stay within a few tens of MiB. A calibrated user has about
+/// five times a story user's rows, so its chunks hold a quarter of the users. The bytes
+/// written do not depend on either number.
+#[derive(Debug, Clone, Copy)]
+pub struct Chunking {
+    /// Users per chunk.
+    pub users: u64,
+    /// Users per parallel task within a chunk.
+    pub per_task: u64,
+}
+
+impl Chunking {
+    /// The chunking of users drawn from `profile`.
+    pub fn of(profile: &Profile) -> Chunking {
+        match profile {
+            Profile::Story(_) => Chunking {
+                users: 64,
+                per_task: 16,
+            },
+            Profile::Calibrated(_) => Chunking {
+                users: 16,
+                per_task: 4,
+            },
+        }
+    }
+}
 
 /// Chunks that may wait in each channel.
 const QUEUE: usize = 2;
@@ -180,7 +206,7 @@ fn feed(
 ) -> anyhow::Result<()> {
     let mut start = range.start;
     while start < range.end {
-        let end = (start + CHUNK_USERS).min(range.end);
+        let end = (start + Chunking::of(&config.profile).users).min(range.end);
         let chunk = generate_parts(config, start..end, wanted, pool)?;
         progress.add_generated(end - start, chunk.counts.total());
         crate::pause::at("generate");
@@ -343,10 +369,7 @@ pub fn generate_chunk(
     (chunk.rows, encoded)
 }
 
-/// Users per parallel task: enough to amortise the task, few enough to balance two cores.
-const USERS_PER_TASK: u64 = 16;
-
-/// Generates users `range` in parallel tasks of [`USERS_PER_TASK`] users, each task encoding
+/// Generates users `range` in parallel tasks of [`Chunking::per_task`] users, each task encoding
 /// and measuring its own users as `wanted` asks (JSON buffers from `pool`), and keeping
 /// their rows only if the database takes them.
 fn generate_parts(
@@ -355,9 +378,10 @@ fn generate_parts(
     wanted: Wanted,
     pool: &BufferPool,
 ) -> anyhow::Result<RowChunk> {
+    let per_task = Chunking::of(&config.profile).per_task;
     let tasks: Vec<Range<u64>> = (range.start..range.end)
-        .step_by(USERS_PER_TASK as usize)
-        .map(|start| start..(start + USERS_PER_TASK).min(range.end))
+        .step_by(per_task as usize)
+        .map(|start| start..(start + per_task).min(range.end))
         .collect();
     let parts: Vec<RowChunk> = tasks
         .into_par_iter()
