@@ -112,7 +112,8 @@ impl flags::Bench {
 }
 
 /// The PostgreSQL runs at `size` users: the seed into the database `url` (reset first) with
-/// `base`'s arguments, its advances, and `psql \copy` of the same rows beside them.
+/// `base`'s arguments, its advances, and `psql \copy` of the same rows beside them; each
+/// after a checkpoint, so that none is timed writing out what the one before left.
 fn postgres_runs(
     sh: &Shell,
     seed: &Path,
@@ -126,6 +127,7 @@ fn postgres_runs(
         .quiet()
         .ignore_stdout()
         .run()?;
+    crate::pg_baseline::checkpoint(sh, url)?;
     let mut runs = vec![measure(
         sh,
         seed,
@@ -134,7 +136,10 @@ fn postgres_runs(
         &[base, &["--no-json", "--database-url", url]].concat(),
     )?];
     let steps = if targets_only { 1 } else { 2 };
-    runs.extend(advances(sh, seed, size, url, &ADVANCES_POSTGRES[..steps])?);
+    for step in &ADVANCES_POSTGRES[..steps] {
+        crate::pg_baseline::checkpoint(sh, url)?;
+        runs.extend(advances(sh, seed, size, url, std::slice::from_ref(step))?);
+    }
     let times =
         crate::pg_baseline::psql_copy_baseline(sh, seed, url, &dir.join("csv"), targets_only)?;
     let baselines = [
