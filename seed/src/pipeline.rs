@@ -103,8 +103,8 @@ pub fn generate(
     };
     let loader = start_loader(outputs, progress)?;
     // Measured from the same rows the file receives, so the report needs no second read.
-    // Each chunk holds whole users, so it is measured on its own and only its per-user
-    // signals are kept, not its ids.
+    // Each chunk holds whole users, so it is measured on its own and only its summary is
+    // kept, not its ids or its users.
     let stats = writer.is_some().then(Stats::default);
     let want_json = writer.is_some();
     let pool = Arc::new(BufferPool::default());
