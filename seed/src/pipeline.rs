@@ -128,7 +128,7 @@ pub fn generate(
     let loader = start_loader(outputs, progress)?;
     // Measured from the same rows the file receives, so the report needs no second read.
     // Each task's users are whole, so they are measured on their own, in the generating
-    // task, and only what their statistics keep is merged.
+    // task, and only their summary is merged: no ids, no user's signals.
     let stats = writer.is_some().then(Stats::default);
     let wanted = Wanted {
         json: writer.is_some(),

@@ -6,7 +6,8 @@
 //! Memory stays per user and per card: a card's transactions are folded into the three
 //! statements that can matter (the last one and the two before it) when its run of rows
 //! ends; which of them was due by the as-of date, and each one's minimum, is decided in
-//! [`BandAcc::finish`], once the profile's terms are known.
+//! [`BandAcc::finish`], once the profile's terms are known. The finished [`BandStats`] keep
+//! counts and [`Distribution`]s only, so merging them stays within bounded memory.
 
 use std::collections::HashSet;
 
@@ -15,6 +16,7 @@ use chrono::{Duration, Months, NaiveDate};
 
 use crate::calendar::is_business_day;
 use crate::catalog::{AccountKind, Frequency, INCOME};
+use crate::stats::Distribution;
 
 /// Days per month in per-month figures: the Gregorian year over twelve.
 pub const DAYS_PER_MONTH: f64 = 365.2425 / 12.0;
@@ -266,23 +268,23 @@ impl BandAcc {
             }
             let own_card_payments = own_card_payments(&user.loan_payments);
             out.payments_per_user
-                .push(f64::from(user.payments.saturating_sub(own_card_payments)));
+                .add(f64::from(user.payments.saturating_sub(own_card_payments)));
             if let Some(balance) = user.depository {
-                out.depository_per_user.push(balance);
+                out.depository_per_user.add(balance as f64);
             }
         }
         for card in self.cards {
             out.cards += 1;
             if let Some(limit) = card.limit {
-                out.credit_limits.push(limit);
+                out.credit_limits.add(limit as f64);
             }
             if let Some(apr) = card.apr {
-                out.aprs.push(apr);
+                out.aprs.add(apr);
             }
             if let (Some(balance), Some(limit)) = (card.stored_balance, card.limit)
                 && limit > 0
             {
-                out.utilizations.push(balance.max(0) as f64 / limit as f64);
+                out.utilizations.add(balance.max(0) as f64 / limit as f64);
             }
             let (Some(last), Some(due_days), Some(minimum)) =
                 (card.last_issue, card.due_days, minimum)
@@ -384,11 +386,11 @@ pub struct BandStats {
     /// Every card.
     pub cards: u64,
     /// Credit limits in cents.
-    pub credit_limits: Vec<i64>,
+    pub credit_limits: Distribution,
     /// APRs in percent.
-    pub aprs: Vec<f64>,
+    pub aprs: Distribution,
     /// Last statement balance over limit, per card with a statement.
-    pub utilizations: Vec<f64>,
+    pub utilizations: Distribution,
     /// Cards whose statements were replayed (they have a statement and due date).
     pub statements_replayed: u64,
     /// The statement due last before as-of: full, more than minimum, minimum only, missed,
@@ -404,9 +406,9 @@ pub struct BandStats {
     pub overdue_mismatches: u64,
     /// Outgoing payments per user over the window (own transfers, own-card payments and
     /// fees not counted).
-    pub payments_per_user: Vec<f64>,
+    pub payments_per_user: Distribution,
     /// Checking plus savings balance per user holding either, in cents.
-    pub depository_per_user: Vec<i64>,
+    pub depository_per_user: Distribution,
     /// Posted outgoing dollars per [`SPENDING_GROUPS`] group, in cents.
     pub spending: [i64; 5],
 }
@@ -422,9 +424,9 @@ impl BandStats {
         self.paydays += other.paydays;
         self.paydays_off_business_days += other.paydays_off_business_days;
         self.cards += other.cards;
-        self.credit_limits.extend(other.credit_limits);
-        self.aprs.extend(other.aprs);
-        self.utilizations.extend(other.utilizations);
+        self.credit_limits.merge(other.credit_limits);
+        self.aprs.merge(other.aprs);
+        self.utilizations.merge(other.utilizations);
         self.statements_replayed += other.statements_replayed;
         for (mine, theirs) in self
             .statement_classes
@@ -437,8 +439,8 @@ impl BandStats {
         self.statement_mismatches += other.statement_mismatches;
         self.minimum_mismatches += other.minimum_mismatches;
         self.overdue_mismatches += other.overdue_mismatches;
-        self.payments_per_user.extend(other.payments_per_user);
-        self.depository_per_user.extend(other.depository_per_user);
+        self.payments_per_user.merge(other.payments_per_user);
+        self.depository_per_user.merge(other.depository_per_user);
         for (mine, theirs) in self.spending.iter_mut().zip(other.spending) {
             *mine = mine.saturating_add(theirs);
         }
@@ -451,19 +453,9 @@ impl BandStats {
         let percent =
             |part: u64, whole: u64| (whole > 0).then(|| 100.0 * part as f64 / whole as f64);
         let dollars = |cents: Option<f64>| cents.map(|c| c / 100.0);
-        let limits = || {
-            self.credit_limits
-                .iter()
-                .map(|&c| c as f64)
-                .collect::<Vec<_>>()
-        };
-        let depository = || {
-            self.depository_per_user
-                .iter()
-                .map(|&c| c as f64)
-                .collect::<Vec<_>>()
-        };
-        let utilization = |p: f64| percentile(&self.utilizations, p).map(|u| 100.0 * u);
+        let limit = |p: f64| dollars(self.credit_limits.percentile(p));
+        let utilization = |p: f64| self.utilizations.percentile(p).map(|u| 100.0 * u);
+        let depository = &self.depository_per_user;
         let spending_total = self.spending.iter().fold(0i64, |a, &b| a.saturating_add(b));
         let value = match key {
             "pay_period.weekly" => percent(self.pay_periods[0], self.payroll_users),
@@ -473,8 +465,8 @@ impl BandStats {
             "paydays.off_business_days" => {
                 (self.paydays > 0).then_some(self.paydays_off_business_days as f64)
             }
-            "credit_limit.median" => dollars(percentile(&limits(), 0.5)),
-            "credit_limit.p90" => dollars(percentile(&limits(), 0.9)),
+            "credit_limit.median" => limit(0.5),
+            "credit_limit.p90" => limit(0.9),
             "utilization.median" => utilization(0.5),
             "utilization.p75" => utilization(0.75),
             "utilization.p90" => utilization(0.9),
@@ -489,19 +481,19 @@ impl BandStats {
                 (self.statement_mismatches + self.minimum_mismatches + self.overdue_mismatches)
                     as f64
             }),
-            "apr.mean" => mean(&self.aprs),
-            "apr.min" => self.aprs.iter().copied().reduce(f64::min),
-            "apr.max" => self.aprs.iter().copied().reduce(f64::max),
+            "apr.mean" => self.aprs.mean(),
+            "apr.min" => self.aprs.min(),
+            "apr.max" => self.aprs.max(),
             "past_due_30.share" => percent(self.past_due_30, self.cards),
-            "payments.per_user_month" => mean(&self.payments_per_user)
+            "payments.per_user_month" => self
+                .payments_per_user
+                .mean()
                 .map(|per_window| per_window * DAYS_PER_MONTH / window_days.max(1) as f64),
-            "depository.median" => dollars(percentile(&depository(), 0.5)),
-            "depository.mean_over_median" => {
-                let values = depository();
-                mean(&values)
-                    .zip(percentile(&values, 0.5))
-                    .and_then(|(mean, median)| (median > 0.0).then_some(mean / median))
-            }
+            "depository.median" => dollars(depository.percentile(0.5)),
+            "depository.mean_over_median" => depository
+                .mean()
+                .zip(depository.percentile(0.5))
+                .and_then(|(mean, median)| (median > 0.0).then_some(mean / median)),
             _ => match key.strip_prefix("spending.") {
                 Some(group) => match SPENDING_GROUPS.iter().position(|g| *g == group) {
                     Some(g) => (spending_total > 0)
@@ -515,37 +507,9 @@ impl BandStats {
     }
 }
 
-/// The mean of `values`, or `None` if empty.
-pub fn mean(values: &[f64]) -> Option<f64> {
-    (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
-}
-
-/// The `p` quantile (0 to 1) of `values`, interpolated linearly between the closest ranks
-/// (Hyndman and Fan's type 7, the default of R and NumPy), or `None` if empty.
-pub fn percentile(values: &[f64], p: f64) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
-    let mut sorted = values.to_vec();
-    sorted.sort_unstable_by(f64::total_cmp);
-    let rank = p.clamp(0.0, 1.0) * (sorted.len() - 1) as f64;
-    let (lo, hi) = (rank.floor() as usize, rank.ceil() as usize);
-    Some(sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo as f64))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn percentiles_interpolate_between_ranks() {
-        let values = [4.0, 1.0, 3.0, 2.0];
-        assert_eq!(percentile(&values, 0.5), Some(2.5));
-        assert_eq!(percentile(&values, 0.0), Some(1.0));
-        assert_eq!(percentile(&values, 1.0), Some(4.0));
-        assert!((percentile(&values, 0.9).unwrap() - 3.7).abs() < 1e-12);
-        assert_eq!(percentile(&[], 0.5), None);
-    }
 
     fn pay(day: u32, amount: i64, on_card: bool) -> LoanPayment {
         LoanPayment {
@@ -752,12 +716,24 @@ mod tests {
         assert_eq!(bands.pay_periods, [0, 1, 0, 0]);
         assert_eq!((bands.paydays, bands.paydays_off_business_days), (3, 1));
         // Four card purchases, lunch and the card payment, less the payment to the own card.
-        assert_eq!(bands.payments_per_user, vec![5.0]);
-        assert_eq!(bands.depository_per_user, vec![50_000]);
+        let measure = |key: &str| bands.measure(key, 180).expect("a known measure");
+        assert_eq!(
+            measure("payments.per_user_month"),
+            Some(5.0 * DAYS_PER_MONTH / 180.0)
+        );
+        assert_eq!(bands.payments_per_user.count(), 1);
+        assert_eq!(measure("depository.median"), Some(500.0));
+        assert_eq!(measure("depository.mean_over_median"), Some(1.0));
         assert_eq!(bands.spending, [30_000, 5_000, 21_500, 0, 0]);
-        assert_eq!(bands.utilizations, vec![0.4]);
-        assert_eq!(bands.measure("apr.mean", 180), Ok(Some(22.0)));
-        assert_eq!(bands.measure("depository.median", 180), Ok(Some(500.0)));
+        assert_eq!(measure("utilization.median"), Some(40.0));
+        assert_eq!(measure("utilization.p90"), Some(40.0));
+        assert_eq!(measure("credit_limit.median"), Some(1_000.0));
+        assert_eq!(measure("credit_limit.p90"), Some(1_000.0));
+        assert_eq!(measure("apr.mean"), Some(22.0));
+        assert_eq!(
+            (measure("apr.min"), measure("apr.max")),
+            (Some(22.0), Some(22.0))
+        );
 
         // Nine days later the May statement's due date has passed with nothing paid: the
         // card is overdue, which its stored `is_overdue = false` now contradicts.

@@ -6,10 +6,17 @@
 //! accounts, transactions, persona labels) and memory holds per-user and per-account
 //! summaries only: a transaction is kept just until its account's run of rows ends.
 //!
+//! The measured [`Stats`] keep no row and no user: per persona a count and a
+//! [`Distribution`] per printed median, and the bands' figures likewise, so merging the
+//! statistics of chunk after chunk uses memory bounded by the range of the values, not by the
+//! number of users. A check that needs each user's signals asks
+//! [`Collector::finish_with_signals`] for them.
+//!
 //! [`bands`] measures what a profile's targets speak of (pay periods, card statements,
 //! payments, balances, spending shares); [`render`] prints them next to their bands.
 
 pub mod bands;
+pub mod distribution;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -25,6 +32,7 @@ use crate::persona::Persona;
 use crate::profile::{Band, Profile, Targets};
 use crate::tables::{RowBatch, RowCounts};
 use bands::{BandAcc, BandStats};
+pub use distribution::{Distribution, median, percentile};
 
 /// Seconds in a day, for gaps between timestamps in days.
 const DAY: f64 = crate::calendar::SECONDS_PER_DAY as f64;
@@ -94,8 +102,8 @@ pub struct Stats {
     pub accounts_by_kind: [u64; 3],
     /// INCOME transactions on credit accounts (should be none).
     pub income_on_credit: u64,
-    /// Every user's signals, in file order.
-    pub users: Vec<UserSignals>,
+    /// What the users labelled with each persona show, by [`Persona::index`].
+    pub personas: [PersonaStats; Persona::ALL.len()],
     /// What the bands of a profile's targets measure.
     pub bands: BandStats,
 }
@@ -117,8 +125,53 @@ impl Stats {
             *mine += theirs;
         }
         self.income_on_credit += other.income_on_credit;
-        self.users.extend(other.users);
+        for (mine, theirs) in self.personas.iter_mut().zip(other.personas) {
+            mine.merge(theirs);
+        }
         self.bands.merge(other.bands);
+    }
+}
+
+/// What the users labelled with one persona show: how many there are, how many show its
+/// signal, and the distribution of each signal the report prints a median of.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PersonaStats {
+    /// Users labelled with the persona.
+    pub users: u64,
+    /// Of those, the ones whose rows show its signal ([`UserSignals::shows`]).
+    pub showing: u64,
+    /// Median gaps between paychecks, in days, of the users with two or more.
+    pub pay_gap_days: Distribution,
+    /// Highest card utilisation of the users with a card.
+    pub card_utilization: Distribution,
+    /// Recurring merchants of every user.
+    pub recurring_merchants: Distribution,
+    /// Net monthly savings inflow, in cents, of the users with savings.
+    pub savings_inflow_monthly_cents: Distribution,
+}
+
+impl PersonaStats {
+    /// Counts a user labelled `persona` whose rows show `signals`.
+    fn add(&mut self, persona: Persona, signals: &UserSignals) {
+        self.users += 1;
+        self.showing += u64::from(signals.shows(persona));
+        self.pay_gap_days.extend(signals.median_pay_gap_days);
+        self.card_utilization.extend(signals.max_card_utilization);
+        self.recurring_merchants
+            .add(f64::from(signals.recurring_merchants));
+        self.savings_inflow_monthly_cents
+            .extend(signals.savings_inflow_monthly_cents);
+    }
+
+    /// Adds the users of another chunk, after these.
+    fn merge(&mut self, other: PersonaStats) {
+        self.users += other.users;
+        self.showing += other.showing;
+        self.pay_gap_days.merge(other.pay_gap_days);
+        self.card_utilization.merge(other.card_utilization);
+        self.recurring_merchants.merge(other.recurring_merchants);
+        self.savings_inflow_monthly_cents
+            .merge(other.savings_inflow_monthly_cents);
     }
 }
 
@@ -345,7 +398,29 @@ impl Collector {
     }
 
     /// The finished statistics of data drawn from `profile` as of `as_of`.
-    pub fn finish(mut self, profile: &Profile, as_of: NaiveDate) -> Stats {
+    pub fn finish(self, profile: &Profile, as_of: NaiveDate) -> Stats {
+        self.finish_each(profile, as_of, |_| ())
+    }
+
+    /// The finished statistics and, in file order, what each user's rows show: for checks
+    /// of every user, which the statistics themselves do not keep.
+    pub fn finish_with_signals(
+        self,
+        profile: &Profile,
+        as_of: NaiveDate,
+    ) -> (Stats, Vec<UserSignals>) {
+        let mut users = Vec::with_capacity(self.users.len());
+        let stats = self.finish_each(profile, as_of, |signals| users.push(signals));
+        (stats, users)
+    }
+
+    /// The finished statistics, handing each user's signals, in file order, to `each`.
+    fn finish_each(
+        mut self,
+        profile: &Profile,
+        as_of: NaiveDate,
+        mut each: impl FnMut(UserSignals),
+    ) -> Stats {
         self.end_run();
         let window_days = profile.common().window_days;
         // Only the calibrated profile's cards have statements, with its rule for the minimum.
@@ -363,53 +438,38 @@ impl Collector {
             personas[user as usize] = Some(persona);
         }
         let months = window_days as f64 / 30.0;
-        self.stats.users = self
-            .users
-            .into_iter()
-            .zip(personas)
-            .map(|(mut acc, persona)| {
-                acc.pay_times.sort_unstable();
-                let mut gaps: Vec<f64> = acc
-                    .pay_times
-                    .windows(2)
-                    .map(|w| (w[1] - w[0]) as f64 / DAY)
-                    .collect();
-                let monthly_spending = acc.spending as f64 / months;
-                UserSignals {
-                    persona,
-                    median_pay_gap_days: median(&mut gaps),
-                    max_card_utilization: acc.max_utilization,
-                    overdue: acc.overdue,
-                    recurring_merchants: acc.recurring,
-                    recurring_monthly_cents: acc.recurring_monthly,
-                    monthly_spending_cents: monthly_spending,
-                    savings_inflow_monthly_cents: acc.savings_flow.map(|f| f as f64 / months),
-                    checking_cover_months: acc.checking_balance.map(|b| {
-                        if monthly_spending > 0.0 {
-                            b as f64 / monthly_spending
-                        } else {
-                            f64::INFINITY
-                        }
-                    }),
-                }
-            })
-            .collect();
+        for (mut acc, persona) in self.users.into_iter().zip(personas) {
+            acc.pay_times.sort_unstable();
+            let mut gaps: Vec<f64> = acc
+                .pay_times
+                .windows(2)
+                .map(|w| (w[1] - w[0]) as f64 / DAY)
+                .collect();
+            let monthly_spending = acc.spending as f64 / months;
+            let signals = UserSignals {
+                persona,
+                median_pay_gap_days: median(&mut gaps),
+                max_card_utilization: acc.max_utilization,
+                overdue: acc.overdue,
+                recurring_merchants: acc.recurring,
+                recurring_monthly_cents: acc.recurring_monthly,
+                monthly_spending_cents: monthly_spending,
+                savings_inflow_monthly_cents: acc.savings_flow.map(|f| f as f64 / months),
+                checking_cover_months: acc.checking_balance.map(|b| {
+                    if monthly_spending > 0.0 {
+                        b as f64 / monthly_spending
+                    } else {
+                        f64::INFINITY
+                    }
+                }),
+            };
+            if let Some(persona) = persona {
+                self.stats.personas[persona.index()].add(persona, &signals);
+            }
+            each(signals);
+        }
         self.stats
     }
-}
-
-/// The median of `values` (reordered), or `None` if empty.
-pub fn median(values: &mut [f64]) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
-    values.sort_unstable_by(f64::total_cmp);
-    let mid = values.len() / 2;
-    Some(if values.len() % 2 == 1 {
-        values[mid]
-    } else {
-        (values[mid - 1] + values[mid]) / 2.0
-    })
 }
 
 /// Whole dollars of an amount in cents, sign first: `-$235`.
@@ -505,34 +565,27 @@ fn render_personas(out: &mut String, stats: &Stats) {
         "Persona (medians)", "users", "signal", "pay gap", "card util", "recurring", "savings/mo"
     );
     for persona in Persona::ALL {
-        let users: Vec<&UserSignals> = stats
-            .users
-            .iter()
-            .filter(|u| u.persona == Some(persona))
-            .collect();
-        let showing = users.iter().filter(|u| u.shows(persona)).count();
-        let med = |f: &dyn Fn(&UserSignals) -> Option<f64>| {
-            let mut values: Vec<f64> = users.iter().filter_map(|u| f(u)).collect();
-            median(&mut values)
-        };
+        let measured = &stats.personas[persona.index()];
         let show =
             |v: Option<f64>, unit: &dyn Fn(f64) -> String| v.map_or_else(|| "-".to_owned(), unit);
         let _ = writeln!(
             out,
             "  {:<18}{:>7}{:>13}{:>9}{:>11}{:>11}{:>12}",
             persona.name(),
-            users.len(),
-            format!("{showing}/{}", users.len()),
-            show(med(&|u| u.median_pay_gap_days), &|v| format!("{v:.1} d")),
-            show(med(&|u| u.max_card_utilization), &|v| format!(
+            measured.users,
+            format!("{}/{}", measured.showing, measured.users),
+            show(measured.pay_gap_days.median(), &|v| format!("{v:.1} d")),
+            show(measured.card_utilization.median(), &|v| format!(
                 "{:.0}%",
                 v * 100.0
             )),
+            show(measured.recurring_merchants.median(), &|v| format!(
+                "{v:.0}"
+            )),
             show(
-                med(&|u| Some(f64::from(u.recurring_merchants))),
-                &|v| format!("{v:.0}")
+                measured.savings_inflow_monthly_cents.median(),
+                &|v| dollars(v)
             ),
-            show(med(&|u| u.savings_inflow_monthly_cents), &|v| dollars(v)),
         );
     }
 }

@@ -541,7 +541,7 @@ fn every_persona_shows_its_signal() {
         let as_of = data.meta.as_of;
         let mut collector = Collector::new();
         collector.add(&data.rows()).expect("rows reference parents");
-        let users = collector.finish(&Profile::calibrated(), as_of).users;
+        let (_, users) = collector.finish_with_signals(&Profile::calibrated(), as_of);
         for persona in Persona::ALL {
             let (mine, others): (Vec<_>, Vec<_>) =
                 users.iter().partition(|u| u.persona == Some(persona));
