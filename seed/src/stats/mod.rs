@@ -561,7 +561,7 @@ fn render_categories(out: &mut String, stats: &Stats, profile: &Profile) {
 fn render_personas(out: &mut String, stats: &Stats) {
     let _ = writeln!(
         out,
-        "{:<20}{:>7}{:>13}{:>9}{:>11}{:>11}{:>12}",
+        "{:<20}{:>8}{:>16}{:>9}{:>11}{:>11}{:>12}",
         "Persona (medians)", "users", "signal", "pay gap", "card util", "recurring", "savings/mo"
     );
     for persona in Persona::ALL {
@@ -570,7 +570,7 @@ fn render_personas(out: &mut String, stats: &Stats) {
             |v: Option<f64>, unit: &dyn Fn(f64) -> String| v.map_or_else(|| "-".to_owned(), unit);
         let _ = writeln!(
             out,
-            "  {:<18}{:>7}{:>13}{:>9}{:>11}{:>11}{:>12}",
+            "  {:<18}{:>8}{:>16}{:>9}{:>11}{:>11}{:>12}",
             persona.name(),
             measured.users,
             format!("{}/{}", measured.showing, measured.users),
