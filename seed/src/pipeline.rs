@@ -334,19 +334,24 @@ fn run_chunk(config: &GenConfig, wanted: Wanted) -> anyhow::Result<Option<RowChu
     if wanted.json {
         encode_rows(&rows, &mut encoded);
     }
-    let stats = if wanted.stats {
-        let mut collector = Collector::new();
-        collector.add(&rows)?;
-        vec![collector.finish(&config.profile, config.as_of)]
-    } else {
-        Vec::new()
-    };
+    let stats = measure(config, &rows, wanted)?;
     Ok(Some(RowChunk {
         counts: rows.counts(),
         rows,
         parts: vec![encoded],
         stats,
     }))
+}
+
+/// The statistics of `rows` (whole users, or the run's rows) as a chunk's one part, if
+/// `wanted`; else none.
+fn measure(config: &GenConfig, rows: &RowBatch, wanted: Wanted) -> anyhow::Result<Vec<Stats>> {
+    if !wanted.stats {
+        return Ok(Vec::new());
+    }
+    let mut collector = Collector::new();
+    collector.add(rows)?;
+    Ok(vec![collector.finish(&config.profile, config.as_of)])
 }
 
 /// Generates users `range` in parallel; returns their rows and, if asked, their JSON.
@@ -395,13 +400,7 @@ fn generate_parts(
             if wanted.json {
                 encode_rows(&rows, &mut encoded);
             }
-            let stats = if wanted.stats {
-                let mut collector = Collector::new();
-                collector.add(&rows)?;
-                vec![collector.finish(&config.profile, config.as_of)]
-            } else {
-                Vec::new()
-            };
+            let stats = measure(config, &rows, wanted)?;
             Ok(RowChunk {
                 counts: rows.counts(),
                 rows: if wanted.rows {
