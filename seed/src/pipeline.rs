@@ -204,9 +204,10 @@ fn feed(
     progress: &Progress,
     to_sink: &mpsc::SyncSender<RowChunk>,
 ) -> anyhow::Result<()> {
+    let users = Chunking::of(&config.profile).users;
     let mut start = range.start;
     while start < range.end {
-        let end = (start + Chunking::of(&config.profile).users).min(range.end);
+        let end = (start + users).min(range.end);
         let chunk = generate_parts(config, start..end, wanted, pool)?;
         progress.add_generated(end - start, chunk.counts.total());
         crate::pause::at("generate");

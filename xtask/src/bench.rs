@@ -51,31 +51,12 @@ impl flags::Bench {
             let json_s = json.to_str().context("bench path is UTF-8")?;
             let db_s = db.to_str().context("bench path is UTF-8")?;
 
-            // Each phase alone and together, every database load into a fresh file; the JSON
-            // written first is the one the last run reads.
-            let phases: [(&str, Vec<&str>); 4] = [
-                (
-                    GENERATE_JSON,
-                    [&base[..], &["--no-db", "--out", json_s]].concat(),
-                ),
-                (
-                    GENERATE_SQLITE,
-                    [&base[..], &["--no-json", "--database-url", db_s]].concat(),
-                ),
-                (
-                    GENERATE_JSON_SQLITE,
-                    [&base[..], &["--out", json_s, "--database-url", db_s]].concat(),
-                ),
-                (
-                    FROM_JSON,
-                    vec!["--from", json_s, "--database-url", db_s, "--quiet"],
-                ),
-            ];
+            let phases = phases(&base, json_s, db_s);
             for (what, args) in &phases {
                 remove_db(sh, &db)?;
                 runs.push(measure(sh, &seed, size, what, args)?);
                 if *what == GENERATE_SQLITE {
-                    let steps = &ADVANCES_SQLITE[..self.advances()];
+                    let steps = &ADVANCES_SQLITE[..advance_steps(self.targets_only)];
                     runs.extend(advances(sh, &seed, size, db_s, steps)?);
                 }
             }
@@ -103,12 +84,33 @@ impl flags::Bench {
         println!("Wrote {}", self.out.display());
         Ok(ExitCode::SUCCESS)
     }
+}
 
-    /// How many of the advances to run after each seed: the day a target reads, and with
-    /// every run, the thirty days after it.
-    fn advances(&self) -> usize {
-        if self.targets_only { 1 } else { 2 }
-    }
+/// Each phase alone and together, every database load into a fresh file: the seed
+/// arguments `base`, with the JSON at `json` and the database at `db`. The JSON written
+/// first is the one the last run reads.
+fn phases<'a>(base: &[&'a str], json: &'a str, db: &'a str) -> [(&'static str, Vec<&'a str>); 4] {
+    [
+        (GENERATE_JSON, [base, &["--no-db", "--out", json]].concat()),
+        (
+            GENERATE_SQLITE,
+            [base, &["--no-json", "--database-url", db]].concat(),
+        ),
+        (
+            GENERATE_JSON_SQLITE,
+            [base, &["--out", json, "--database-url", db]].concat(),
+        ),
+        (
+            FROM_JSON,
+            vec!["--from", json, "--database-url", db, "--quiet"],
+        ),
+    ]
+}
+
+/// How many of the advances to run after each seed: the day a target reads, and with every
+/// run, the thirty days after it.
+fn advance_steps(targets_only: bool) -> usize {
+    if targets_only { 1 } else { 2 }
 }
 
 /// The PostgreSQL runs at `size` users: the seed into the database `url` (reset first) with
@@ -135,8 +137,7 @@ fn postgres_runs(
         GENERATE_POSTGRES,
         &[base, &["--no-json", "--database-url", url]].concat(),
     )?];
-    let steps = if targets_only { 1 } else { 2 };
-    for step in &ADVANCES_POSTGRES[..steps] {
+    for step in &ADVANCES_POSTGRES[..advance_steps(targets_only)] {
         crate::pg_baseline::checkpoint(sh, url)?;
         runs.extend(advances(sh, seed, size, url, std::slice::from_ref(step))?);
     }

@@ -1,7 +1,7 @@
 //! Writes `users.json` from encoded chunks, atomically: temp files, then one rename.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufWriter, Seek, Write};
+use std::io::{self, BufWriter, Write};
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -220,7 +220,7 @@ impl JsonWriter {
     pub fn finish(mut self) -> anyhow::Result<PreparedJson> {
         let Some(destination) = self.destination.clone() else {
             let rest = self
-                .close_for_stdout()
+                .close_all()
                 .map_err(|e| crate::json::io_error(e, "write the JSON for standard output"))?;
             let prepared = PreparedJson {
                 temp: std::mem::take(&mut self.sections[0].path),
@@ -248,9 +248,9 @@ impl JsonWriter {
         Ok(prepared)
     }
 
-    /// Closes every section; returns the later ones' files, each with the bytes that go
-    /// before it.
-    fn close_for_stdout(&mut self) -> io::Result<Vec<(String, PathBuf)>> {
+    /// Closes every section; returns the later ones' temp files, each with the bytes that go
+    /// before it in the file ([`FILE_END`] follows the last).
+    fn close_all(&mut self) -> io::Result<Vec<(String, PathBuf)>> {
         let mut rest = Vec::with_capacity(SECTIONS.len() - 1);
         for (i, (file, section)) in self.sections.iter_mut().zip(SECTIONS).enumerate() {
             file.close()?;
@@ -265,13 +265,12 @@ impl JsonWriter {
     /// Puts the file together in the main temp file, each later section's bytes appended
     /// in turn, and syncs it to disk.
     fn assemble(&mut self) -> io::Result<()> {
-        let (main, rest) = self.sections.split_first_mut().expect("a file per section");
-        main.close()?;
-        main.file.flush()?;
+        let rest = self.close_all()?;
+        let main = self.sections[0].file.get_mut();
         // The disk writes what is copied while the copy goes on, rather than all of it in
         // the final sync: a thread syncs the file over and over until the copy is done.
         let copied = AtomicBool::new(false);
-        let syncing = main.file.get_ref().try_clone()?;
+        let syncing = main.try_clone()?;
         std::thread::scope(|scope| {
             let writeback = scope.spawn(|| {
                 while !copied.load(Ordering::Acquire) {
@@ -279,30 +278,29 @@ impl JsonWriter {
                 }
                 io::Result::Ok(())
             });
-            let copy = (|| {
-                for (file, section) in rest.iter_mut().zip(&SECTIONS[1..]) {
-                    file.close()?;
-                    file.file.flush()?;
-                    main.file
-                        .write_all(format!(",\n  \"{}\": [", section.name).as_bytes())?;
-                    main.file.flush()?;
-                    let mut part = file.file.get_ref().try_clone()?;
-                    part.rewind()?;
-                    // File-to-file copies use copy_file_range on Linux: the kernel moves
-                    // the bytes.
-                    io::copy(&mut part, main.file.get_mut())?;
-                }
-                main.file.write_all(b"\n}\n")?;
-                main.file.flush()
-            })();
+            let copy = append_sections(main, &rest);
             copied.store(true, Ordering::Release);
             let written = writeback
                 .join()
                 .expect("the writeback thread does not panic");
             copy.and(written)
         })?;
-        main.file.get_ref().sync_all()
+        main.sync_all()
     }
+}
+
+/// The file's last bytes, after its last section.
+const FILE_END: &[u8] = b"\n}\n";
+
+/// Writes to `out`, after the first section, each later section's file with the bytes that
+/// go before it, then [`FILE_END`]. File-to-file copies use copy_file_range on Linux (the
+/// kernel moves the bytes), copies to a pipe splice.
+fn append_sections(out: &mut File, rest: &[(String, PathBuf)]) -> io::Result<()> {
+    for (before, part) in rest {
+        out.write_all(before.as_bytes())?;
+        io::copy(&mut File::open(part)?, out)?;
+    }
+    out.write_all(FILE_END)
 }
 
 impl Drop for JsonWriter {
@@ -427,11 +425,7 @@ impl PreparedJson {
                     if self.rest.is_empty() {
                         return Ok(());
                     }
-                    for (before, part) in &self.rest {
-                        out.write_all(before.as_bytes())?;
-                        io::copy(&mut File::open(part)?, &mut out)?;
-                    }
-                    out.write_all(b"\n}\n")
+                    append_sections(&mut out, &self.rest)
                 })
                 .map_err(|e| crate::json::io_error(e, "write the JSON to standard output"))?;
             return Ok(SwappedJson {
