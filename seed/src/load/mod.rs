@@ -28,6 +28,7 @@
 //! stays in the load's transaction.
 
 pub mod ceiling;
+mod pg_copy;
 mod postgres;
 mod sqlite;
 mod sqlite_rows;

@@ -4,7 +4,8 @@
 //! A replacing load truncates the seeded tables, reads the definitions of their primary keys,
 //! unique constraints, foreign keys and secondary indexes (and of every foreign key of
 //! another table into them) from the catalog, drops them, copies the rows with
-//! `COPY ... FROM STDIN (FORMAT binary)`, and re-creates everything from the catalog's own
+//! `COPY ... FROM STDIN (FORMAT binary)` (gathered across batches into few statements,
+//! [`super::pg_copy`]), and re-creates everything from the catalog's own
 //! text: indexes and unique keys are built by one sort each instead of row by row, and each
 //! foreign key is validated by one join instead of a trigger per row. It all happens in one
 //! transaction, so a duplicate or a missing parent rolls everything back, and no constraint
@@ -33,6 +34,7 @@ use backend::db::pg_execute;
 use backend::schema::seed_runs;
 use backend::{DatabaseUrl, SeedRun};
 
+use super::pg_copy::CopyBuffers;
 use super::{Backend, Count, ForeignKey, LoadMode, Orphans};
 use crate::changes::AddedChanges;
 use crate::database::postgres::{self, Cancel};
@@ -84,6 +86,8 @@ pub(super) struct PgBackend {
     migrated: bool,
     /// The keys, constraints and indexes dropped for the load, to create again.
     dropped: Vec<Definition>,
+    /// Rows encoded for COPY, waiting to be sent.
+    buffers: CopyBuffers,
 }
 
 impl PgBackend {
@@ -100,6 +104,7 @@ impl PgBackend {
             mode: LoadMode::Replace,
             migrated: false,
             dropped: Vec::new(),
+            buffers: CopyBuffers::default(),
         })
     }
 }
@@ -156,22 +161,20 @@ impl Backend for PgBackend {
         if !batch.run.is_empty() {
             self.write_run_rows(&batch.run)?;
         }
-        let changes = ChangeRow::added(&added, &batch.transactions);
         match self.method {
-            LoadMethod::Copy => {
-                copy_batch(&mut self.conn, &batch)?;
-                copy_changes(&mut self.conn, &changes)?;
-            }
+            LoadMethod::Copy => self.buffers.add(&mut self.conn, &batch, &added),
             LoadMethod::Insert => {
                 insert_batch(&mut self.conn, &batch)?;
-                insert_changes(&mut self.conn, &changes)?;
+                insert_changes(
+                    &mut self.conn,
+                    &ChangeRow::added(&added, &batch.transactions),
+                )
             }
         }
-        Ok(())
     }
 
     fn flush(&mut self) -> anyhow::Result<()> {
-        Ok(())
+        self.buffers.send(&mut self.conn)
     }
 
     fn build_keys(&mut self, step: &dyn Fn() -> anyhow::Result<()>) -> anyhow::Result<()> {
@@ -444,17 +447,20 @@ fn definitions(conn: &mut PgConnection) -> anyhow::Result<Vec<Definition>> {
 #[derive(Insertable)]
 #[diesel(table_name = backend::schema::transaction_changes)]
 #[diesel(treat_none_as_default_value = false)]
-struct ChangeRow<'a> {
-    seq: i64,
-    transaction_id: &'a str,
-    account_id: &'a str,
-    change: &'static str,
-    as_of: chrono::NaiveDate,
+pub(super) struct ChangeRow<'a> {
+    pub(super) seq: i64,
+    pub(super) transaction_id: &'a str,
+    pub(super) account_id: &'a str,
+    pub(super) change: &'a str,
+    pub(super) as_of: chrono::NaiveDate,
 }
 
 impl<'a> ChangeRow<'a> {
     /// The `added` changes of `transactions`, numbered by `added`.
-    fn added(added: &AddedChanges, transactions: &'a [backend::Transaction]) -> Vec<Self> {
+    pub(super) fn added(
+        added: &AddedChanges,
+        transactions: &'a [backend::Transaction],
+    ) -> Vec<Self> {
         assert_eq!(
             added.count(),
             transactions.len() as u64,
@@ -511,14 +517,6 @@ macro_rules! write_batch {
             Ok(())
         }
 
-        /// Sends one batch with a binary COPY per table, parents first.
-        fn copy_batch(conn: &mut PgConnection, batch: &RowBatch) -> anyhow::Result<()> {
-            $(copy_rows!(*conn, batch.$table, $table);
-            $(copy_rows!(*conn, batch.$child, $child);)?)*
-            $(copy_rows!(*conn, batch.$derived, $derived);)*
-            Ok(())
-        }
-
         /// Sends one batch as multi-row INSERT statements, parents first.
         fn insert_batch(conn: &mut PgConnection, batch: &RowBatch) -> anyhow::Result<()> {
             $(insert_rows!(*conn, batch.$table, $table);
@@ -528,18 +526,6 @@ macro_rules! write_batch {
         }
     };
 }
-/// One binary COPY of a table's rows in a batch, if it has any.
-macro_rules! copy_rows {
-    ($conn:expr, $rows:expr, $table:ident) => {
-        if !$rows.is_empty() {
-            diesel::copy_from(crate::schema::$table::table)
-                .from_insertable(&$rows)
-                .execute(&mut $conn)
-                .map_err(|e| anyhow::anyhow!("copy {}: {}", stringify!($table), describe(&e)))?;
-        }
-    };
-}
-
 /// Multi-row INSERTs of a table's rows in a batch.
 macro_rules! insert_rows {
     ($conn:expr, $rows:expr, $table:ident) => {
@@ -553,12 +539,6 @@ macro_rules! insert_rows {
 }
 
 with_seeded_tables!(write_batch);
-
-/// Sends the `added` changes of a batch with a binary COPY.
-fn copy_changes(conn: &mut PgConnection, changes: &[ChangeRow<'_>]) -> anyhow::Result<()> {
-    copy_rows!(*conn, *changes, transaction_changes);
-    Ok(())
-}
 
 /// Sends the `added` changes of a batch as multi-row INSERTs.
 fn insert_changes(conn: &mut PgConnection, changes: &[ChangeRow<'_>]) -> anyhow::Result<()> {
@@ -575,7 +555,7 @@ fn failed(error: &DieselError, what: String) -> anyhow::Error {
 
 /// The server's message with its detail, which names the offending key, such as
 /// `Key (account_id)=(…) is not present in table "accounts".`
-fn describe(error: &DieselError) -> String {
+pub(super) fn describe(error: &DieselError) -> String {
     match error {
         DieselError::DatabaseError(_, info) => describe_info(info.as_ref()),
         other => other.to_string(),

@@ -101,13 +101,50 @@ fn copy_and_insert_paths_load_the_same_rows_and_keys() {
     let migrated = TestDb::create("keys");
     seed_ok(&["reset-db", "--database-url", &migrated.url()], &[]);
     let copied = TestDb::create("copy");
-    generate_into(&copied.url(), "20", None, &[("SEED_PG_LOAD", "copy")]);
     let inserted = TestDb::create("insert");
-    generate_into(&inserted.url(), "20", None, &[("SEED_PG_LOAD", "insert")]);
-
-    let rows = read_rows(&copied.url());
-    assert_eq!(rows.users.len(), 20);
-    assert_eq!(read_rows(&inserted.url()), rows);
+    // The calibrated profile fills the card statement columns the story profile leaves
+    // NULL: between them, every column is sent both as a value and as NULL.
+    for profile in ["calibrated", "story"] {
+        for (db, method) in [(&copied, "copy"), (&inserted, "insert")] {
+            seed_ok(
+                &[
+                    "--num-users",
+                    "20",
+                    "--seed",
+                    "7",
+                    "--as-of",
+                    AS_OF,
+                    "--profile",
+                    profile,
+                    "--no-json",
+                    "--database-url",
+                    &db.url(),
+                ],
+                &[("SEED_PG_LOAD", method)],
+            );
+        }
+        let rows = read_rows(&copied.url());
+        assert_eq!(rows.users.len(), 20);
+        if profile == "calibrated" {
+            assert!(
+                rows.accounts
+                    .iter()
+                    .any(|a| a.last_payment_date.is_some() && a.is_overdue.is_some()),
+                "card statements, to compare dates and flags"
+            );
+        }
+        assert!(
+            rows.transactions
+                .iter()
+                .any(|t| t.pending_transaction_id.is_none())
+                && rows
+                    .transactions
+                    .iter()
+                    .any(|t| t.category_detailed.is_some()),
+            "nullable text both ways"
+        );
+        assert_eq!(read_rows(&inserted.url()), rows, "{profile}");
+    }
     // Every key and index the migrations create is back after either load.
     let expected = keys(&migrated.url());
     assert_eq!(expected.len(), 10, "{expected:#?}");
@@ -196,6 +233,41 @@ fn postgres_shard_union_equals_a_single_run() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("already exists"), "{stderr}");
     assert_eq!(read_rows(&sharded.url()), before);
+}
+
+#[test]
+#[ignore = "needs PostgreSQL on 127.0.0.1:5432; .ci/run runs them against the local server"]
+fn large_appending_loads_send_their_rows_in_several_statements() {
+    // A story user's rows are about 26 KB of COPY tuples, so each shard of 1,200 users
+    // (about 31 MB) sends its buffers at least once before its last rows: with every key in
+    // place, each statement must come parents first, and no row may be sent twice or left
+    // behind.
+    let single = TestDb::create("big_single");
+    generate_into(&single.url(), "2400", None, &[]);
+    let sharded = TestDb::create("big_sharded");
+    seed_ok(&["reset-db", "--database-url", &sharded.url()], &[]);
+    for shard in ["2/2", "1/2"] {
+        seed_ok(
+            &[
+                "--num-users",
+                "2400",
+                "--seed",
+                "7",
+                "--as-of",
+                AS_OF,
+                "--no-json",
+                "--shard",
+                shard,
+                "--database-url",
+                &sharded.url(),
+            ],
+            &[],
+        );
+    }
+    let expected = read_rows(&single.url());
+    assert_eq!(expected.users.len(), 2400);
+    assert!(expected.transactions.len() > 150_000);
+    assert_eq!(read_rows(&sharded.url()), expected);
 }
 
 #[test]
