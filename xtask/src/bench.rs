@@ -14,7 +14,8 @@ use crate::flags;
 use crate::runs::{
     ADVANCE_1_POSTGRES, ADVANCE_1_SQLITE, ADVANCE_30_POSTGRES, ADVANCE_30_SQLITE, CLIENT_PREFIX,
     FILL_PREFIX, FROM_JSON, GENERATE_JSON, GENERATE_JSON_SQLITE, GENERATE_POSTGRES,
-    GENERATE_SQLITE, PSQL_KEYS_IN_PLACE, PSQL_KEYS_REBUILT, Run, machine, remove_db, write_report,
+    GENERATE_SQLITE, PSQL_KEYS_IN_PLACE, PSQL_KEYS_REBUILT, Run, machine, medians, remove_db,
+    write_report,
 };
 
 /// Every run pins the date, so runs at any time generate the same rows.
@@ -36,53 +37,86 @@ impl flags::Bench {
         let db = dir.join("bench.db");
         let client = crate::sqlite_client::build(sh, &dir)?;
 
+        let paths = Paths {
+            seed: &seed,
+            json: json.to_str().context("bench path is UTF-8")?,
+            db: &db,
+            client: &client,
+            dir: &dir,
+        };
         let mut runs = Vec::new();
         for &size in &self.sizes {
-            let n = size.to_string();
-            let base = [
-                "--num-users",
-                n.as_str(),
-                "--as-of",
-                AS_OF,
-                "--profile",
-                self.profile.as_str(),
-                "--quiet",
-            ];
-            let json_s = json.to_str().context("bench path is UTF-8")?;
-            let db_s = db.to_str().context("bench path is UTF-8")?;
-
-            let phases = phases(&base, json_s, db_s);
-            for (what, args) in &phases {
-                remove_db(sh, &db)?;
-                runs.push(measure(sh, &seed, size, what, args)?);
-                if *what == GENERATE_SQLITE {
-                    let steps = &ADVANCES_SQLITE[..advance_steps(self.targets_only)];
-                    runs.extend(advances(sh, &seed, size, db_s, steps)?);
-                }
-            }
-            runs.extend(ceiling(sh, &seed, size, &db, self.targets_only)?);
-            runs.extend(client_ceiling(sh, &seed, &client, size, &db)?);
-            if let Some(url) = &self.postgres_url {
-                runs.extend(postgres_runs(
-                    sh,
-                    &seed,
-                    size,
-                    &base,
-                    url,
-                    &dir,
-                    self.targets_only,
-                )?);
-            }
+            let rounds = (0..self.repeat)
+                .map(|_| self.round(sh, &paths, size))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            runs.extend(medians(rounds)?);
             eprintln!("bench: {size} users done");
         }
         sh.remove_path(&db)?;
         sh.remove_path(&json)?;
-        let mut report = render(sh, &runs, &self.profile, self.targets_only)?;
+        let mut report = render(sh, &runs, &self.profile, self.targets_only, self.repeat)?;
         report.push_str(&crate::targets::render(&runs));
         write_report(sh, &self.out, &report, &self.profile)?;
         println!("{report}");
         println!("Wrote {}", self.out.display());
         Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// Where a round's files are.
+struct Paths<'a> {
+    seed: &'a Path,
+    json: &'a str,
+    db: &'a Path,
+    client: &'a Path,
+    dir: &'a Path,
+}
+
+impl flags::Bench {
+    /// One round at `size` users: each phase alone and together, the advances, SQLite's own
+    /// fills and the C client, and with a PostgreSQL URL the load and `psql \copy` beside it.
+    fn round(&self, sh: &Shell, paths: &Paths<'_>, size: u64) -> anyhow::Result<Vec<Run>> {
+        let Paths {
+            seed,
+            json,
+            db,
+            client,
+            dir,
+        } = *paths;
+        let n = size.to_string();
+        let base = [
+            "--num-users",
+            n.as_str(),
+            "--as-of",
+            AS_OF,
+            "--profile",
+            self.profile.as_str(),
+            "--quiet",
+        ];
+        let db_s = db.to_str().context("bench path is UTF-8")?;
+        let mut runs = Vec::new();
+        for (what, args) in &phases(&base, json, db_s) {
+            remove_db(sh, db)?;
+            runs.push(measure(sh, seed, size, what, args)?);
+            if *what == GENERATE_SQLITE {
+                let steps = &ADVANCES_SQLITE[..advance_steps(self.targets_only)];
+                runs.extend(advances(sh, seed, size, db_s, steps)?);
+            }
+        }
+        runs.extend(ceiling(sh, seed, size, db, self.targets_only)?);
+        runs.extend(client_ceiling(sh, seed, client, size, db)?);
+        if let Some(url) = &self.postgres_url {
+            runs.extend(postgres_runs(
+                sh,
+                seed,
+                size,
+                &base,
+                url,
+                dir,
+                self.targets_only,
+            )?);
+        }
+        Ok(runs)
     }
 }
 
@@ -330,7 +364,13 @@ fn client_ceiling(
         .collect()
 }
 
-fn render(sh: &Shell, runs: &[Run], profile: &str, targets_only: bool) -> anyhow::Result<String> {
+fn render(
+    sh: &Shell,
+    runs: &[Run],
+    profile: &str,
+    targets_only: bool,
+    repeat: u32,
+) -> anyhow::Result<String> {
     let date = cmd!(sh, "date -u +%Y-%m-%d").read().unwrap_or_default();
     let commit = cmd!(sh, "git rev-parse --short HEAD")
         .read()
@@ -358,6 +398,13 @@ fn render(sh: &Shell, runs: &[Run], profile: &str, targets_only: bool) -> anyhow
             ""
         }
     )?;
+    if repeat > 1 {
+        writeln!(
+            out,
+            "Each line is the median by wall time of {repeat} rounds, each round every run once \
+             in turn; its peak RSS is the highest any of its rounds reached."
+        )?;
+    }
     writeln!(out)?;
     writeln!(
         out,

@@ -83,6 +83,11 @@ pub(crate) struct Bench {
     /// advance and no `psql \copy` with keys in place, which take most of a large run.
     #[arg(long)]
     pub(crate) targets_only: bool,
+    /// Run every measurement this many times, in whole rounds one after another (so a
+    /// baseline and the run it judges share each round's conditions), and report each one's
+    /// median; an odd count, so that the median is a run.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = odd)]
+    pub(crate) repeat: u32,
     /// Measure the Plaid API under load instead (`plaid load` on each size, SQLite and, with
     /// --postgres-url, PostgreSQL); its table has its own markers.
     #[arg(long)]
@@ -93,4 +98,15 @@ pub(crate) struct Bench {
     /// With --plaid: how long each load runs, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub(crate) seconds: u32,
+}
+
+/// An odd count of rounds.
+fn odd(value: &str) -> Result<u32, String> {
+    match value.parse::<u32>() {
+        Ok(n) if n % 2 == 1 => Ok(n),
+        Ok(n) => Err(format!(
+            "{n} is even; the median of an odd count is one of its runs"
+        )),
+        Err(e) => Err(e.to_string()),
+    }
 }

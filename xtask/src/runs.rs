@@ -22,6 +22,41 @@ pub(crate) struct Run {
     pub(crate) insert: Option<Duration>,
 }
 
+/// Each run's median by wall time over `rounds` (whole rounds of the same runs), in the
+/// first round's order, with the highest peak RSS any round of it reached.
+pub(crate) fn medians(rounds: Vec<Vec<Run>>) -> anyhow::Result<Vec<Run>> {
+    let mut rounds = rounds.into_iter();
+    let Some(first) = rounds.next() else {
+        return Ok(Vec::new());
+    };
+    let mut each: Vec<Vec<Run>> = first.into_iter().map(|run| vec![run]).collect();
+    for round in rounds {
+        anyhow::ensure!(round.len() == each.len(), "rounds of different runs");
+        for (runs, run) in each.iter_mut().zip(round) {
+            anyhow::ensure!(
+                runs[0].what == run.what && runs[0].size == run.size,
+                "rounds of different runs: {} and {}",
+                runs[0].what,
+                run.what
+            );
+            runs.push(run);
+        }
+    }
+    Ok(each
+        .into_iter()
+        .map(|mut runs| {
+            let peak = runs
+                .iter()
+                .filter_map(|run| run.peak_rss_mib)
+                .reduce(f64::max);
+            runs.sort_by_key(|run| run.wall);
+            let mut median = runs.swap_remove(runs.len() / 2);
+            median.peak_rss_mib = peak;
+            median
+        })
+        .collect())
+}
+
 /// What each measured run is called in the table; the targets look runs up by it.
 pub(crate) const GENERATE_JSON: &str = "generate + JSON";
 pub(crate) const GENERATE_SQLITE: &str = "generate + SQLite";
@@ -96,4 +131,43 @@ pub(crate) fn write_report(
     };
     sh.write_file(path, updated)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(what: &str, millis: u64, rss: Option<f64>) -> Run {
+        Run {
+            size: 10,
+            what: what.into(),
+            wall: Duration::from_millis(millis),
+            rows: 1,
+            peak_rss_mib: rss,
+            note: format!("{millis}"),
+            insert: None,
+        }
+    }
+
+    #[test]
+    fn a_median_is_the_middle_round_of_each_run_with_the_highest_peak() {
+        let rounds = vec![
+            vec![run("a", 30, Some(5.0)), run("b", 1, None)],
+            vec![run("a", 10, Some(9.0)), run("b", 3, None)],
+            vec![run("a", 20, Some(7.0)), run("b", 2, None)],
+        ];
+        let middle = medians(rounds).unwrap();
+        assert_eq!(middle.len(), 2);
+        assert_eq!(
+            (middle[0].what.as_str(), middle[0].note.as_str()),
+            ("a", "20")
+        );
+        assert_eq!(middle[0].peak_rss_mib, Some(9.0));
+        assert_eq!(
+            (middle[1].what.as_str(), middle[1].wall),
+            ("b", Duration::from_millis(2))
+        );
+        assert_eq!(middle[1].peak_rss_mib, None);
+        assert!(medians(vec![vec![run("a", 1, None)], vec![run("b", 1, None)]]).is_err());
+    }
 }
