@@ -165,16 +165,21 @@ fn copy_and_insert_paths_load_the_same_rows_and_keys() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("SEED_PG_LOAD"));
 }
 
-/// Seeds `url` with 3 shards of 30 users after a reset, and compares with one 30-user run.
-fn assert_shard_union_equals_single_run(single: &str, sharded: &str) {
-    generate_into(single, "30", None, &[]);
+/// Seeds `sharded` with `shards` of `users` users after a reset, in the order given, and
+/// compares with one run of them all into `single`, whose rows it returns.
+fn assert_shard_union_equals_single_run(
+    single: &str,
+    sharded: &str,
+    users: &str,
+    shards: &[&str],
+) -> Rows {
+    generate_into(single, users, None, &[]);
     seed_ok(&["reset-db", "--database-url", sharded], &[]);
-    // Out of order on purpose: shards are independent.
-    for shard in ["2/3", "3/3", "1/3"] {
+    for shard in shards {
         seed_ok(
             &[
                 "--num-users",
-                "30",
+                users,
                 "--seed",
                 "7",
                 "--as-of",
@@ -189,9 +194,13 @@ fn assert_shard_union_equals_single_run(single: &str, sharded: &str) {
         );
     }
     let expected = read_rows(single);
-    assert_eq!(expected.users.len(), 30);
+    assert_eq!(expected.users.len().to_string(), users);
     assert_eq!(read_rows(sharded), expected);
+    expected
 }
+
+/// Three shards of 30 users, out of order on purpose: shards are independent.
+const SHARDS: &[&str] = &["2/3", "3/3", "1/3"];
 
 #[test]
 fn sqlite_shard_union_equals_a_single_run() {
@@ -199,6 +208,8 @@ fn sqlite_shard_union_equals_a_single_run() {
     assert_shard_union_equals_single_run(
         &sqlite_url(&dir.join("single.db")),
         &sqlite_url(&dir.join("sharded.db")),
+        "30",
+        SHARDS,
     );
 }
 
@@ -207,7 +218,7 @@ fn sqlite_shard_union_equals_a_single_run() {
 fn postgres_shard_union_equals_a_single_run() {
     let single = TestDb::create("single");
     let sharded = TestDb::create("sharded");
-    assert_shard_union_equals_single_run(&single.url(), &sharded.url());
+    assert_shard_union_equals_single_run(&single.url(), &sharded.url(), "30", SHARDS);
     assert_eq!(keys(&sharded.url()), keys(&single.url()));
 
     // Loading a shard twice breaks the keys: refused, and nothing changes.
@@ -243,31 +254,14 @@ fn large_appending_loads_send_their_rows_in_several_statements() {
     // place, each statement must come parents first, and no row may be sent twice or left
     // behind.
     let single = TestDb::create("big_single");
-    generate_into(&single.url(), "2400", None, &[]);
     let sharded = TestDb::create("big_sharded");
-    seed_ok(&["reset-db", "--database-url", &sharded.url()], &[]);
-    for shard in ["2/2", "1/2"] {
-        seed_ok(
-            &[
-                "--num-users",
-                "2400",
-                "--seed",
-                "7",
-                "--as-of",
-                AS_OF,
-                "--no-json",
-                "--shard",
-                shard,
-                "--database-url",
-                &sharded.url(),
-            ],
-            &[],
-        );
-    }
-    let expected = read_rows(&single.url());
-    assert_eq!(expected.users.len(), 2400);
-    assert!(expected.transactions.len() > 150_000);
-    assert_eq!(read_rows(&sharded.url()), expected);
+    let rows = assert_shard_union_equals_single_run(
+        &single.url(),
+        &sharded.url(),
+        "2400",
+        &["2/2", "1/2"],
+    );
+    assert!(rows.transactions.len() > 150_000);
 }
 
 #[test]
