@@ -149,7 +149,8 @@ fn advance_steps(targets_only: bool) -> usize {
 
 /// The PostgreSQL runs at `size` users: the seed into the database `url` (reset first) with
 /// `base`'s arguments, its advances, and `psql \copy` of the same rows beside them; each
-/// after a checkpoint, so that none is timed writing out what the one before left.
+/// after a checkpoint, so that none is timed writing out what the one before left, and a
+/// checkpoint after the last, so that the runs after them are not either.
 fn postgres_runs(
     sh: &Shell,
     seed: &Path,
@@ -196,6 +197,9 @@ fn postgres_runs(
         });
     }
     sh.remove_path(dir.join("csv"))?;
+    // What the last load left in the server's buffers is written now, not during the next
+    // round's first runs, which do not checkpoint before them.
+    crate::pg_baseline::checkpoint(sh, url)?;
     Ok(runs)
 }
 
