@@ -14,7 +14,8 @@
 //! rolls back as at any other step.
 
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 /// The run's stage, as the handler sees it.
 static STAGE: AtomicU8 = AtomicU8::new(RUNNING);
@@ -82,6 +83,13 @@ static HOOKS: Mutex<Vec<(u64, Hook)>> = Mutex::new(Vec::new());
 
 static NEXT_HOOK: AtomicU64 = AtomicU64::new(0);
 
+/// How many hook threads are running, which the process waits for before it exits
+/// ([`settle`]).
+static RUNNING_HOOKS: Mutex<usize> = Mutex::new(0);
+
+/// Told when a hook thread ends.
+static HOOK_ENDED: Condvar = Condvar::new();
+
 /// Runs every registered hook on a thread of its own: a hook may wait on the network, and
 /// the handler must stay free to take a second Ctrl-C.
 fn run_hooks() {
@@ -90,10 +98,48 @@ fn run_hooks() {
         .map(|hooks| hooks.iter().map(|(_, hook)| Arc::clone(hook)).collect())
         .unwrap_or_default();
     for hook in hooks {
-        let _ = std::thread::Builder::new()
-            .name("interrupt".into())
-            .spawn(move || hook());
+        spawn_hook(hook);
     }
+}
+
+/// Runs `hook` on a thread of its own, counted in [`RUNNING_HOOKS`] until it returns.
+fn spawn_hook(hook: Hook) {
+    if let Ok(mut running) = RUNNING_HOOKS.lock() {
+        *running += 1;
+    }
+    let spawned = std::thread::Builder::new()
+        .name("interrupt".into())
+        .spawn(move || {
+            let _ended = HookEnded;
+            hook();
+        });
+    if spawned.is_err() {
+        drop(HookEnded);
+    }
+}
+
+/// Uncounts a hook thread when dropped, however the hook returned.
+struct HookEnded;
+
+impl Drop for HookEnded {
+    fn drop(&mut self) {
+        if let Ok(mut running) = RUNNING_HOOKS.lock() {
+            *running = running.saturating_sub(1);
+        }
+        HOOK_ENDED.notify_all();
+    }
+}
+
+/// Waits, at most `limit`, for the hook threads still running to return. A hook cancelling
+/// a PostgreSQL statement may be inside libpq and OpenSSL, opening a connection, when the
+/// run ends; the process's exit tears their global state down, under such a thread (a
+/// crash, SIGSEGV, instead of exit 130). Its hook is unregistered by then, so it returns
+/// after the attempt in progress.
+pub fn settle(limit: Duration) {
+    let Ok(running) = RUNNING_HOOKS.lock() else {
+        return;
+    };
+    let _ = HOOK_ENDED.wait_timeout_while(running, limit, |running| *running > 0);
 }
 
 /// A hook registered with [`on_interrupt`]; dropping it unregisters the hook, and tells a
@@ -131,9 +177,26 @@ pub fn on_interrupt(hook: impl Fn(&AtomicBool) + Send + Sync + 'static) -> Regis
         hooks.push((id, Arc::clone(&hook)));
     }
     if interrupted() {
-        let _ = std::thread::Builder::new()
-            .name("interrupt".into())
-            .spawn(move || hook());
+        spawn_hook(hook);
     }
     Registered { id, active }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settling_waits_for_a_running_hook_to_return() {
+        let returned = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&returned);
+        // A hook busy past the moment the run ends, as a cancel still connecting is.
+        spawn_hook(Arc::new(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            flag.store(true, Ordering::SeqCst);
+        }));
+        settle(Duration::from_secs(30));
+        assert!(returned.load(Ordering::SeqCst));
+        assert_eq!(*RUNNING_HOOKS.lock().unwrap(), 0);
+    }
 }

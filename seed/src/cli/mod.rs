@@ -53,7 +53,7 @@ pub fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
     };
-    match run(cli) {
+    let code = match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.chain().any(|cause| cause.is::<Interrupted>()) => {
             crate::stderr::write_line!("error: {Interrupted}");
@@ -63,8 +63,14 @@ pub fn main() -> ExitCode {
             crate::stderr::write_line!("error: {}", one_line(&format!("{e:#}")));
             ExitCode::FAILURE
         }
-    }
+    };
+    interrupt::settle(SETTLE);
+    code
 }
+
+/// How long the process waits, before it exits, for a Ctrl-C hook still cancelling a
+/// statement ([`interrupt::settle`]): one attempt is a connection to the server and a query.
+const SETTLE: std::time::Duration = std::time::Duration::from_secs(5);
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
