@@ -102,26 +102,31 @@ fn run_hooks() {
     }
 }
 
-/// Runs `hook` on a thread of its own, counted in [`RUNNING_HOOKS`] until it returns.
+/// Runs `hook` on a thread of its own, counted in [`RUNNING_HOOKS`] until it returns (or,
+/// if the thread cannot start, until the closure holding the count is dropped with it).
 fn spawn_hook(hook: Hook) {
-    if let Ok(mut running) = RUNNING_HOOKS.lock() {
-        *running += 1;
-    }
-    let spawned = std::thread::Builder::new()
+    let running = HookRunning::count();
+    let _ = std::thread::Builder::new()
         .name("interrupt".into())
         .spawn(move || {
-            let _ended = HookEnded;
+            let _running = running;
             hook();
         });
-    if spawned.is_err() {
-        drop(HookEnded);
+}
+
+/// A hook thread counted in [`RUNNING_HOOKS`] while it lives, however the hook returns.
+struct HookRunning;
+
+impl HookRunning {
+    fn count() -> HookRunning {
+        if let Ok(mut running) = RUNNING_HOOKS.lock() {
+            *running += 1;
+        }
+        HookRunning
     }
 }
 
-/// Uncounts a hook thread when dropped, however the hook returned.
-struct HookEnded;
-
-impl Drop for HookEnded {
+impl Drop for HookRunning {
     fn drop(&mut self) {
         if let Ok(mut running) = RUNNING_HOOKS.lock() {
             *running = running.saturating_sub(1);

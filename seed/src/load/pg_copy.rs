@@ -20,7 +20,7 @@
 
 use std::io::Write;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use diesel::pg::{CopyFormat, PgConnection};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Date, Double, Nullable, Text, Timestamp};
@@ -44,13 +44,10 @@ const HEADER: &[u8; 19] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
 /// The binary COPY trailer: a field count of -1.
 const TRAILER: [u8; 2] = (-1i16).to_be_bytes();
 
-/// Midnight of 2000-01-01, PostgreSQL's epoch for dates and timestamps.
-fn pg_epoch() -> NaiveDateTime {
-    NaiveDate::from_ymd_opt(2000, 1, 1)
-        .expect("a valid date")
-        .and_hms_opt(0, 0, 0)
-        .expect("a valid time")
-}
+/// 2000-01-01, PostgreSQL's epoch for dates, and its midnight, the epoch for timestamps:
+/// constants, not worked out again for every value.
+const PG_EPOCH_DATE: NaiveDate = NaiveDate::from_ymd_opt(2000, 1, 1).expect("a valid date");
+const PG_EPOCH: NaiveDateTime = PG_EPOCH_DATE.and_time(NaiveTime::MIN);
 
 /// A Rust value as a field of SQL type `ST` in a binary COPY tuple: its length, then its
 /// bytes.
@@ -100,7 +97,7 @@ impl CopyValue<Bool> for bool {
 
 impl CopyValue<Date> for NaiveDate {
     fn put(&self, out: &mut Vec<u8>) -> anyhow::Result<()> {
-        let days = self.signed_duration_since(pg_epoch().date()).num_days();
+        let days = self.signed_duration_since(PG_EPOCH_DATE).num_days();
         let days = i32::try_from(days).map_err(|_| anyhow::anyhow!("date {self} out of range"))?;
         put_bytes(&days.to_be_bytes(), out)
     }
@@ -109,7 +106,7 @@ impl CopyValue<Date> for NaiveDate {
 impl CopyValue<Timestamp> for NaiveDateTime {
     fn put(&self, out: &mut Vec<u8>) -> anyhow::Result<()> {
         let micros = self
-            .signed_duration_since(pg_epoch())
+            .signed_duration_since(PG_EPOCH)
             .num_microseconds()
             .ok_or_else(|| anyhow::anyhow!("timestamp {self} out of range"))?;
         put_bytes(&micros.to_be_bytes(), out)
