@@ -48,7 +48,11 @@ fn connect(dir: &tempfile::TempDir) -> SqliteConnection {
             conn
         }
     };
-    conn.batch_execute("PRAGMA foreign_keys = ON").unwrap();
+    // The tests run in parallel, on one file when CI names it: a connection opening it while
+    // another recovers its WAL index, or while one holds the write lock, waits instead of
+    // failing with "database is locked".
+    conn.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON")
+        .unwrap();
     conn
 }
 
