@@ -194,6 +194,7 @@ fn postgres_runs(
             peak_rss_mib: None,
             note: "same rows, same schema, one transaction".into(),
             insert: None,
+            spread: None,
         });
     }
     sh.remove_path(dir.join("csv"))?;
@@ -267,6 +268,7 @@ fn measure(sh: &Shell, seed: &Path, size: u64, what: &str, args: &[&str]) -> any
         peak_rss_mib,
         note: phases.join(", "),
         insert: None,
+        spread: None,
     })
 }
 
@@ -333,6 +335,7 @@ fn ceiling(
                 peak_rss_mib: None,
                 note: format!("staging table → tables, no Rust code; rows in after {insert:.2} s"),
                 insert: Some(Duration::from_secs_f64(insert)),
+                spread: None,
             })
         })
         .collect()
@@ -363,6 +366,7 @@ fn client_ceiling(
                 peak_rss_mib: None,
                 note: "C API, values bound from memory; insert span only, rolled back".into(),
                 insert: Some(insert),
+                spread: None,
             })
         })
         .collect()
@@ -406,7 +410,8 @@ fn render(
         writeln!(
             out,
             "Each line is the median by wall time of {repeat} rounds, each round every run once \
-             in turn; its peak RSS is the highest any of its rounds reached."
+             in turn, with the fastest and the slowest round in brackets; its peak RSS is the \
+             highest any of its rounds reached."
         )?;
     }
     writeln!(out)?;
@@ -420,9 +425,16 @@ fn render(
         let rss = run
             .peak_rss_mib
             .map_or_else(|| "–".to_owned(), |m| format!("{m:.0} MiB"));
+        let spread = run.spread.map_or_else(String::new, |(fastest, slowest)| {
+            format!(
+                " ({:.2}-{:.2})",
+                fastest.as_secs_f64(),
+                slowest.as_secs_f64()
+            )
+        });
         writeln!(
             out,
-            "| {} | {} | {secs:.2} s | {} | {:.0}k | {rss} | {} |",
+            "| {} | {} | {secs:.2} s{spread} | {} | {:.0}k | {rss} | {} |",
             run.size,
             run.what,
             run.rows,

@@ -20,10 +20,13 @@ pub(crate) struct Run {
     pub(crate) note: String,
     /// For SQLite's own fills and the C client: the span until the last row was in.
     pub(crate) insert: Option<Duration>,
+    /// For a median of several rounds: the fastest and the slowest round's wall time.
+    pub(crate) spread: Option<(Duration, Duration)>,
 }
 
 /// Each run's median by wall time over `rounds` (whole rounds of the same runs), in the
-/// first round's order, with the highest peak RSS any round of it reached.
+/// first round's order, with the highest peak RSS any round of it reached and, when there
+/// were several rounds, the fastest and slowest of them.
 pub(crate) fn medians(rounds: Vec<Vec<Run>>) -> anyhow::Result<Vec<Run>> {
     let mut rounds = rounds.into_iter();
     let Some(first) = rounds.next() else {
@@ -50,8 +53,10 @@ pub(crate) fn medians(rounds: Vec<Vec<Run>>) -> anyhow::Result<Vec<Run>> {
                 .filter_map(|run| run.peak_rss_mib)
                 .reduce(f64::max);
             runs.sort_by_key(|run| run.wall);
+            let spread = (runs.len() > 1).then(|| (runs[0].wall, runs[runs.len() - 1].wall));
             let mut median = runs.swap_remove(runs.len() / 2);
             median.peak_rss_mib = peak;
+            median.spread = spread;
             median
         })
         .collect())
@@ -146,6 +151,7 @@ mod tests {
             peak_rss_mib: rss,
             note: format!("{millis}"),
             insert: None,
+            spread: None,
         }
     }
 
@@ -164,10 +170,16 @@ mod tests {
         );
         assert_eq!(middle[0].peak_rss_mib, Some(9.0));
         assert_eq!(
+            middle[0].spread,
+            Some((Duration::from_millis(10), Duration::from_millis(30)))
+        );
+        assert_eq!(
             (middle[1].what.as_str(), middle[1].wall),
             ("b", Duration::from_millis(2))
         );
         assert_eq!(middle[1].peak_rss_mib, None);
         assert!(medians(vec![vec![run("a", 1, None)], vec![run("b", 1, None)]]).is_err());
+        let single = medians(vec![vec![run("a", 4, None)]]).unwrap();
+        assert_eq!(single[0].spread, None);
     }
 }
