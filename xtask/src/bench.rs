@@ -302,8 +302,8 @@ fn count_rows(line: &str) -> u64 {
         .sum()
 }
 
-/// SQLite's own fills of the same schema from staging tables inside the database, which
-/// stay behind for [`client_ceiling`].
+/// SQLite's own fills of the same schema into a new file, from staging tables inside the
+/// loaded database, which stay behind for [`client_ceiling`].
 fn ceiling(
     sh: &Shell,
     seed: &Path,
@@ -333,7 +333,9 @@ fn ceiling(
                 wall: Duration::from_secs_f64(secs),
                 rows,
                 peak_rss_mib: None,
-                note: format!("staging table → tables, no Rust code; rows in after {insert:.2} s"),
+                note: format!(
+                    "staging table → tables of a new file, no Rust code; rows in after {insert:.2} s"
+                ),
                 insert: Some(Duration::from_secs_f64(insert)),
                 spread: None,
             })
@@ -341,7 +343,7 @@ fn ceiling(
         .collect()
 }
 
-/// The C client binding the staging tables' rows into the emptied tables, at each of
+/// The C client binding the staging tables' rows into the tables of a new file, at each of
 /// [`ROWS_PER_STATEMENT`](crate::sqlite_client::ROWS_PER_STATEMENT): the insert span only.
 fn client_ceiling(
     sh: &Shell,
@@ -364,7 +366,9 @@ fn client_ceiling(
                 wall: insert,
                 rows,
                 peak_rss_mib: None,
-                note: "C API, values bound from memory; insert span only, rolled back".into(),
+                note:
+                    "C API, values bound from memory into a new file; insert span only, rolled back"
+                        .into(),
                 insert: Some(insert),
                 spread: None,
             })

@@ -4,11 +4,13 @@
  * Usage: sqlite_bind DB ROWS_PER_STATEMENT TABLE...
  *
  * DB holds the seeded tables, filled, and a copy of each as staging_TABLE (as the in-database
- * fill of `seed sqlite-ceiling` leaves them with --keep-staging). With the loader's
- * connection settings, in one transaction: empties the tables, drops their secondary
- * indexes, then for each table reads its staging rows ROWS_PER_STATEMENT at a time into
- * memory and inserts them with one prepared INSERT of that many rows (values bound with
- * SQLITE_STATIC, as a client that owns its rows binds them), and rolls back. Prints
+ * fill of `seed sqlite-ceiling` leaves them with --keep-staging). Creates a new file beside
+ * it, DB.fill, as a load creates one (DB's page size, the tables and indexes of DB, the
+ * rollback journal), attaches DB, and with the loader's connection settings, in one
+ * transaction: drops the new tables' secondary indexes, then for each table reads its
+ * staging rows ROWS_PER_STATEMENT at a time into memory and inserts them with one prepared
+ * INSERT of that many rows (values bound with SQLITE_STATIC, as a client that owns its rows
+ * binds them), and rolls back; then removes the new file. Prints
  * `bind<TAB>SECONDS<TAB>ROWS`: the time from BEGIN to the last row in, the same span as the
  * insert phase of the loader and of the in-database fill; the index builds and checks after
  * it are the same SQL for all three. Compiled by the bench against the bundled SQLite, with
@@ -17,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "sqlite3.h"
 
@@ -49,7 +52,7 @@ struct value {
 static sqlite3_stmt *prepare_insert(const char *table, int columns, int rows) {
     size_t cap = strlen(table) + 32 + (size_t)rows * (columns * 2 + 4);
     char *sql = malloc(cap), *p = sql;
-    p += sprintf(p, "INSERT INTO %s VALUES ", table);
+    p += sprintf(p, "INSERT INTO main.%s VALUES ", table);
     for (int r = 0; r < rows; r++) {
         *p++ = r ? ',' : ' ';
         *p++ = '(';
@@ -85,7 +88,7 @@ static void insert(sqlite3_stmt *stmt, struct value *values, int n) {
 /* Copies every row of staging_TABLE into TABLE, `per` rows per statement. */
 static long fill(const char *table, int per) {
     char sql[256];
-    snprintf(sql, sizeof sql, "SELECT * FROM staging_%s", table);
+    snprintf(sql, sizeof sql, "SELECT * FROM loaded.staging_%s", table);
     sqlite3_stmt *select;
     if (sqlite3_prepare_v2(db, sql, -1, &select, 0) != SQLITE_OK) die(sql);
     int columns = sqlite3_column_count(select);
@@ -126,6 +129,38 @@ static long fill(const char *table, int per) {
     return rows;
 }
 
+/* Removes FILE and its rollback journal, if they are there. */
+static void remove_file(const char *file) {
+    char journal[4096];
+    snprintf(journal, sizeof journal, "%s-journal", file);
+    unlink(file);
+    unlink(journal);
+}
+
+/* Runs every statement SQL (one column: a statement's text) selects, in order, once the
+ * select has finished (a schema change waits for the statements reading the schema). */
+static void exec_each(const char *sql) {
+    sqlite3_stmt *select;
+    if (sqlite3_prepare_v2(db, sql, -1, &select, 0) != SQLITE_OK) die(sql);
+    char *statements[64];
+    int count = 0, rc;
+    while ((rc = sqlite3_step(select)) == SQLITE_ROW && count < 64) {
+        const char *text = (const char *)sqlite3_column_text(select, 0);
+        statements[count] = malloc(strlen(text) + 1);
+        strcpy(statements[count++], text);
+    }
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) die(sql);
+    if (rc == SQLITE_ROW) {
+        fprintf(stderr, "sqlite_bind: more than 64 statements from %s\n", sql);
+        exit(1);
+    }
+    sqlite3_finalize(select);
+    for (int k = 0; k < count; k++) {
+        exec(statements[k]);
+        free(statements[k]);
+    }
+}
+
 int main(int argc, char **argv) {
     if (argc < 4) {
         fprintf(stderr, "usage: sqlite_bind DB ROWS_PER_STATEMENT TABLE...\n");
@@ -133,31 +168,38 @@ int main(int argc, char **argv) {
     }
     int per = atoi(argv[2]);
     if (per < 1) per = 1;
-    if (sqlite3_open(argv[1], &db) != SQLITE_OK) die("open");
+    char target[4096], sql[4096];
+    snprintf(target, sizeof target, "%s.fill", argv[1]);
+    remove_file(target);
+    if (sqlite3_open(target, &db) != SQLITE_OK) die("open");
+    sqlite3_stmt *attach;
+    if (sqlite3_prepare_v2(db, "ATTACH DATABASE ? AS loaded", -1, &attach, 0) != SQLITE_OK)
+        die("attach");
+    sqlite3_bind_text(attach, 1, argv[1], -1, SQLITE_STATIC);
+    if (sqlite3_step(attach) != SQLITE_DONE) die("attach");
+    sqlite3_finalize(attach);
+    exec_each("SELECT 'PRAGMA main.page_size = ' || page_size FROM loaded.pragma_page_size");
+    for (int t = 3; t < argc; t++) {
+        snprintf(sql, sizeof sql,
+                 "SELECT sql FROM loaded.sqlite_master WHERE type = 'table' AND name = '%s'",
+                 argv[t]);
+        exec_each(sql);
+    }
+    for (int t = 3; t < argc; t++) {
+        snprintf(sql, sizeof sql,
+                 "SELECT sql FROM loaded.sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+                 "AND lower(tbl_name) = '%s' ORDER BY rowid", argv[t]);
+        exec_each(sql);
+    }
     exec("PRAGMA foreign_keys = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -16384; "
          "PRAGMA temp_store = FILE; PRAGMA threads = 2;");
     double started = now();
     exec("BEGIN IMMEDIATE");
-    char sql[512];
-    for (int t = argc - 1; t >= 3; t--) {
-        snprintf(sql, sizeof sql, "DELETE FROM %s", argv[t]);
-        exec(sql);
-    }
     for (int t = 3; t < argc; t++) {
-        sqlite3_stmt *indexes;
         snprintf(sql, sizeof sql,
-                 "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-                 "AND lower(tbl_name) = '%s'", argv[t]);
-        if (sqlite3_prepare_v2(db, sql, -1, &indexes, 0) != SQLITE_OK) die(sql);
-        char names[16][128];
-        int count = 0;
-        while (sqlite3_step(indexes) == SQLITE_ROW && count < 16)
-            snprintf(names[count++], 128, "%s", (const char *)sqlite3_column_text(indexes, 0));
-        sqlite3_finalize(indexes);
-        for (int i = 0; i < count; i++) {
-            snprintf(sql, sizeof sql, "DROP INDEX \"%s\"", names[i]);
-            exec(sql);
-        }
+                 "SELECT 'DROP INDEX main.\"' || name || '\"' FROM main.sqlite_master "
+                 "WHERE type = 'index' AND sql IS NOT NULL AND lower(tbl_name) = '%s'", argv[t]);
+        exec_each(sql);
     }
     long rows = 0;
     for (int t = 3; t < argc; t++) rows += fill(argv[t], per);
@@ -165,5 +207,6 @@ int main(int argc, char **argv) {
     exec("ROLLBACK");
     printf("bind\t%.3f\t%ld\n", elapsed, rows);
     sqlite3_close(db);
+    remove_file(target);
     return 0;
 }

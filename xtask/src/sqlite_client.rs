@@ -70,8 +70,9 @@ pub(crate) fn build(sh: &Shell, dir: &Path) -> anyhow::Result<PathBuf> {
     Ok(binary)
 }
 
-/// Times the client filling `db` (which holds the staging tables the in-database fill left)
-/// from its staging tables, `per` rows per statement; returns its insert span and rows.
+/// Times the client filling a new file beside `db` (which holds the staging tables the
+/// in-database fill left) from `db`'s staging tables, `per` rows per statement; returns its
+/// insert span and rows.
 pub(crate) fn measure(
     sh: &Shell,
     client: &Path,

@@ -1,12 +1,17 @@
 //! SQLite's own fastest fills of the seeded tables, measured inside the database: the ceiling
 //! `cargo xtask bench` compares the loader with.
 //!
-//! The rows of an already loaded database are copied to staging tables; then each way of
-//! filling the real tables from them is timed in its own transaction, with the loader's
-//! connection settings. No Rust code touches a row, so only SQLite's own work is measured.
-//! Each fill also reports its insert span (BEGIN to the last row in), which `cargo xtask
-//! bench` sets beside a C client's binding of the same rows (`xtask/src/sqlite_bind.c`),
-//! reading the staging tables this leaves behind when asked to.
+//! The rows of an already loaded database are copied to staging tables in it (plain tables,
+//! no keys, in the order the load wrote them); then each way of filling the seeded tables
+//! from them is timed in its own transaction, into a new file beside it created as a load
+//! creates one (the loader's page size and connection settings, the rollback journal), with
+//! the loaded file attached. So the fill writes what a load into a new file writes, and not
+//! what refilling the loaded file would: under its write-ahead log every page twice, among
+//! pages the staging copy doubled. No Rust code touches a row, so only SQLite's own work is
+//! measured. Each fill also reports its insert span (BEGIN to the last row in), which
+//! `cargo xtask bench` sets beside a C client's binding of the same rows into a new file
+//! (`xtask/src/sqlite_bind.c`), reading the staging tables this leaves behind when asked
+//! to.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -17,8 +22,8 @@ use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 
 use super::sqlite::{
-    build_indexes, check_foreign_keys, configure_for_load, drop_indexes, empty_tables,
-    restore_settings, secondary_indexes,
+    build_indexes, check_foreign_keys, configure_for_load, drop_indexes, restore_settings,
+    secondary_indexes,
 };
 use crate::tables::TABLES;
 
@@ -41,8 +46,9 @@ pub const FILLS: [&str; 3] = [
 ];
 
 /// Times each of `fills` (names from [`FILLS`]) of the database at `path` (which must hold
-/// a loaded dataset) and returns them with the number of rows filled. The database holds
-/// the same rows afterwards, and, with `keep_staging`, each table's copy as `staging_TABLE`.
+/// a loaded dataset) and returns them with the number of rows filled. Each fill goes into a
+/// new file, [`fill_path`], removed after it; the database holds the same rows afterwards,
+/// and, with `keep_staging`, each table's copy as `staging_TABLE`.
 pub fn measure_sqlite_fills(
     path: &Path,
     keep_staging: bool,
@@ -59,36 +65,13 @@ pub fn measure_sqlite_fills(
         .with_context(|| format!("stage {table}"))?;
         rows += count(&mut conn, table)?;
     }
+    let schema = seeded_schema(&mut conn)?;
+    let target = fill_path(path);
     let mut done = Vec::new();
     for &name in fills {
-        let started = Instant::now();
-        let mut insert = Duration::ZERO;
-        conn.immediate_transaction(|conn| -> anyhow::Result<()> {
-            empty_tables(conn)?;
-            let indexes = secondary_indexes(conn)?;
-            let after = name == FILLS[2];
-            if after {
-                drop_indexes(conn, &indexes)?;
-            }
-            // Column 1 is each table's key: id, or user_id for persona_labels.
-            let order = if name == FILLS[1] { " ORDER BY 1" } else { "" };
-            for table in TABLES.iter().map(|t| t.name) {
-                conn.batch_execute(&format!(
-                    "INSERT INTO {table} SELECT * FROM staging_{table}{order}"
-                ))
-                .with_context(|| format!("fill {table}"))?;
-            }
-            insert = started.elapsed();
-            if after {
-                build_indexes(conn, &indexes)?;
-            }
-            check_foreign_keys(conn)
-        })?;
-        done.push(Fill {
-            name,
-            time: started.elapsed(),
-            insert,
-        });
+        let fill = fill_new_file(path, &target, &schema, name);
+        remove_file(&target)?;
+        done.push(fill?);
     }
     if !keep_staging {
         for table in TABLES.iter().map(|t| t.name) {
@@ -97,6 +80,103 @@ pub fn measure_sqlite_fills(
     }
     restore_settings(&mut conn)?;
     Ok((rows, done))
+}
+
+/// The new file the fills of the database at `path` go into: beside it, with `.fill` added.
+pub fn fill_path(path: &str) -> String {
+    format!("{path}.fill")
+}
+
+/// Removes the SQLite file at `path` and its rollback journal, if they are there.
+fn remove_file(path: &str) -> anyhow::Result<()> {
+    for file in [path.to_owned(), format!("{path}-journal")] {
+        match std::fs::remove_file(&file) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(e).with_context(|| format!("remove {file}"));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The `CREATE` statements of the seeded tables (in [`TABLES`] order), then of their
+/// indexes (in creation order), as the loaded database holds them.
+fn seeded_schema(conn: &mut SqliteConnection) -> anyhow::Result<Vec<String>> {
+    #[derive(QueryableByName)]
+    struct Sql {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        sql: String,
+    }
+    let names: Vec<String> = TABLES.iter().map(|t| format!("'{}'", t.name)).collect();
+    let names = names.join(", ");
+    let mut schema = Vec::new();
+    for table in TABLES.iter().map(|t| t.name) {
+        let create: Sql = diesel::sql_query(format!(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = '{table}'"
+        ))
+        .get_result(conn)
+        .with_context(|| format!("read the definition of {table}"))?;
+        schema.push(create.sql);
+    }
+    let indexes: Vec<Sql> = diesel::sql_query(format!(
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
+         AND name NOT LIKE 'staging%' AND tbl_name IN ({names}) ORDER BY rowid"
+    ))
+    .load(conn)
+    .context("read the indexes")?;
+    schema.extend(indexes.into_iter().map(|index| index.sql));
+    Ok(schema)
+}
+
+/// Creates `target` as a load creates a new file, with `schema`, and times the fill `name`
+/// of it from the staging tables of the database at `source`.
+fn fill_new_file(
+    source: &str,
+    target: &str,
+    schema: &[String],
+    name: &'static str,
+) -> anyhow::Result<Fill> {
+    remove_file(target)?;
+    let mut conn =
+        SqliteConnection::establish(target).with_context(|| format!("create {target}"))?;
+    crate::database::sqlite::sqlite_tune_new(&mut conn)?;
+    for sql in schema {
+        conn.batch_execute(sql)
+            .with_context(|| format!("create the schema in {target}"))?;
+    }
+    configure_for_load(&mut conn)?;
+    diesel::sql_query("ATTACH DATABASE ? AS loaded")
+        .bind::<diesel::sql_types::Text, _>(source)
+        .execute(&mut conn)
+        .with_context(|| format!("attach {source}"))?;
+    let started = Instant::now();
+    let mut insert = Duration::ZERO;
+    conn.immediate_transaction(|conn| -> anyhow::Result<()> {
+        let indexes = secondary_indexes(conn)?;
+        let after = name == FILLS[2];
+        if after {
+            drop_indexes(conn, &indexes)?;
+        }
+        // Column 1 is each table's key: id, or user_id for persona_labels.
+        let order = if name == FILLS[1] { " ORDER BY 1" } else { "" };
+        for table in TABLES.iter().map(|t| t.name) {
+            conn.batch_execute(&format!(
+                "INSERT INTO main.{table} SELECT * FROM loaded.staging_{table}{order}"
+            ))
+            .with_context(|| format!("fill {table}"))?;
+        }
+        insert = started.elapsed();
+        if after {
+            build_indexes(conn, &indexes)?;
+        }
+        check_foreign_keys(conn)
+    })?;
+    Ok(Fill {
+        name,
+        time: started.elapsed(),
+        insert,
+    })
 }
 
 #[derive(QueryableByName)]
