@@ -308,3 +308,39 @@ fn the_file_is_the_same_for_one_thread_and_many() {
         "--threads 1 and --threads 4 wrote different bytes"
     );
 }
+
+#[test]
+fn sqlite_ceiling_fills_a_new_file_and_leaves_the_loaded_one_as_it_was() {
+    let ws = Workspace::new();
+    let output = ws.seed(&["--num-users", "30", "--no-json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    // Every table the load filled, the change log included: what each fill copies.
+    let loaded: u64 = stdout(&output)
+        .lines()
+        .find_map(|line| line.strip_prefix("Loaded "))
+        .expect("a Loaded line")
+        .split(',')
+        .filter_map(|part| part.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    let db = ws.path("db.sqlite");
+    let before = read_sqlite(&db);
+
+    let url = db.to_str().unwrap();
+    let output = run_seed(ws.dir.path(), &["sqlite-ceiling", "--database-url", url]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let fills: Vec<Vec<String>> = stdout(&output)
+        .lines()
+        .filter_map(|line| line.strip_prefix("fill\t"))
+        .map(|line| line.split('\t').map(str::to_owned).collect())
+        .collect();
+    assert_eq!(fills.len(), 3, "{fills:?}");
+    for fill in &fills {
+        assert_eq!(fill[2].parse::<u64>().unwrap(), loaded, "{fill:?}");
+        let (whole, insert): (f64, f64) = (fill[1].parse().unwrap(), fill[3].parse().unwrap());
+        assert!(insert > 0.0 && insert <= whole, "{fill:?}");
+    }
+    // The fills went into a file of their own, removed after; the loaded file keeps its rows.
+    assert!(!ws.path("db.sqlite.fill").exists());
+    assert!(!ws.path("db.sqlite.fill-journal").exists());
+    assert_eq!(read_sqlite(&db), before);
+}
