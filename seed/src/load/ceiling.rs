@@ -25,6 +25,7 @@ use super::sqlite::{
     build_indexes, check_foreign_keys, configure_for_load, drop_indexes, restore_settings,
     secondary_indexes,
 };
+use crate::database::sqlite::{remove_sqlite_file, sqlite_tune_new};
 use crate::tables::TABLES;
 
 /// One way of filling the tables and how long it took.
@@ -70,7 +71,7 @@ pub fn measure_sqlite_fills(
     let mut done = Vec::new();
     for &name in fills {
         let fill = fill_new_file(path, &target, &schema, name);
-        remove_file(&target)?;
+        remove_sqlite_file(Path::new(&target));
         done.push(fill?);
     }
     if !keep_staging {
@@ -83,21 +84,8 @@ pub fn measure_sqlite_fills(
 }
 
 /// The new file the fills of the database at `path` go into: beside it, with `.fill` added.
-pub fn fill_path(path: &str) -> String {
+fn fill_path(path: &str) -> String {
     format!("{path}.fill")
-}
-
-/// Removes the SQLite file at `path` and its rollback journal, if they are there.
-fn remove_file(path: &str) -> anyhow::Result<()> {
-    for file in [path.to_owned(), format!("{path}-journal")] {
-        match std::fs::remove_file(&file) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(e).with_context(|| format!("remove {file}"));
-            }
-            _ => {}
-        }
-    }
-    Ok(())
 }
 
 /// The `CREATE` statements of the seeded tables (in [`TABLES`] order), then of their
@@ -108,8 +96,6 @@ fn seeded_schema(conn: &mut SqliteConnection) -> anyhow::Result<Vec<String>> {
         #[diesel(sql_type = diesel::sql_types::Text)]
         sql: String,
     }
-    let names: Vec<String> = TABLES.iter().map(|t| format!("'{}'", t.name)).collect();
-    let names = names.join(", ");
     let mut schema = Vec::new();
     for table in TABLES.iter().map(|t| t.name) {
         let create: Sql = diesel::sql_query(format!(
@@ -119,13 +105,7 @@ fn seeded_schema(conn: &mut SqliteConnection) -> anyhow::Result<Vec<String>> {
         .with_context(|| format!("read the definition of {table}"))?;
         schema.push(create.sql);
     }
-    let indexes: Vec<Sql> = diesel::sql_query(format!(
-        "SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
-         AND name NOT LIKE 'staging%' AND tbl_name IN ({names}) ORDER BY rowid"
-    ))
-    .load(conn)
-    .context("read the indexes")?;
-    schema.extend(indexes.into_iter().map(|index| index.sql));
+    schema.extend(secondary_indexes(conn)?.into_iter().map(|index| index.sql));
     Ok(schema)
 }
 
@@ -137,10 +117,10 @@ fn fill_new_file(
     schema: &[String],
     name: &'static str,
 ) -> anyhow::Result<Fill> {
-    remove_file(target)?;
+    remove_sqlite_file(Path::new(target));
     let mut conn =
         SqliteConnection::establish(target).with_context(|| format!("create {target}"))?;
-    crate::database::sqlite::sqlite_tune_new(&mut conn)?;
+    sqlite_tune_new(&mut conn)?;
     for sql in schema {
         conn.batch_execute(sql)
             .with_context(|| format!("create the schema in {target}"))?;
