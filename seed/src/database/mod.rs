@@ -12,6 +12,7 @@
 
 pub(crate) mod postgres;
 pub(crate) mod sqlite;
+pub(crate) mod sqlite_api;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

@@ -47,6 +47,8 @@ pub(crate) fn remove_sqlite_file(path: &Path) {
 /// own busy wait is one short attempt, and the first read (which proves the file is a
 /// database) is retried as any other locked statement.
 pub(crate) fn connect(url: &DatabaseUrl) -> anyhow::Result<SqliteConnection> {
+    // Before the connection opens, so that a load can bind rows on it.
+    super::sqlite_api::register();
     let mut wait = LockWait::new(url);
     loop {
         match url.connect_sqlite(BUSY_ATTEMPT_MS) {

@@ -19,7 +19,7 @@ use backend::schema::seed_runs;
 use backend::{DatabaseUrl, SeedRun};
 use diesel_migrations::MigrationHarness;
 
-use super::sqlite_rows::{ROWS_PER_INSERT, SqliteRows};
+use super::sqlite_rows::{ROWS_PER_INSERT, SqliteRows, Statements};
 use super::{Backend, Count, ForeignKey, LoadMode, Orphans, quote};
 use crate::changes::AddedChanges;
 use crate::database::{Journal, sqlite};
@@ -34,6 +34,8 @@ const CACHE_KIB: i64 = 16_384;
 
 /// A load into a SQLite database.
 pub(super) struct SqliteBackend {
+    /// The load's prepared INSERTs; declared before `conn`, so dropped before it.
+    statements: Statements,
     conn: SqliteConnection,
     target: DatabaseUrl,
     /// Whether the load replaces the rows or adds to them.
@@ -55,6 +57,7 @@ impl SqliteBackend {
         crate::database::sqlite::sqlite_tune_new(&mut conn)?;
         configure_for_load(&mut conn)?;
         Ok(SqliteBackend {
+            statements: Statements::new(&mut conn)?,
             conn,
             target,
             mode: LoadMode::Replace,
@@ -113,12 +116,22 @@ impl Backend for SqliteBackend {
         };
         changes.number(added)?;
         self.pending.append(&mut batch);
-        insert_pending(&mut self.conn, &mut self.pending, false)?;
+        insert_pending(
+            &mut self.conn,
+            &mut self.statements,
+            &mut self.pending,
+            false,
+        )?;
         changes.derive(&mut self.conn, self.pending.transactions.len())
     }
 
     fn flush(&mut self) -> anyhow::Result<()> {
-        insert_pending(&mut self.conn, &mut self.pending, true)?;
+        insert_pending(
+            &mut self.conn,
+            &mut self.statements,
+            &mut self.pending,
+            true,
+        )?;
         match &mut self.changes {
             Some(changes) => changes.derive(&mut self.conn, 0),
             None => Ok(()),
@@ -232,7 +245,7 @@ impl DerivedChanges {
         let from = self.before + self.derived as i64;
         let to = self.before + inserted as i64;
         let written = diesel::sql_query(
-            "INSERT INTO transaction_changes (seq, transaction_id, account_id, change, as_of) \
+            "INSERT OR FAIL INTO transaction_changes (seq, transaction_id, account_id, change, as_of) \
              SELECT ? + rowid, id, account_id, ?, ? FROM transactions \
              WHERE rowid > ? AND rowid <= ?",
         )
@@ -332,6 +345,7 @@ pub(super) fn build_indexes(
 /// `all` is set; what remains waits for more rows.
 fn insert_batches<T: SqliteRows>(
     conn: &mut SqliteConnection,
+    statements: &mut Statements,
     rows: &mut Vec<T>,
     all: bool,
 ) -> anyhow::Result<()> {
@@ -339,12 +353,13 @@ fn insert_batches<T: SqliteRows>(
     for batch in &mut batches {
         T::insert_full(
             conn,
+            statements,
             batch.try_into().expect("chunks_exact yields full batches"),
         )?;
     }
     let done = rows.len() - batches.remainder().len();
     if all && done < rows.len() {
-        T::insert_rest(conn, &rows[done..])?;
+        T::insert_rest(conn, statements, &rows[done..])?;
         rows.clear();
     } else {
         rows.drain(..done);
@@ -373,12 +388,13 @@ macro_rules! insert_pending {
         /// when `all` is set.
         fn insert_pending(
             conn: &mut SqliteConnection,
+            statements: &mut Statements,
             pending: &mut RowBatch,
             all: bool,
         ) -> anyhow::Result<()> {
-            $(insert_batches(conn, &mut pending.$table, all)?;
-            $(insert_batches(conn, &mut pending.$child, all)?;)?)*
-            $(insert_batches(conn, &mut pending.$derived, all)?;)*
+            $(insert_batches(conn, statements, &mut pending.$table, all)?;
+            $(insert_batches(conn, statements, &mut pending.$child, all)?;)?)*
+            $(insert_batches(conn, statements, &mut pending.$derived, all)?;)*
             Ok(())
         }
     };

@@ -1,12 +1,15 @@
 //! How each seeded table's rows become SQLite INSERT statements: through Diesel's
-//! `Insertable` for the small tables, and for `transactions`, the one large table a load binds
-//! (nine values a row, about 73 rows a user), a statement written by hand. The run's tables,
-//! a few rows a run, are written apart ([`write_run_table!`](super::write_run_table)).
+//! `Insertable` for the small tables, and for the two large ones a load binds,
+//! `transactions` (nine values a row, about 73 rows a user) and
+//! `recurring_stream_transactions` (two UUIDs a row), statements that bind each value through
+//! SQLite's C API ([`sqlite_api`](crate::database::sqlite_api)). The run's tables, a few rows
+//! a run, are written apart ([`write_run_table!`](super::write_run_table)).
 //!
-//! The hand-written statement binds the same values as Diesel's insert would, with the
-//! timestamp as the text Diesel would make of it, but without Diesel's generic insert layers
-//! and chrono's format parser for every row. A test compares the rows it stores with those of
-//! Diesel's own insert, and one the timestamp texts with chrono's.
+//! The bound statements store the same values as Diesel's insert would, with the timestamp
+//! as the text Diesel would make of it, but without Diesel's bind collector, which collects
+//! every value of a statement and unbinds each after it, and with `INSERT OR FAIL`, which
+//! keeps no statement journal. Tests compare the rows they store with those of Diesel's own
+//! insert, and the timestamp texts with chrono's.
 
 use anyhow::Context;
 use backend::{
@@ -15,9 +18,9 @@ use backend::{
 };
 use chrono::{Datelike, NaiveDateTime, Timelike};
 use diesel::prelude::*;
-use diesel::query_builder::{AstPass, QueryFragment, QueryId};
-use diesel::sql_types::{BigInt, Bool, Nullable, Text};
-use diesel::sqlite::{Sqlite, SqliteConnection};
+use diesel::sqlite::SqliteConnection;
+
+use crate::database::sqlite_api::{BindRow, Handle, Insert, Values};
 
 /// Rows per INSERT statement. Every statement binds rows × columns values, which must stay
 /// under SQLite's limit of 32,766; full batches reuse one prepared statement.
@@ -28,11 +31,16 @@ pub(super) trait SqliteRows: Sized {
     /// Inserts a full batch of [`ROWS_PER_INSERT`] rows with one cached statement.
     fn insert_full(
         conn: &mut SqliteConnection,
+        statements: &mut Statements,
         rows: &[Self; ROWS_PER_INSERT],
     ) -> anyhow::Result<()>;
 
     /// Inserts fewer rows (the last of a load) with a statement that is not cached.
-    fn insert_rest(conn: &mut SqliteConnection, rows: &[Self]) -> anyhow::Result<()>;
+    fn insert_rest(
+        conn: &mut SqliteConnection,
+        statements: &mut Statements,
+        rows: &[Self],
+    ) -> anyhow::Result<()>;
 }
 
 /// Rows inserted through Diesel's `Insertable`.
@@ -41,6 +49,7 @@ macro_rules! diesel_rows {
         impl SqliteRows for $model {
             fn insert_full(
                 conn: &mut SqliteConnection,
+                _: &mut Statements,
                 rows: &[Self; ROWS_PER_INSERT],
             ) -> anyhow::Result<()> {
                 diesel::insert_into(backend::schema::$table::table)
@@ -50,7 +59,11 @@ macro_rules! diesel_rows {
                 Ok(())
             }
 
-            fn insert_rest(conn: &mut SqliteConnection, rows: &[Self]) -> anyhow::Result<()> {
+            fn insert_rest(
+                conn: &mut SqliteConnection,
+                _: &mut Statements,
+                rows: &[Self],
+            ) -> anyhow::Result<()> {
                 diesel::insert_into(backend::schema::$table::table)
                     .values(rows)
                     .execute(conn)
@@ -66,100 +79,130 @@ diesel_rows! {
     Account: accounts,
     PersonaLabel: persona_labels,
     RecurringStream: recurring_streams,
-    RecurringStreamTransaction: recurring_stream_transactions,
     TransactionChange: transaction_changes,
 }
 
-impl SqliteRows for Transaction {
-    fn insert_full(
-        conn: &mut SqliteConnection,
-        rows: &[Self; ROWS_PER_INSERT],
-    ) -> anyhow::Result<()> {
-        TransactionInsert::<true>::new(rows)
-            .execute(conn)
-            .context("insert transactions")?;
-        Ok(())
-    }
+/// Rows bound through SQLite's C API ([`BindRow`]).
+macro_rules! bound_rows {
+    ($($model:ident,)*) => {$(
+        impl SqliteRows for $model {
+            fn insert_full(
+                _: &mut SqliteConnection,
+                statements: &mut Statements,
+                rows: &[Self; ROWS_PER_INSERT],
+            ) -> anyhow::Result<()> {
+                statements.insert_full(rows)
+            }
 
-    fn insert_rest(conn: &mut SqliteConnection, rows: &[Self]) -> anyhow::Result<()> {
-        TransactionInsert::<false>::new(rows)
-            .execute(conn)
-            .context("insert transactions")?;
-        Ok(())
-    }
-}
-
-/// A multi-row INSERT of transactions; `FULL` when it holds [`ROWS_PER_INSERT`] rows, whose
-/// SQL is always the same and so is prepared once.
-struct TransactionInsert<'a, const FULL: bool> {
-    rows: &'a [Transaction],
-    /// Each row's `date` as the text SQLite stores.
-    dates: Vec<String>,
-}
-
-impl<'a, const FULL: bool> TransactionInsert<'a, FULL> {
-    fn new(rows: &'a [Transaction]) -> Self {
-        let dates = rows.iter().map(|t| sqlite_timestamp(&t.date)).collect();
-        TransactionInsert { rows, dates }
-    }
-}
-
-/// The statement cache's key for full transaction batches.
-struct FullTransactionInsert;
-
-impl<const FULL: bool> QueryId for TransactionInsert<'_, FULL> {
-    type QueryId = FullTransactionInsert;
-    const HAS_STATIC_QUERY_ID: bool = FULL;
-}
-
-impl<const FULL: bool> QueryFragment<Sqlite> for TransactionInsert<'_, FULL> {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
-        // Only full batches share a text; the last, shorter one is prepared once and dropped.
-        if !FULL {
-            out.unsafe_to_cache_prepared();
+            fn insert_rest(
+                _: &mut SqliteConnection,
+                statements: &mut Statements,
+                rows: &[Self],
+            ) -> anyhow::Result<()> {
+                statements.insert_rest(rows)
+            }
         }
-        out.push_sql(
-            "INSERT INTO transactions (id, account_id, date, amount, category, merchant_name, \
-             pending, pending_transaction_id, category_detailed) VALUES ",
-        );
-        for (i, (row, date)) in self.rows.iter().zip(&self.dates).enumerate() {
-            // Every field named, no `..`: a column added to the model stops this compiling.
-            let Transaction {
-                id,
-                account_id,
-                date: _,
-                amount,
-                category,
-                merchant_name,
-                pending,
-                pending_transaction_id,
-                category_detailed,
-            } = row;
-            out.push_sql(if i == 0 { "(" } else { ", (" });
-            out.push_bind_param::<Text, _>(id)?;
-            out.push_sql(", ");
-            out.push_bind_param::<Text, _>(account_id)?;
-            out.push_sql(", ");
-            out.push_bind_param::<Text, _>(date)?;
-            out.push_sql(", ");
-            out.push_bind_param::<BigInt, _>(amount)?;
-            out.push_sql(", ");
-            out.push_bind_param::<Text, _>(category)?;
-            out.push_sql(", ");
-            out.push_bind_param::<Text, _>(merchant_name)?;
-            out.push_sql(", ");
-            out.push_bind_param::<Bool, _>(pending)?;
-            out.push_sql(", ");
-            out.push_bind_param::<Nullable<Text>, _>(pending_transaction_id)?;
-            out.push_sql(", ");
-            out.push_bind_param::<Nullable<Text>, _>(category_detailed)?;
-            out.push_sql(")");
+    )*};
+}
+
+bound_rows! {
+    Transaction,
+    RecurringStreamTransaction,
+}
+
+/// The load's statements of bound rows: one prepared INSERT of [`ROWS_PER_INSERT`] rows per
+/// table, kept for the load. It must be dropped before the connection it was made for.
+pub(super) struct Statements {
+    handle: Handle,
+    full: Vec<(&'static str, Insert)>,
+}
+
+impl Statements {
+    /// The statements of `conn`'s load, prepared when first used.
+    pub(super) fn new(conn: &mut SqliteConnection) -> anyhow::Result<Statements> {
+        Ok(Statements {
+            handle: Handle::of(conn)?,
+            full: Vec::new(),
+        })
+    }
+
+    fn insert_full<R: BindRow>(&mut self, rows: &[R; ROWS_PER_INSERT]) -> anyhow::Result<()> {
+        let at = match self.full.iter().position(|(table, _)| *table == R::TABLE) {
+            Some(at) => at,
+            None => {
+                let insert = Insert::prepare::<R>(&self.handle, ROWS_PER_INSERT)?;
+                self.full.push((R::TABLE, insert));
+                self.full.len() - 1
+            }
+        };
+        self.full[at]
+            .1
+            .run(rows)
+            .with_context(|| format!("insert {}", R::TABLE))
+    }
+
+    fn insert_rest<R: BindRow>(&mut self, rows: &[R]) -> anyhow::Result<()> {
+        if rows.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        Insert::prepare::<R>(&self.handle, rows.len())?
+            .run(rows)
+            .with_context(|| format!("insert {}", R::TABLE))
     }
 }
 
-impl<const FULL: bool> RunQueryDsl<SqliteConnection> for TransactionInsert<'_, FULL> {}
+impl BindRow for Transaction {
+    const TABLE: &'static str = "transactions";
+    const COLUMNS: &'static [&'static str] = &[
+        "id",
+        "account_id",
+        "date",
+        "amount",
+        "category",
+        "merchant_name",
+        "pending",
+        "pending_transaction_id",
+        "category_detailed",
+    ];
+
+    fn bind<'r>(&'r self, values: &mut Values<'r>) {
+        // Every field named, no `..`: a column added to the model stops this compiling.
+        let Transaction {
+            id,
+            account_id,
+            date,
+            amount,
+            category,
+            merchant_name,
+            pending,
+            pending_transaction_id,
+            category_detailed,
+        } = self;
+        values.text(id);
+        values.text(account_id);
+        values.copied_text(&sqlite_timestamp(date));
+        values.integer(*amount);
+        values.text(category);
+        values.text(merchant_name);
+        values.boolean(*pending);
+        values.optional_text(pending_transaction_id.as_deref());
+        values.optional_text(category_detailed.as_deref());
+    }
+}
+
+impl BindRow for RecurringStreamTransaction {
+    const TABLE: &'static str = "recurring_stream_transactions";
+    const COLUMNS: &'static [&'static str] = &["stream_id", "transaction_id"];
+
+    fn bind<'r>(&'r self, values: &mut Values<'r>) {
+        let RecurringStreamTransaction {
+            stream_id,
+            transaction_id,
+        } = self;
+        values.text(stream_id);
+        values.text(transaction_id);
+    }
+}
 
 /// `value` as Diesel stores a timestamp in SQLite (chrono's `%F %T%.f`): written directly for
 /// whole seconds in the years 0 to 9999, which is every timestamp the seeder makes, and by
@@ -192,6 +235,7 @@ fn sqlite_timestamp(value: &NaiveDateTime) -> String {
 mod tests {
     use super::*;
     use chrono::NaiveDate;
+    use diesel::sql_types::Text;
 
     #[test]
     fn timestamps_are_the_text_diesel_stores() {
@@ -218,8 +262,18 @@ mod tests {
         }
     }
 
+    /// An in-memory database with `sql` run, able to bind rows.
+    fn database(sql: &str) -> (SqliteConnection, Statements) {
+        use diesel::connection::SimpleConnection;
+        crate::database::sqlite_api::register();
+        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        conn.batch_execute(sql).unwrap();
+        let statements = Statements::new(&mut conn).unwrap();
+        (conn, statements)
+    }
+
     #[test]
-    fn hand_written_inserts_store_what_diesel_stores() {
+    fn bound_inserts_store_what_diesel_stores() {
         use diesel::connection::SimpleConnection;
         let rows: Vec<Transaction> = (0..ROWS_PER_INSERT + 7)
             .map(|i| Transaction {
@@ -231,20 +285,18 @@ mod tests {
                     .unwrap(),
                 amount: i as i64 * 37 - 500,
                 category: "FOOD_AND_DRINK".into(),
-                merchant_name: format!("O'Brien \"{i}\""),
+                merchant_name: format!("O'Brien \"{i}\" \u{e9}\u{1f4b3}"),
                 pending: i % 2 == 0,
                 pending_transaction_id: (i % 5 == 0).then(|| format!("p{i}")),
                 category_detailed: (i % 4 == 0).then(|| "FOOD_AND_DRINK_GROCERIES".into()),
             })
             .collect();
-        let mut conn = SqliteConnection::establish(":memory:").unwrap();
-        conn.batch_execute(
+        let (mut conn, mut statements) = database(
             "CREATE TABLE transactions (id TEXT NOT NULL, account_id TEXT NOT NULL, \
              date TIMESTAMP NOT NULL, amount BIGINT NOT NULL, category TEXT NOT NULL, \
              merchant_name TEXT NOT NULL, pending BOOLEAN NOT NULL, \
              pending_transaction_id TEXT, category_detailed TEXT)",
-        )
-        .unwrap();
+        );
         let dump = |conn: &mut SqliteConnection| -> Vec<Transaction> {
             backend::schema::transactions::table
                 .select(Transaction::as_select())
@@ -270,11 +322,73 @@ mod tests {
         let diesel_types = typed(&mut conn);
         conn.batch_execute("DELETE FROM transactions").unwrap();
         let (full, rest) = rows.split_at(ROWS_PER_INSERT);
-        Transaction::insert_full(&mut conn, full.try_into().unwrap()).unwrap();
-        Transaction::insert_rest(&mut conn, rest).unwrap();
-        assert_eq!(dump(&mut conn), by_diesel);
+        // The cached statement twice: the second run binds anew.
+        for _ in 0..2 {
+            Transaction::insert_full(&mut conn, &mut statements, full.try_into().unwrap()).unwrap();
+        }
+        Transaction::insert_rest(&mut conn, &mut statements, rest).unwrap();
+        let stored = dump(&mut conn);
+        let expected: Vec<&Transaction> = by_diesel[..ROWS_PER_INSERT]
+            .iter()
+            .chain(&by_diesel)
+            .collect();
+        assert_eq!(stored.iter().collect::<Vec<_>>(), expected);
         assert_eq!(by_diesel, rows);
-        assert_eq!(typed(&mut conn), diesel_types);
+        let stored_types = typed(&mut conn);
+        assert_eq!(stored_types[ROWS_PER_INSERT..], diesel_types[..]);
+    }
+
+    #[test]
+    fn a_broken_constraint_fails_the_insert_with_sqlites_message_and_the_next_one_binds_anew() {
+        let (mut conn, mut statements) = database(
+            "CREATE TABLE recurring_stream_transactions (stream_id TEXT NOT NULL, \
+             transaction_id TEXT NOT NULL, PRIMARY KEY (stream_id, transaction_id))",
+        );
+        let link = |s: usize, t: usize| RecurringStreamTransaction {
+            stream_id: format!("s{s}"),
+            transaction_id: format!("t{t}"),
+        };
+        let rows: Vec<_> = (0..ROWS_PER_INSERT).map(|i| link(i % 7, i)).collect();
+        let full: &[_; ROWS_PER_INSERT] = rows.as_slice().try_into().unwrap();
+        RecurringStreamTransaction::insert_full(&mut conn, &mut statements, full).unwrap();
+        let error =
+            RecurringStreamTransaction::insert_full(&mut conn, &mut statements, full).unwrap_err();
+        assert_eq!(
+            format!("{error:#}"),
+            "insert recurring_stream_transactions: UNIQUE constraint failed: \
+             recurring_stream_transactions.stream_id, recurring_stream_transactions.transaction_id"
+        );
+        // The error is Diesel's, so the load judges it by its code as any other.
+        let kind = error
+            .chain()
+            .find_map(|cause| cause.downcast_ref::<diesel::result::Error>());
+        assert!(
+            matches!(
+                kind,
+                Some(diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::UniqueViolation,
+                    _
+                ))
+            ),
+            "{kind:?}"
+        );
+        let rest = [link(1, ROWS_PER_INSERT), link(2, ROWS_PER_INSERT)];
+        let error = RecurringStreamTransaction::insert_rest(&mut conn, &mut statements, &rows[..3])
+            .unwrap_err();
+        assert!(
+            format!("{error:#}").contains("UNIQUE constraint failed"),
+            "{error:#}"
+        );
+        RecurringStreamTransaction::insert_rest(&mut conn, &mut statements, &rest).unwrap();
+        let stored: Vec<RecurringStreamTransaction> =
+            backend::schema::recurring_stream_transactions::table
+                .select(RecurringStreamTransaction::as_select())
+                .order(diesel::dsl::sql::<diesel::sql_types::BigInt>("rowid"))
+                .load(&mut conn)
+                .unwrap();
+        assert_eq!(stored.len(), ROWS_PER_INSERT + 2);
+        assert_eq!(stored[..ROWS_PER_INSERT], rows[..]);
+        assert_eq!(stored[ROWS_PER_INSERT..], rest[..]);
     }
 
     #[derive(QueryableByName)]
