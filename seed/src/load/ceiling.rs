@@ -66,6 +66,15 @@ pub fn measure_sqlite_fills(
         .with_context(|| format!("stage {table}"))?;
         rows += count(&mut conn, table)?;
     }
+    // The staging copies were written without a sync (synchronous=OFF): they go to disk
+    // now, so that the kernel's writeback of them is not timed in the fills.
+    for suffix in ["", "-wal"] {
+        let file = format!("{path}{suffix}");
+        if let Ok(file) = std::fs::File::open(&file) {
+            file.sync_all()
+                .with_context(|| format!("sync the staging copies in {path}"))?;
+        }
+    }
     let schema = seeded_schema(&mut conn)?;
     let target = fill_path(path);
     let mut done = Vec::new();
