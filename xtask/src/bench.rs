@@ -260,6 +260,13 @@ fn measure(sh: &Shell, seed: &Path, size: u64, what: &str, args: &[&str]) -> any
                 .then(|| format!("{name} {secs} s"))
         })
         .collect();
+    // A load's insert phase: from its start until its last row was in.
+    let insert = stdout.lines().find_map(|line| {
+        let mut words = line.split_whitespace();
+        (words.next()? == "insert")
+            .then(|| words.next()?.parse::<f64>().ok())
+            .flatten()
+    });
     Ok(Run {
         size,
         what: what.to_owned(),
@@ -267,7 +274,7 @@ fn measure(sh: &Shell, seed: &Path, size: u64, what: &str, args: &[&str]) -> any
         rows,
         peak_rss_mib,
         note: phases.join(", "),
-        insert: None,
+        insert: insert.map(Duration::from_secs_f64),
         spread: None,
     })
 }

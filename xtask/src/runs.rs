@@ -18,7 +18,8 @@ pub(crate) struct Run {
     pub(crate) rows: u64,
     pub(crate) peak_rss_mib: Option<f64>,
     pub(crate) note: String,
-    /// For SQLite's own fills and the C client: the span until the last row was in.
+    /// For a load (its insert phase), SQLite's own fills and the C client: the span until
+    /// the last row was in.
     pub(crate) insert: Option<Duration>,
     /// For a median of several rounds: the fastest and the slowest round's wall time.
     pub(crate) spread: Option<(Duration, Duration)>,

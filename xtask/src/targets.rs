@@ -94,22 +94,24 @@ fn lines(runs: &[Run], size: u64) -> Vec<Line> {
 
 /// Issue 18's SQLite lines: each load against SQLite's own fill, and against the honest
 /// ceiling beside it.
+///
+/// A fill is its rows, then the same index builds and checks a load runs after its rows.
+/// Those statements are counted at whichever ran them faster, the fill or the load: the
+/// fill reads its rows from staging copies as large as the tables, whose pages crowd the
+/// page cache at 100k users, and a ceiling slowed by that would flatter the load.
 fn sqlite_lines(runs: &[Run], size: u64, judged: bool) -> Vec<Line> {
     let mut lines = Vec::new();
-    let fill = find(runs, size, &format!("{FILL_PREFIX}{FILL}"));
+    let Some(fill) = find(runs, size, &format!("{FILL_PREFIX}{FILL}")) else {
+        return lines;
+    };
+    let fill_rows = fill.insert.map_or(0.0, |d| d.as_secs_f64());
+    let fill_after = secs(fill) - fill_rows;
     // The honest ceiling: the fastest C client's insert span, then the same index builds and
-    // checks as SQLite's own fill (the time of its fill after its rows were in).
+    // checks.
     let client = runs
         .iter()
         .filter(|r| r.size == size && r.what.starts_with(CLIENT_PREFIX))
         .min_by(|a, b| a.wall.cmp(&b.wall));
-    let honest = match (fill, client) {
-        (Some(fill), Some(client)) => {
-            let after_rows = secs(fill) - fill.insert.map_or(0.0, |d| d.as_secs_f64());
-            Some(secs(client) + after_rows)
-        }
-        _ => None,
-    };
     for (target, what) in [
         (
             "SQLite while generating ≥ 90% of SQLite's own fill",
@@ -120,25 +122,37 @@ fn sqlite_lines(runs: &[Run], size: u64, judged: bool) -> Vec<Line> {
             FROM_JSON,
         ),
     ] {
-        if let (Some(fill), Some(load)) = (fill, find(runs, size, what)) {
-            let ratio = secs(fill) / secs(load);
-            let beside = honest.map_or(String::new(), |h| {
-                format!(
-                    "; against a C client binding the rows ({h:.2} s): {:.0}%",
-                    100.0 * h / secs(load)
-                )
-            });
-            lines.push(Line {
-                target,
-                measured: format!(
-                    "{:.2} s against {:.2} s: {:.0}%{beside}",
-                    secs(load),
-                    secs(fill),
-                    100.0 * ratio
-                ),
-                met: judged.then_some(ratio >= 0.9),
-            });
-        }
+        let Some(load) = find(runs, size, what) else {
+            continue;
+        };
+        let load_after = load.insert.map(|d| secs(load) - d.as_secs_f64());
+        let after = load_after.map_or(fill_after, |a| a.min(fill_after));
+        let ceiling = fill_rows + after;
+        let ratio = ceiling / secs(load);
+        let counted = if after < fill_after {
+            format!(
+                " (its rows {fill_rows:.2} s, then the index builds and checks at the load's \
+                 {after:.2} s, not its own {fill_after:.2} s)"
+            )
+        } else {
+            String::new()
+        };
+        let beside = client.map_or(String::new(), |client| {
+            let honest = secs(client) + after;
+            format!(
+                "; against a C client binding the rows ({honest:.2} s): {:.0}%",
+                100.0 * honest / secs(load)
+            )
+        });
+        lines.push(Line {
+            target,
+            measured: format!(
+                "{:.2} s against {ceiling:.2} s{counted}: {:.0}%{beside}",
+                secs(load),
+                100.0 * ratio
+            ),
+            met: judged.then_some(ratio >= 0.9),
+        });
     }
     lines
 }
@@ -174,4 +188,62 @@ fn advance_lines(runs: &[Run], size: u64) -> Vec<Line> {
         }
     }
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn run(what: &str, wall: f64, insert: Option<f64>) -> Run {
+        Run {
+            size: 10_000,
+            what: what.into(),
+            wall: Duration::from_secs_f64(wall),
+            rows: 1,
+            peak_rss_mib: None,
+            note: String::new(),
+            insert: insert.map(Duration::from_secs_f64),
+            spread: None,
+        }
+    }
+
+    #[test]
+    fn a_fills_index_builds_count_at_the_faster_of_the_fill_and_the_load() {
+        let runs = [
+            // SQLite's fill: rows in after 1 s, then 2 s of index builds and checks.
+            run(&format!("{FILL_PREFIX}{FILL}"), 3.0, Some(1.0)),
+            run(
+                &format!("{CLIENT_PREFIX}1000 row(s) per INSERT"),
+                1.5,
+                Some(1.5),
+            ),
+            run(
+                &format!("{CLIENT_PREFIX}1 row(s) per INSERT"),
+                2.5,
+                Some(2.5),
+            ),
+            // The same statements took the load 1.2 s: the fill counts 1 + 1.2 s.
+            run(GENERATE_SQLITE, 3.0, Some(1.8)),
+            // They took this one 2.5 s: the fill keeps its own 2 s.
+            run(FROM_JSON, 3.5, Some(1.0)),
+        ];
+        let lines = sqlite_lines(&runs, 10_000, true);
+        assert_eq!(lines.len(), 2);
+        assert_eq!(
+            lines[0].measured,
+            "3.00 s against 2.20 s (its rows 1.00 s, then the index builds and checks at the \
+             load's 1.20 s, not its own 2.00 s): 73%; against a C client binding the rows \
+             (2.70 s): 90%"
+        );
+        assert_eq!(lines[0].met, Some(false));
+        assert_eq!(
+            lines[1].measured,
+            "3.50 s against 3.00 s: 86%; against a C client binding the rows (3.50 s): 100%"
+        );
+        assert_eq!(lines[1].met, Some(false));
+        // Sizes the issue sets no target at are shown, not judged.
+        assert_eq!(sqlite_lines(&runs, 10_000, false)[0].met, None);
+    }
 }
