@@ -51,7 +51,7 @@ struct value {
 };
 
 static sqlite3_stmt *prepare_insert(const char *table, int columns, int rows) {
-    size_t cap = strlen(table) + 32 + (size_t)rows * (columns * 2 + 4);
+    size_t cap = strlen(table) + 64 + (size_t)rows * (columns * 2 + 4);
     char *sql = malloc(cap), *p = sql;
     p += sprintf(p, "INSERT OR FAIL INTO main.%s VALUES ", table);
     for (int r = 0; r < rows; r++) {

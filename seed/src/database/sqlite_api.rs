@@ -147,6 +147,7 @@ pub(crate) trait BindRow {
 pub(crate) struct Insert {
     stmt: NonNull<ffi::sqlite3_stmt>,
     handle: NonNull<ffi::sqlite3>,
+    table: &'static str,
     rows: usize,
     values: usize,
 }
@@ -185,18 +186,21 @@ impl Insert {
         Ok(Insert {
             stmt,
             handle: handle.0,
+            table: R::TABLE,
             rows,
             values: rows * R::COLUMNS.len(),
         })
     }
 
-    /// Inserts `rows`, exactly as many as the statement was prepared for.
+    /// Inserts `rows`: of the table, and exactly as many, as the statement was prepared for.
     pub(crate) fn run<R: BindRow>(&mut self, rows: &[R]) -> anyhow::Result<()> {
         anyhow::ensure!(
-            rows.len() == self.rows,
-            "{} rows for an insert of {}",
+            R::TABLE == self.table && rows.len() == self.rows,
+            "{} rows of {} for an insert of {} into {}",
             rows.len(),
-            self.rows
+            R::TABLE,
+            self.rows,
+            self.table
         );
         // Resets the statement and unbinds every value when this call ends, however it
         // ends, so no text of `rows` stays bound after they are gone.
@@ -276,30 +280,30 @@ impl<'r> Values<'r> {
     /// Binds a text that outlives the statement's run.
     pub(crate) fn text(&mut self, value: &'r str) {
         // SAFETY: SQLITE_STATIC: the text lives for 'r, longer than `Insert::run`, which
-        // unbinds it before returning; the length is the text's own.
-        let rc = unsafe {
-            ffi::sqlite3_bind_text64(
-                self.stmt.as_ptr(),
-                self.next,
-                value.as_ptr().cast(),
-                value.len() as u64,
-                ffi::SQLITE_STATIC(),
-                ffi::SQLITE_UTF8 as u8,
-            )
-        };
-        self.bound(rc);
+        // unbinds it before returning.
+        unsafe { self.bind_text(value, ffi::SQLITE_STATIC()) }
     }
 
     /// Binds a text SQLite copies, for a value made only to be bound.
     pub(crate) fn copied_text(&mut self, value: &str) {
         // SAFETY: SQLITE_TRANSIENT: SQLite copies the text before this returns.
+        unsafe { self.bind_text(value, ffi::SQLITE_TRANSIENT()) }
+    }
+
+    /// Binds `value` with `destructor`, SQLite's word for how long it may read the text.
+    ///
+    /// # Safety
+    /// With SQLITE_STATIC, `value` must stay valid until the statement is unbound.
+    unsafe fn bind_text(&mut self, value: &str, destructor: ffi::sqlite3_destructor_type) {
+        // SAFETY: the statement is prepared; the pointer and length are the text's own; the
+        // caller answers for how long the text lives.
         let rc = unsafe {
             ffi::sqlite3_bind_text64(
                 self.stmt.as_ptr(),
                 self.next,
                 value.as_ptr().cast(),
                 value.len() as u64,
-                ffi::SQLITE_TRANSIENT(),
+                destructor,
                 ffi::SQLITE_UTF8 as u8,
             )
         };

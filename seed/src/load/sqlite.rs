@@ -245,7 +245,8 @@ impl DerivedChanges {
         let from = self.before + self.derived as i64;
         let to = self.before + inserted as i64;
         let written = diesel::sql_query(
-            "INSERT OR FAIL INTO transaction_changes (seq, transaction_id, account_id, change, as_of) \
+            "INSERT OR FAIL INTO transaction_changes \
+             (seq, transaction_id, account_id, change, as_of) \
              SELECT ? + rowid, id, account_id, ?, ? FROM transactions \
              WHERE rowid > ? AND rowid <= ?",
         )
