@@ -210,9 +210,7 @@ fn postgres_runs(
 fn measure(sh: &Shell, seed: &Path, size: u64, what: &str, args: &[&str]) -> anyhow::Result<Run> {
     let time = Path::new("/usr/bin/time");
     let rss_file = seed.with_file_name("bench-peak-rss");
-    // What earlier runs left in the page cache (a SQLite load writes with synchronous=OFF)
-    // goes to disk first, so the kernel's writeback of one run is not timed in the next.
-    let _ = cmd!(sh, "sync").quiet().run();
+    crate::runs::sync_disk(sh);
     let started = Instant::now();
     let stdout = if time.exists() {
         cmd!(sh, "{time} -f %M -o {rss_file} {seed} {args...}").read()
@@ -321,7 +319,7 @@ fn ceiling(
     let fastest = fastest_only.then_some("--fastest-only");
     // The last load's file goes to disk first, as before every run `measure` times; the
     // ceiling itself syncs the staging copies it makes before it times a fill.
-    let _ = cmd!(sh, "sync").quiet().run();
+    crate::runs::sync_disk(sh);
     let out = cmd!(
         sh,
         "{seed} sqlite-ceiling --keep-staging {fastest...} --database-url {db}"
@@ -369,7 +367,7 @@ fn client_ceiling(
     crate::sqlite_client::ROWS_PER_STATEMENT
         .iter()
         .map(|&per| {
-            let _ = cmd!(sh, "sync").quiet().run();
+            crate::runs::sync_disk(sh);
             let (insert, rows) = crate::sqlite_client::measure(sh, client, db, &tables, per)?;
             Ok(Run {
                 size,

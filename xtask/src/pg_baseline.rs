@@ -95,7 +95,7 @@ pub(crate) fn psql_copy_baseline(
 /// Writes the server's dirty buffers out before a timed run, as `sync` does for the page
 /// cache: the checkpoint a previous load left due is not timed as part of the next.
 pub(crate) fn checkpoint(sh: &Shell, url: &str) -> anyhow::Result<()> {
-    let _ = cmd!(sh, "sync").quiet().run();
+    crate::runs::sync_disk(sh);
     cmd!(sh, "psql -X -q -v ON_ERROR_STOP=1 -d {url} -c CHECKPOINT")
         .quiet()
         .run()

@@ -10,6 +10,12 @@ use xshell::{Shell, cmd};
 const BEGIN: &str = "<!-- bench:begin -->";
 const END: &str = "<!-- bench:end -->";
 
+/// Writes what earlier runs left in the page cache to disk (a SQLite load writes with
+/// synchronous=OFF), so that the kernel's writeback of one run is not timed in the next.
+pub(crate) fn sync_disk(sh: &Shell) {
+    let _ = cmd!(sh, "sync").quiet().run();
+}
+
 /// One measured command.
 pub(crate) struct Run {
     pub(crate) size: u64,

@@ -192,6 +192,11 @@ impl Insert {
         })
     }
 
+    /// The table the statement inserts into.
+    pub(crate) fn table(&self) -> &'static str {
+        self.table
+    }
+
     /// Inserts `rows`: of the table, and exactly as many, as the statement was prepared for.
     pub(crate) fn run<R: BindRow>(&mut self, rows: &[R]) -> anyhow::Result<()> {
         anyhow::ensure!(

@@ -114,7 +114,7 @@ bound_rows! {
 /// table, kept for the load. It must be dropped before the connection it was made for.
 pub(super) struct Statements {
     handle: Handle,
-    full: Vec<(&'static str, Insert)>,
+    full: Vec<Insert>,
 }
 
 impl Statements {
@@ -127,16 +127,19 @@ impl Statements {
     }
 
     fn insert_full<R: BindRow>(&mut self, rows: &[R; ROWS_PER_INSERT]) -> anyhow::Result<()> {
-        let at = match self.full.iter().position(|(table, _)| *table == R::TABLE) {
+        let at = match self
+            .full
+            .iter()
+            .position(|insert| insert.table() == R::TABLE)
+        {
             Some(at) => at,
             None => {
-                let insert = Insert::prepare::<R>(&self.handle, ROWS_PER_INSERT)?;
-                self.full.push((R::TABLE, insert));
+                self.full
+                    .push(Insert::prepare::<R>(&self.handle, ROWS_PER_INSERT)?);
                 self.full.len() - 1
             }
         };
         self.full[at]
-            .1
             .run(rows)
             .with_context(|| format!("insert {}", R::TABLE))
     }
@@ -180,7 +183,7 @@ impl BindRow for Transaction {
         } = self;
         values.text(id);
         values.text(account_id);
-        values.copied_text(&sqlite_timestamp(date));
+        values.copied_text(sqlite_timestamp(date).as_str());
         values.integer(*amount);
         values.text(category);
         values.text(merchant_name);
@@ -204,31 +207,53 @@ impl BindRow for RecurringStreamTransaction {
     }
 }
 
-/// `value` as Diesel stores a timestamp in SQLite (chrono's `%F %T%.f`): written directly for
-/// whole seconds in the years 0 to 9999, which is every timestamp the seeder makes, and by
-/// chrono otherwise.
-fn sqlite_timestamp(value: &NaiveDateTime) -> String {
+/// A timestamp's text as Diesel stores it in SQLite (chrono's `%F %T%.f`).
+enum TimestampText {
+    /// Whole seconds in the years 0 to 9999, which is every timestamp the seeder makes:
+    /// written directly, with no allocation.
+    Short([u8; 19]),
+    /// Any other, by chrono.
+    Formatted(String),
+}
+
+impl TimestampText {
+    fn as_str(&self) -> &str {
+        match self {
+            TimestampText::Short(text) => {
+                std::str::from_utf8(text).expect("digits and separators are ASCII")
+            }
+            TimestampText::Formatted(text) => text,
+        }
+    }
+}
+
+/// `value` as Diesel stores a timestamp in SQLite, without chrono's format parser for the
+/// timestamps the seeder makes.
+fn sqlite_timestamp(value: &NaiveDateTime) -> TimestampText {
     let year = value.year();
     if value.nanosecond() != 0 || !(0..=9999).contains(&year) {
-        return value.format("%F %T%.f").to_string();
+        return TimestampText::Formatted(value.format("%F %T%.f").to_string());
     }
-    let mut text = String::with_capacity(19);
-    let mut two = |n: u32, after: Option<char>| {
-        text.push(char::from(b'0' + (n / 10) as u8));
-        text.push(char::from(b'0' + (n % 10) as u8));
+    let mut text = [0u8; 19];
+    let mut at = 0;
+    let mut two = |n: u32, after: Option<u8>| {
+        text[at] = b'0' + (n / 10) as u8;
+        text[at + 1] = b'0' + (n % 10) as u8;
+        at += 2;
         if let Some(c) = after {
-            text.push(c);
+            text[at] = c;
+            at += 1;
         }
     };
     let year = year as u32;
     two(year / 100, None);
-    two(year % 100, Some('-'));
-    two(value.month(), Some('-'));
-    two(value.day(), Some(' '));
-    two(value.hour(), Some(':'));
-    two(value.minute(), Some(':'));
+    two(year % 100, Some(b'-'));
+    two(value.month(), Some(b'-'));
+    two(value.day(), Some(b' '));
+    two(value.hour(), Some(b':'));
+    two(value.minute(), Some(b':'));
     two(value.second(), None);
-    text
+    TimestampText::Short(text)
 }
 
 #[cfg(test)]
@@ -256,7 +281,7 @@ mod tests {
             at(-1, 1, 1, 0, 0, 0, 0),
         ] {
             assert_eq!(
-                sqlite_timestamp(&value),
+                sqlite_timestamp(&value).as_str(),
                 value.format("%F %T%.f").to_string()
             );
         }
