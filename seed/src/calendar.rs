@@ -89,24 +89,28 @@ pub fn add_months(date: NaiveDate, months: u32) -> NaiveDate {
 
 /// Whether `date` is an observed US federal holiday.
 pub fn is_federal_holiday(date: NaiveDate) -> bool {
-    // Generation asks this of nearly every day it settles a payment on, and working out a
-    // year's holidays from the rules costs a few hundred instructions; each thread keeps the
-    // last year it worked out (a pure function's result: nothing depends on which thread
-    // asks, or in which order).
+    holidays_of(date.year()).contains(date)
+}
+
+/// The observed holidays of `year`, worked out once per thread. Generation asks of nearly
+/// every day it settles a payment on, and working out a year's holidays from the rules costs
+/// a few hundred instructions; each thread keeps two years, an even and an odd one, so that
+/// a span across New Year's Day does not work out both years again at every step (a pure
+/// function's result: nothing depends on which thread asks, or in which order).
+fn holidays_of(year: i32) -> HolidaysOfYear {
     thread_local! {
-        static LAST_YEAR: Cell<Option<HolidaysOfYear>> = const { Cell::new(None) };
+        static YEARS: [Cell<Option<HolidaysOfYear>>; 2] = const { [Cell::new(None), Cell::new(None)] };
     }
-    let year = date.year();
-    LAST_YEAR.with(|last| {
-        let holidays = match last.get() {
+    YEARS.with(|years| {
+        let slot = &years[year.rem_euclid(2) as usize];
+        match slot.get() {
             Some(holidays) if holidays.year == year => holidays,
             _ => {
                 let holidays = HolidaysOfYear::new(year);
-                last.set(Some(holidays));
+                slot.set(Some(holidays));
                 holidays
             }
-        };
-        holidays.dates[..holidays.len].contains(&date)
+        }
     })
 }
 
@@ -135,6 +139,19 @@ impl HolidaysOfYear {
             holidays.len += 1;
         }
         holidays
+    }
+
+    fn contains(&self, date: NaiveDate) -> bool {
+        self.dates[..self.len].contains(&date)
+    }
+
+    /// How many of this year's observed holidays fall after `from` and on or before `to`
+    /// (a New Year's Day observed on the year before's December 31st counts in that year).
+    fn count_in(&self, from: NaiveDate, to: NaiveDate) -> u32 {
+        let of_year = self.dates[..self.len]
+            .iter()
+            .filter(|day| day.year() == self.year && from < **day && **day <= to);
+        of_year.count() as u32
     }
 }
 
@@ -169,7 +186,37 @@ pub fn next_business_day(mut date: NaiveDate) -> NaiveDate {
 
 /// The `n`th business day after `date` (`date` itself for `n == 0`, even when it is not a
 /// business day).
-pub fn add_business_days(mut date: NaiveDate, n: u32) -> NaiveDate {
+///
+/// Weeks are jumped rather than walked: the `n`th weekday after `date` is found by
+/// arithmetic, and then one more business day is added for each observed holiday passed
+/// (holidays are observed on weekdays only), until none is.
+pub fn add_business_days(date: NaiveDate, n: u32) -> NaiveDate {
+    let (mut from, mut n) = (date, n);
+    while n > 0 {
+        let Some(to) = nth_weekday_after(from, n) else {
+            return step_business_days(from, n);
+        };
+        n = (from.year()..=to.year())
+            .map(|year| holidays_of(year).count_in(from, to))
+            .sum();
+        from = to;
+    }
+    from
+}
+
+/// The `n`th weekday after `date`, if it is a date chrono can hold.
+fn nth_weekday_after(date: NaiveDate, n: u32) -> Option<NaiveDate> {
+    let since_monday = i64::from(date.weekday().num_days_from_monday());
+    let monday = date.checked_sub_signed(Duration::days(since_monday))?;
+    // Weekdays from that Monday on, a weekend counted as its Friday: the weekdays after a
+    // Saturday or a Sunday are those after the Friday before.
+    let weekdays = since_monday.min(4) + i64::from(n);
+    monday.checked_add_signed(Duration::days(weekdays / 5 * 7 + weekdays % 5))
+}
+
+/// [`add_business_days`] a day at a time: for the dates at the ends of chrono's range, where
+/// a week cannot be jumped.
+fn step_business_days(mut date: NaiveDate, n: u32) -> NaiveDate {
     for _ in 0..n {
         match date.succ_opt() {
             Some(day) => date = next_business_day(day),
@@ -321,10 +368,37 @@ mod tests {
     }
 
     #[test]
+    fn jumped_business_days_match_a_day_at_a_time() {
+        // Every start day of two centuries, weekends and holidays included, and every lag up
+        // to six weeks: the jump lands where walking a day at a time does.
+        for day in d(1950, 1, 1)
+            .iter_days()
+            .take_while(|day| day.year() < 2150)
+        {
+            for n in 0..=30 {
+                assert_eq!(
+                    add_business_days(day, n),
+                    step_business_days(day, n),
+                    "{day} + {n}"
+                );
+            }
+        }
+        // Across New Year's Day 2022, observed on Friday December 31st, 2021.
+        assert_eq!(add_business_days(d(2021, 12, 30), 1), d(2022, 1, 3));
+        // From Christmas Day 2021, a Saturday: Monday the 27th to Thursday the 30th, then
+        // Monday January 3rd.
+        assert_eq!(add_business_days(d(2021, 12, 25), 5), d(2022, 1, 3));
+    }
+
+    #[test]
     fn extreme_dates_do_not_panic() {
         assert_eq!(previous_business_day(NaiveDate::MIN), NaiveDate::MIN);
         assert_eq!(next_business_day(NaiveDate::MAX), NaiveDate::MAX);
         let _ = is_federal_holiday(NaiveDate::MAX);
-        let _ = add_business_days(NaiveDate::MAX, 3);
+        assert_eq!(add_business_days(NaiveDate::MAX, 3), NaiveDate::MAX);
+        assert_eq!(
+            add_business_days(NaiveDate::MAX - Duration::days(10), 30),
+            NaiveDate::MAX
+        );
     }
 }

@@ -135,10 +135,10 @@ fn splitmix64(mut x: u64) -> u64 {
 pub(super) fn uuid_v4(rng: &mut Pcg64) -> String {
     let mut bytes = [0u8; 16];
     rng.fill_bytes(&mut bytes);
-    uuid::Builder::from_random_bytes(bytes)
-        .into_uuid()
-        .hyphenated()
-        .to_string()
+    let uuid = uuid::Builder::from_random_bytes(bytes).into_uuid();
+    // Encoded on the stack and copied once: `to_string` goes through the formatter.
+    let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    String::from(&*uuid.hyphenated().encode_lower(&mut text))
 }
 
 /// One of `items`, uniformly.
