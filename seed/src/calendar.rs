@@ -92,7 +92,7 @@ pub fn is_federal_holiday(date: NaiveDate) -> bool {
     holidays_of(date.year()).contains(date)
 }
 
-/// The observed holidays of `year`, worked out once per thread. Generation asks of nearly
+/// The observed holidays of `year`, worked out once per thread. Generation asks about nearly
 /// every day it settles a payment on, and working out a year's holidays from the rules costs
 /// a few hundred instructions; each thread keeps two years, an even and an odd one, so that
 /// a span across New Year's Day does not work out both years again at every step (a pure
