@@ -114,8 +114,8 @@ fn holidays_of(year: i32) -> HolidaysOfYear {
     })
 }
 
-/// The days of one year observed as federal holidays: [`holidays_observed`] and, where it
-/// falls on December 31st, the next year's New Year's Day.
+/// The days of one year observed as federal holidays: those of [`holidays_observed`] that
+/// fall in the year and, where it falls on December 31st, the next year's New Year's Day.
 #[derive(Debug, Clone, Copy)]
 struct HolidaysOfYear {
     year: i32,
@@ -131,10 +131,13 @@ impl HolidaysOfYear {
             len: 0,
         };
         // A holiday observed in `year` is fixed in it, or is the next year's New Year's Day
-        // observed on December 31st.
-        let next_new_year = observed(ymd(year.saturating_add(1), 1, 1))
-            .filter(|day| day.year() == year && day.month() == 12);
-        for day in holidays_observed(year).chain(next_new_year) {
+        // observed on December 31st; this year's New Year's Day observed on the year
+        // before's December 31st belongs to that year.
+        let next_new_year = observed(ymd(year.saturating_add(1), 1, 1));
+        let in_year = holidays_observed(year)
+            .chain(next_new_year)
+            .filter(|day| day.year() == year);
+        for day in in_year {
             holidays.dates[holidays.len] = day;
             holidays.len += 1;
         }
@@ -145,13 +148,12 @@ impl HolidaysOfYear {
         self.dates[..self.len].contains(&date)
     }
 
-    /// How many of this year's observed holidays fall after `from` and on or before `to`
-    /// (a New Year's Day observed on the year before's December 31st counts in that year).
+    /// How many of this year's observed holidays fall after `from` and on or before `to`.
     fn count_in(&self, from: NaiveDate, to: NaiveDate) -> u32 {
-        let of_year = self.dates[..self.len]
+        let between = self.dates[..self.len]
             .iter()
-            .filter(|day| day.year() == self.year && from < **day && **day <= to);
-        of_year.count() as u32
+            .filter(|day| from < **day && **day <= to);
+        between.count() as u32
     }
 }
 

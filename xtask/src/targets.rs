@@ -204,6 +204,15 @@ mod tests {
 
     use super::*;
 
+    /// The C client's run binding `per_insert` rows a statement in `wall` seconds.
+    fn client(per_insert: u32, wall: f64) -> Run {
+        run(
+            &format!("{CLIENT_PREFIX}{per_insert} row(s) per INSERT"),
+            wall,
+            Some(wall),
+        )
+    }
+
     fn run(what: &str, wall: f64, insert: Option<f64>) -> Run {
         Run {
             size: 10_000,
@@ -222,16 +231,8 @@ mod tests {
         let runs = [
             // SQLite's fill: rows in after 1 s, then 2 s of index builds and checks.
             run(&format!("{FILL_PREFIX}{FILL}"), 3.0, Some(1.0)),
-            run(
-                &format!("{CLIENT_PREFIX}1000 row(s) per INSERT"),
-                1.5,
-                Some(1.5),
-            ),
-            run(
-                &format!("{CLIENT_PREFIX}1 row(s) per INSERT"),
-                2.5,
-                Some(2.5),
-            ),
+            client(1000, 1.5),
+            client(1, 2.5),
             // The same statements took the load 1.2 s: the fill counts 1 + 1.2 s.
             run(GENERATE_SQLITE, 3.0, Some(1.8)),
             // They took this one 2.5 s: the fill keeps its own 2 s.
@@ -254,11 +255,7 @@ mod tests {
         // A fill measured slower than the C client's ceiling counts at the client's.
         let slowed = [
             run(&format!("{FILL_PREFIX}{FILL}"), 5.0, Some(3.0)),
-            run(
-                &format!("{CLIENT_PREFIX}1000 row(s) per INSERT"),
-                1.5,
-                Some(1.5),
-            ),
+            client(1000, 1.5),
             run(GENERATE_SQLITE, 3.0, Some(2.0)),
         ];
         let lines = sqlite_lines(&slowed, 10_000, true);
