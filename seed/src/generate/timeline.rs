@@ -228,7 +228,19 @@ impl Life<'_> {
 
     /// The row of `stage`, corrected or not.
     fn row(&self, timeline: &Timeline<'_>, stage: Stage, corrected: bool) -> Transaction {
-        let day = self.dated(stage);
+        let id = self.id(&timeline.draws, stage);
+        let date = timeline.at(self.dated(stage), self.secs);
+        self.row_named(timeline, (stage, corrected), id, date)
+    }
+
+    /// The row `view` names, whose id and date the caller already made.
+    fn row_named(
+        &self,
+        timeline: &Timeline<'_>,
+        (stage, corrected): View,
+        id: String,
+        date: NaiveDateTime,
+    ) -> Transaction {
         let amount = match (stage, self.settle) {
             (Stage::Posted, Settle::Posts { amount, .. }) => amount,
             _ => self.amount,
@@ -240,9 +252,9 @@ impl Life<'_> {
             .unwrap_or((self.category, self.detailed));
         let pending_id = matches!(self.settle, Settle::Posts { .. }) && stage == Stage::Posted;
         Transaction {
-            id: self.id(&timeline.draws, stage),
+            id,
             account_id: timeline.account_id(self.account).to_owned(),
-            date: timeline.at(day, self.secs),
+            date,
             amount,
             category: category.to_owned(),
             merchant_name: merchant.unwrap_or(self.merchant).to_owned(),
@@ -312,16 +324,38 @@ impl<'p> Timeline<'p> {
     }
 
     /// The transactions as-of day `a` shows, dated on or after day `from`, in output order
-    /// (by account, then date, then id), each with the life it belongs to.
-    pub fn transactions_at(&self, a: Day, from: Day) -> Vec<(usize, Transaction)> {
-        let mut rows: Vec<(usize, Transaction)> = (0..self.lives.len())
-            .filter_map(|i| Some((i, self.row_at(i, a, from)?)))
+    /// (by account, then date, then id), with the life each belongs to, index for index.
+    /// Only small keys are sorted; each row is made once, in its place.
+    pub fn transactions_at(&self, a: Day, from: Day) -> (Vec<usize>, Vec<Transaction>) {
+        /// Where a shown row goes, and what makes it.
+        struct Shown {
+            account: u8,
+            date: NaiveDateTime,
+            id: String,
+            life: usize,
+            view: View,
+        }
+        let mut shown: Vec<Shown> = (0..self.lives.len())
+            .filter_map(|life| {
+                let view = self.view_at(life, a, from)?;
+                let row = &self.lives[life];
+                Some(Shown {
+                    account: row.account,
+                    date: self.at(row.dated(view.0), row.secs),
+                    id: row.id(&self.draws, view.0),
+                    life,
+                    view,
+                })
+            })
             .collect();
-        let account = |i: usize| self.lives[i].account;
-        rows.sort_by(|(i, x), (j, y)| {
-            (account(*i), x.date, &x.id).cmp(&(account(*j), y.date, &y.id))
-        });
-        rows
+        // Ids are unique, so no two keys are equal and an unstable sort gives the one order.
+        shown.sort_unstable_by(|x, y| (x.account, x.date, &x.id).cmp(&(y.account, y.date, &y.id)));
+        let lives = shown.iter().map(|s| s.life).collect();
+        let rows = shown
+            .into_iter()
+            .map(|s| self.lives[s.life].row_named(self, s.view, s.id, s.date))
+            .collect();
+        (lives, rows)
     }
 
     /// Adds series `s`'s recurring stream as-of day `a` and its links to `out`, given the
@@ -366,17 +400,17 @@ impl<'p> Timeline<'p> {
     /// The user's rows as-of day `a`, with the accounts of as-of `which` (an index into the
     /// days the timeline was asked for), showing transactions dated on or after day `from`.
     pub fn snapshot(&self, which: usize, a: Day, from: Day) -> RowBatch {
-        let transactions = self.transactions_at(a, from);
+        let (lives, transactions) = self.transactions_at(a, from);
         let mut streams = RowBatch::default();
         for s in 0..self.series.len() {
-            let rows = transactions.iter().map(|(i, t)| (*i, t));
+            let rows = lives.iter().copied().zip(&transactions);
             self.push_stream(s, a, rows, &mut streams);
         }
         RowBatch {
             run: RunRows::default(),
             users: vec![self.user.clone()],
             accounts: self.accounts_at[which].clone(),
-            transactions: transactions.into_iter().map(|(_, t)| t).collect(),
+            transactions,
             persona_labels: vec![PersonaLabel {
                 user_id: self.user.id.clone(),
                 persona: self.persona.name().to_owned(),

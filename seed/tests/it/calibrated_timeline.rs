@@ -157,11 +157,40 @@ fn no_pending_row_is_older_than_the_longest_lag(
 ) {
     for a in (1..=until).step_by(10) {
         let day = timeline.date(a);
-        for (_, row) in timeline.transactions_at(a, 0) {
+        for row in timeline.transactions_at(a, 0).1 {
             if row.pending {
                 let authorised = row.date.date();
                 assert!(day <= add_business_days(authorised, hi), "{row:?} on {day}");
             }
+        }
+    }
+}
+
+/// The rows a day shows come out in output order (by account, then date, then id), each
+/// beside the life it belongs to, and each as that life's own row of the day: over 60 users
+/// and a year of days, one in seven.
+#[test]
+fn the_rows_a_day_shows_are_in_order_each_beside_its_life() {
+    let config = config(5, origin());
+    let a0 = config.day_of(origin());
+    for index in 0..60 {
+        let timeline = config.timeline(index, &[a0 + 365]);
+        for a in (1..=a0 + 365).step_by(7) {
+            let from = a - 90;
+            let (lives, rows) = timeline.transactions_at(a, from);
+            assert_eq!(lives.len(), rows.len());
+            let shown = (0..timeline.lives.len())
+                .filter(|&life| timeline.row_at(life, a, from).is_some())
+                .count();
+            assert_eq!(rows.len(), shown, "user {index} on day {a}");
+            for (&life, row) in lives.iter().zip(&rows) {
+                assert_eq!(timeline.row_at(life, a, from).as_ref(), Some(row));
+            }
+            let key = |(life, row): (&usize, &Transaction)| {
+                (timeline.lives[*life].account, row.date, row.id.clone())
+            };
+            let keys: Vec<_> = lives.iter().zip(&rows).map(key).collect();
+            assert!(keys.windows(2).all(|w| w[0] < w[1]), "user {index} on day {a}");
         }
     }
 }
