@@ -121,6 +121,11 @@ impl Section {
         self.file
             .write_all(if self.empty { b"]" } else { b"\n  ]" })
     }
+
+    /// Removes the temp file, once its bytes are no longer needed.
+    fn remove(self) {
+        let _ = fs::remove_file(&self.path);
+    }
 }
 
 /// Where the JSON goes: a file, replaced atomically, or standard output.
@@ -173,6 +178,9 @@ impl JsonWriter {
         };
         let dir = dir.as_path();
         remove_stale_temp_files(dir, &name);
+        if let Some(destination) = &destination {
+            drop_cached_pages(destination);
+        }
         let mut sections = Vec::with_capacity(SECTIONS.len());
         for (i, section) in SECTIONS.iter().enumerate() {
             let part = if i == 0 { "main" } else { section.name };
@@ -285,8 +293,30 @@ impl JsonWriter {
                 .expect("the writeback thread does not panic");
             copy.and(written)
         })?;
-        main.sync_all()
+        // The later sections are in: their temp files go while the file syncs, rather than
+        // after (the kernel frees a file's cached pages as its last descriptor closes).
+        let later: Vec<Section> = self.sections.drain(1..).collect();
+        let main = self.sections[0].file.get_mut();
+        std::thread::scope(|scope| {
+            scope.spawn(move || later.into_iter().for_each(Section::remove));
+            main.sync_all()
+        })
     }
+}
+
+/// Asks the kernel, on a thread of its own, to drop the pages it caches of the file at
+/// `path`, which this run will replace. The file itself is untouched (it stays the
+/// destination until the swap, and comes back if the run fails); only its copy in memory
+/// goes, while generation runs, rather than when the swap unlinks it at the run's end, where
+/// nothing else runs beside it (318 MiB of 10,000 story users: about 25 ms of 70). Dirty
+/// pages are not dropped, and a failure only means the pages go at the unlink, as before.
+fn drop_cached_pages(path: &Path) {
+    let Ok(file) = File::open(path) else {
+        return;
+    };
+    std::thread::spawn(move || {
+        let _ = rustix::fs::fadvise(&file, 0, None, rustix::fs::Advice::DontNeed);
+    });
 }
 
 /// The file's last bytes, after its last section.

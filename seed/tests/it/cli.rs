@@ -66,6 +66,13 @@ fn seeding_writes_json_and_loads_the_same_rows_into_sqlite() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(std::fs::read(ws.path("users.json")).unwrap(), first);
     assert_eq!(read_sqlite(&ws.path("db.sqlite")), sorted_rows(&data));
+    // Neither a section's temp file nor the replaced file's backup is left beside it.
+    let left: Vec<String> = std::fs::read_dir(ws.path("."))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(".users.json."))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }
 
 #[test]
