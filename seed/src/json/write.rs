@@ -305,11 +305,11 @@ impl JsonWriter {
 }
 
 /// Asks the kernel, on a thread of its own, to drop the pages it caches of the file at
-/// `path`, which this run will replace. The file itself is untouched (it stays the
-/// destination until the swap, and comes back if the run fails); only its copy in memory
-/// goes, while generation runs, rather than when the swap unlinks it at the run's end, where
-/// nothing else runs beside it (318 MiB of 10,000 story users: about 25 ms of 70). Dirty
-/// pages are not dropped, and a failure only means the pages go at the unlink, as before.
+/// `path`, which this run will replace. The file itself is untouched: it stays the
+/// destination until the swap, and stays so if the run fails. Only its copy in memory goes,
+/// while generation runs, rather than when the swap unlinks it at the run's end, with
+/// nothing else running beside it (318 MiB of 10,000 story users: about 25 ms of 70). Dirty
+/// pages are not dropped, and if the advice fails the pages go at the unlink, as before.
 fn drop_cached_pages(path: &Path) {
     let Ok(file) = File::open(path) else {
         return;
