@@ -190,7 +190,10 @@ fn the_rows_a_day_shows_are_in_order_each_beside_its_life() {
                 (timeline.lives[*life].account, row.date, row.id.clone())
             };
             let keys: Vec<_> = lives.iter().zip(&rows).map(key).collect();
-            assert!(keys.windows(2).all(|w| w[0] < w[1]), "user {index} on day {a}");
+            assert!(
+                keys.windows(2).all(|w| w[0] < w[1]),
+                "user {index} on day {a}"
+            );
         }
     }
 }
