@@ -229,8 +229,17 @@ impl Life<'_> {
     /// The row of `stage`, corrected or not.
     fn row(&self, timeline: &Timeline<'_>, stage: Stage, corrected: bool) -> Transaction {
         let id = self.id(&timeline.draws, stage);
-        let date = timeline.at(self.dated(stage), self.secs);
-        self.row_named(timeline, (stage, corrected), id, date)
+        self.row_named(
+            timeline,
+            (stage, corrected),
+            id,
+            self.moment(timeline, stage),
+        )
+    }
+
+    /// The moment its row of `stage` is dated.
+    fn moment(&self, timeline: &Timeline<'_>, stage: Stage) -> NaiveDateTime {
+        timeline.at(self.dated(stage), self.secs)
     }
 
     /// The row `view` names, whose id and date the caller already made.
@@ -341,7 +350,7 @@ impl<'p> Timeline<'p> {
                 let row = &self.lives[life];
                 Some(Shown {
                     account: row.account,
-                    date: self.at(row.dated(view.0), row.secs),
+                    date: row.moment(self, view.0),
                     id: row.id(&self.draws, view.0),
                     life,
                     view,

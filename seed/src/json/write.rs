@@ -87,7 +87,8 @@ macro_rules! encode_section {
 }
 with_seeded_tables!(encode_rows);
 
-/// A section of the file that is written to its own temp file until the end.
+/// A section of the file that is written to its own temp file until the end. Dropping it
+/// removes the temp file, unless its path was handed on (left empty).
 struct Section {
     path: PathBuf,
     file: BufWriter<File>,
@@ -121,10 +122,13 @@ impl Section {
         self.file
             .write_all(if self.empty { b"]" } else { b"\n  ]" })
     }
+}
 
-    /// Removes the temp file, once its bytes are no longer needed.
-    fn remove(self) {
-        let _ = fs::remove_file(&self.path);
+impl Drop for Section {
+    fn drop(&mut self) {
+        if !self.path.as_os_str().is_empty() {
+            let _ = fs::remove_file(&self.path);
+        }
     }
 }
 
@@ -298,7 +302,7 @@ impl JsonWriter {
         let later: Vec<Section> = self.sections.drain(1..).collect();
         let main = self.sections[0].file.get_mut();
         std::thread::scope(|scope| {
-            scope.spawn(move || later.into_iter().for_each(Section::remove));
+            scope.spawn(move || drop(later));
             main.sync_all()
         })
     }
@@ -331,16 +335,6 @@ fn append_sections(out: &mut File, rest: &[(String, PathBuf)]) -> io::Result<()>
         io::copy(&mut File::open(part)?, out)?;
     }
     out.write_all(FILE_END)
-}
-
-impl Drop for JsonWriter {
-    fn drop(&mut self) {
-        for section in &self.sections {
-            if !section.path.as_os_str().is_empty() {
-                let _ = fs::remove_file(&section.path);
-            }
-        }
-    }
 }
 
 /// Removes the temp files that killed runs left next to `destination` (see
