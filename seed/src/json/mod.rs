@@ -5,6 +5,7 @@
 //! `serde_json::to_string_pretty` prints for a [`Dataset`](crate::dataset::Dataset), plus a
 //! final newline. Neither side ever holds the whole dataset.
 
+mod assemble;
 mod encode;
 mod read;
 mod write;

@@ -4,10 +4,10 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
 
+use super::assemble::{Piece, assemble};
 #[cfg_attr(not(test), allow(unused_imports))]
 use super::encode::encode_serialized;
 use super::encode::{Record, encode_nested, nested_pretty};
@@ -147,8 +147,8 @@ pub enum JsonOut {
 pub struct JsonWriter {
     /// The file to replace; `None` for standard output.
     destination: Option<PathBuf>,
-    /// One per section in [`SECTIONS`] order; the first also holds the header and becomes
-    /// the whole file.
+    /// One per section in [`SECTIONS`] order; the first also holds the header. At the end
+    /// they are put together in a file of their own ([`assemble`]).
     sections: Vec<Section>,
     bytes: u64,
 }
@@ -247,17 +247,21 @@ impl JsonWriter {
                 .for_each(|s| s.path = PathBuf::new());
             return Ok(prepared);
         };
-        self.assemble()
-            .map_err(|e| crate::json::io_error(e, &format!("write {}", destination.display())))?;
-        let prepared = PreparedJson {
-            temp: std::mem::take(&mut self.sections[0].path),
+        let temp = sibling(&destination, "file");
+        if let Err(e) = self.assemble(&temp) {
+            let _ = fs::remove_file(&temp);
+            return Err(crate::json::io_error(
+                e,
+                &format!("write {}", destination.display()),
+            ));
+        }
+        Ok(PreparedJson {
+            temp,
             rest: Vec::new(),
             destination: Some(destination),
             bytes: self.bytes,
             done: false,
-        };
-        // The main temp file now belongs to `prepared`; only the other sections are removed.
-        Ok(prepared)
+        })
     }
 
     /// Closes every section; returns the later ones' temp files, each with the bytes that go
@@ -274,36 +278,26 @@ impl JsonWriter {
         Ok(rest)
     }
 
-    /// Puts the file together in the main temp file, each later section's bytes appended
-    /// in turn, and syncs it to disk.
-    fn assemble(&mut self) -> io::Result<()> {
+    /// Puts the file together at `path`, next to the destination, from the sections' temp
+    /// files ([`assemble`]), syncs it to disk and removes the temp files.
+    fn assemble(&mut self, path: &Path) -> io::Result<()> {
         let rest = self.close_all()?;
-        let main = self.sections[0].file.get_mut();
-        // The disk writes what is copied while the copy goes on, rather than all of it in
-        // the final sync: a thread syncs the file over and over until the copy is done.
-        let copied = AtomicBool::new(false);
-        let syncing = main.try_clone()?;
+        let main = self.sections[0].file.get_ref();
+        let mut pieces = vec![Piece::File(main, main.metadata()?.len())];
+        for ((before, _), section) in rest.iter().zip(&self.sections[1..]) {
+            let file = section.file.get_ref();
+            pieces.push(Piece::Bytes(before.as_bytes()));
+            pieces.push(Piece::File(file, file.metadata()?.len()));
+        }
+        pieces.push(Piece::Bytes(FILE_END));
+        let file = assemble(path, &pieces)?;
+        drop(pieces);
+        // The temp files go while the file syncs, rather than after (the kernel drops a
+        // file's cached pages, written or not, as its last descriptor closes).
+        let sections = std::mem::take(&mut self.sections);
         std::thread::scope(|scope| {
-            let writeback = scope.spawn(|| {
-                while !copied.load(Ordering::Acquire) {
-                    syncing.sync_data()?;
-                }
-                io::Result::Ok(())
-            });
-            let copy = append_sections(main, &rest);
-            copied.store(true, Ordering::Release);
-            let written = writeback
-                .join()
-                .expect("the writeback thread does not panic");
-            copy.and(written)
-        })?;
-        // The later sections are in: their temp files go while the file syncs, rather than
-        // after (the kernel frees a file's cached pages as its last descriptor closes).
-        let later: Vec<Section> = self.sections.drain(1..).collect();
-        let main = self.sections[0].file.get_mut();
-        std::thread::scope(|scope| {
-            scope.spawn(move || drop(later));
-            main.sync_all()
+            scope.spawn(move || drop(sections));
+            file.sync_all()
         })
     }
 }
