@@ -116,9 +116,9 @@ fn past_dirty_limit(total: u64) -> bool {
     limit.is_some_and(|limit| total.saturating_mul(2) > limit)
 }
 
-/// Writes `pieces` into `file` in turn through the page cache, the kernel copying the files'
-/// bytes (`copy_file_range`), while a thread syncs the file over and over, so that the disk
-/// writes what is copied while the copy goes on rather than all of it in the final sync.
+/// Writes `pieces` into `file` in turn through the page cache ([`copy_pieces`]) while a
+/// thread syncs the file over and over, so that the disk writes what is copied while the
+/// copy goes on rather than all of it in the final sync.
 fn copy_through_cache(file: &File, pieces: &[Piece<'_>]) -> io::Result<()> {
     let copied = AtomicBool::new(false);
     std::thread::scope(|scope| {
@@ -128,27 +128,32 @@ fn copy_through_cache(file: &File, pieces: &[Piece<'_>]) -> io::Result<()> {
             }
             io::Result::Ok(())
         });
-        let mut out = file;
-        let copy = pieces.iter().try_for_each(|piece| match piece {
-            Piece::Bytes(bytes) => out.write_all(bytes),
-            &Piece::File(mut part, len) => {
-                part.seek(SeekFrom::Start(0))?;
-                let copied = io::copy(&mut Read::take(part, len), &mut out)?;
-                if copied == len {
-                    Ok(())
-                } else {
-                    Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "a temp file is shorter than written",
-                    ))
-                }
-            }
-        });
+        let copy = copy_pieces(file, pieces);
         copied.store(true, Ordering::Release);
         let written = writeback
             .join()
             .expect("the writeback thread does not panic");
         copy.and(written)
+    })
+}
+
+/// Writes `pieces` to `out` in turn, from its current position: the files' bytes from their
+/// start, copied by the kernel (`copy_file_range` into a file, `splice` into a pipe).
+pub(super) fn copy_pieces(mut out: &File, pieces: &[Piece<'_>]) -> io::Result<()> {
+    pieces.iter().try_for_each(|piece| match piece {
+        Piece::Bytes(bytes) => out.write_all(bytes),
+        &Piece::File(mut part, len) => {
+            part.seek(SeekFrom::Start(0))?;
+            let copied = io::copy(&mut Read::take(part, len), &mut out)?;
+            if copied == len {
+                Ok(())
+            } else {
+                Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "a temp file is shorter than written",
+                ))
+            }
+        }
     })
 }
 

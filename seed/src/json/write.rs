@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use super::assemble::{Piece, assemble};
+use super::assemble::{Piece, assemble, copy_pieces};
 #[cfg_attr(not(test), allow(unused_imports))]
 use super::encode::encode_serialized;
 use super::encode::{Record, encode_nested, nested_pretty};
@@ -158,28 +158,7 @@ impl JsonWriter {
     /// made next to the destination, so the final rename stays on one file system; for
     /// standard output, in the system's temporary directory.
     pub fn create(out: &JsonOut, meta: &Meta) -> anyhow::Result<JsonWriter> {
-        let (dir, name, destination) = match out {
-            JsonOut::File(destination) => {
-                let dir = match destination.parent() {
-                    Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-                    _ => PathBuf::from("."),
-                };
-                if !dir.is_dir() {
-                    anyhow::bail!(
-                        "cannot write {}: directory {} does not exist",
-                        destination.display(),
-                        dir.display()
-                    );
-                }
-                let name = destination
-                    .file_name()
-                    .with_context(|| format!("{} is not a file path", destination.display()))?
-                    .to_string_lossy()
-                    .into_owned();
-                (dir, name, Some(destination.clone()))
-            }
-            JsonOut::Stdout => (std::env::temp_dir(), "seed-stdout.json".to_owned(), None),
-        };
+        let (dir, name, destination) = temp_place(out)?;
         let dir = dir.as_path();
         remove_stale_temp_files(dir, &name);
         if let Some(destination) = &destination {
@@ -188,7 +167,7 @@ impl JsonWriter {
         let mut sections = Vec::with_capacity(SECTIONS.len());
         for (i, section) in SECTIONS.iter().enumerate() {
             let part = if i == 0 { "main" } else { section.name };
-            let path = dir.join(format!(".{name}.{part}.tmp-{}", std::process::id()));
+            let path = dir.join(temp_name(&name, part));
             let section = Section::create(path.clone())
                 .map_err(|e| crate::json::io_error(e, &format!("create {}", path.display())))?;
             sections.push(section);
@@ -282,14 +261,11 @@ impl JsonWriter {
     /// files ([`assemble`]), syncs it to disk and removes the temp files.
     fn assemble(&mut self, path: &Path) -> io::Result<()> {
         let rest = self.close_all()?;
-        let main = self.sections[0].file.get_ref();
-        let mut pieces = vec![Piece::File(main, main.metadata()?.len())];
-        for ((before, _), section) in rest.iter().zip(&self.sections[1..]) {
-            let file = section.file.get_ref();
-            pieces.push(Piece::Bytes(before.as_bytes()));
-            pieces.push(Piece::File(file, file.metadata()?.len()));
-        }
-        pieces.push(Piece::Bytes(FILE_END));
+        let later = rest
+            .iter()
+            .zip(&self.sections[1..])
+            .map(|((before, _), section)| (before.as_str(), section.file.get_ref()));
+        let pieces = file_pieces(self.sections[0].file.get_ref(), later)?;
         let file = assemble(path, &pieces)?;
         drop(pieces);
         // The temp files go while the file syncs, rather than after (the kernel drops a
@@ -320,15 +296,20 @@ fn drop_cached_pages(path: &Path) {
 /// The file's last bytes, after its last section.
 const FILE_END: &[u8] = b"\n}\n";
 
-/// Writes to `out`, after the first section, each later section's file with the bytes that
-/// go before it, then [`FILE_END`]. File-to-file copies use copy_file_range on Linux (the
-/// kernel moves the bytes), copies to a pipe splice.
-fn append_sections(out: &mut File, rest: &[(String, PathBuf)]) -> io::Result<()> {
-    for (before, part) in rest {
-        out.write_all(before.as_bytes())?;
-        io::copy(&mut File::open(part)?, out)?;
+/// The whole file as pieces: `main` (the header and the first section), then each later
+/// section's file with the bytes that go before it, then [`FILE_END`].
+fn file_pieces<'a>(
+    main: &'a File,
+    later: impl IntoIterator<Item = (&'a str, &'a File)>,
+) -> io::Result<Vec<Piece<'a>>> {
+    let piece = |file: &'a File| Ok::<_, io::Error>(Piece::File(file, file.metadata()?.len()));
+    let mut pieces = vec![piece(main)?];
+    for (before, file) in later {
+        pieces.push(Piece::Bytes(before.as_bytes()));
+        pieces.push(piece(file)?);
     }
-    out.write_all(FILE_END)
+    pieces.push(Piece::Bytes(FILE_END));
+    Ok(pieces)
 }
 
 /// Removes the temp files that killed runs left next to `destination` (see
@@ -439,11 +420,16 @@ impl PreparedJson {
                 .try_clone_to_owned()
                 .map(File::from)
                 .and_then(|mut out| {
-                    io::copy(&mut file, &mut out)?;
                     if self.rest.is_empty() {
-                        return Ok(());
+                        return io::copy(&mut file, &mut out).map(drop);
                     }
-                    append_sections(&mut out, &self.rest)
+                    let later = self
+                        .rest
+                        .iter()
+                        .map(|(before, part)| Ok((before.as_str(), File::open(part)?)))
+                        .collect::<io::Result<Vec<_>>>()?;
+                    let later = later.iter().map(|(before, part)| (*before, part));
+                    copy_pieces(&out, &file_pieces(&file, later)?)
                 })
                 .map_err(|e| crate::json::io_error(e, "write the JSON to standard output"))?;
             return Ok(SwappedJson {
@@ -549,7 +535,41 @@ fn sibling(destination: &Path, part: &str) -> PathBuf {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    destination.with_file_name(format!(".{name}.{part}.tmp-{}", std::process::id()))
+    destination.with_file_name(temp_name(&name, part))
+}
+
+/// `.NAME.PART.tmp-PID`: the name of this process's temp file for a part of the file `name`
+/// (what [`remove_stale_temp_files`] looks for).
+fn temp_name(name: &str, part: &str) -> String {
+    format!(".{name}.{part}.tmp-{}", std::process::id())
+}
+
+/// Where a writer for `out` keeps its temp files and what they are named after: the
+/// destination's directory and file name, and the destination itself; for standard output,
+/// the system's temporary directory.
+fn temp_place(out: &JsonOut) -> anyhow::Result<(PathBuf, String, Option<PathBuf>)> {
+    Ok(match out {
+        JsonOut::File(destination) => {
+            let dir = match destination.parent() {
+                Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            if !dir.is_dir() {
+                anyhow::bail!(
+                    "cannot write {}: directory {} does not exist",
+                    destination.display(),
+                    dir.display()
+                );
+            }
+            let name = destination
+                .file_name()
+                .with_context(|| format!("{} is not a file path", destination.display()))?
+                .to_string_lossy()
+                .into_owned();
+            (dir, name, Some(destination.clone()))
+        }
+        JsonOut::Stdout => (std::env::temp_dir(), "seed-stdout.json".to_owned(), None),
+    })
 }
 
 /// Makes a rename in `path`'s directory durable; failure to sync a directory is not fatal.
