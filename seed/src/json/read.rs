@@ -445,8 +445,8 @@ impl Blocks {
     }
 }
 
-/// The offset in `bytes` of serde_json's `line` and `column` (both from 1; column 0 is the
-/// line's start).
+/// The offset in `bytes` of serde_json's `line` (from 1) and `column` (a line's bytes
+/// counted from 1, and 0 before its first).
 fn offset_of(bytes: &[u8], line: usize, column: usize) -> u64 {
     let mut at = 0;
     for _ in 1..line {
