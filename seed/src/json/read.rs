@@ -61,7 +61,7 @@ fn read_in_blocks(
         Ok(meta) => meta,
         Err(Failure::Sink(e)) => return Err(e),
         Err(Failure::Io(e)) => {
-            return Err(anyhow::Error::new(e).context(format!("read {}", path.display())));
+            return Err(super::io_error(e, &format!("read {}", path.display())));
         }
         Err(Failure::Json { message, at }) => {
             let (line, column) =
