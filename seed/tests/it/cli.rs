@@ -223,6 +223,10 @@ fn broken_files_given_to_from_change_nothing() {
     std::fs::write(ws.path("orphan-account.json"), orphan).unwrap();
     let duplicate = text.replacen(&data.transactions[3].id, &data.transactions[4].id, 1);
     std::fs::write(ws.path("duplicate.json"), duplicate).unwrap();
+    // An account's key is filled after the other rows (from a TEMP copy), its duplicate
+    // caught there.
+    let duplicate = text.replacen(&data.accounts[1].id, &data.accounts[0].id, 1);
+    std::fs::write(ws.path("duplicate-account.json"), duplicate).unwrap();
 
     let from = |file: &'static str| -> [&'static str; 2] { ["--from", file] };
     let cases: Vec<([&str; 2], &str)> = vec![
@@ -239,6 +243,10 @@ fn broken_files_given_to_from_change_nothing() {
         (
             from("duplicate.json"),
             "UNIQUE constraint failed: transactions.id",
+        ),
+        (
+            from("duplicate-account.json"),
+            "UNIQUE constraint failed: accounts.id",
         ),
         (
             from("does-not-exist.json"),
