@@ -4,9 +4,9 @@
 //! Inside the load's transaction a replacing load drops the secondary indexes of the seeded
 //! tables and re-creates them from their own `CREATE INDEX` text after the rows are in:
 //! SQLite builds an index by sorting, which is several times faster than updating it row by
-//! row in random UUID order. The keys SQLite cannot drop (a `TEXT PRIMARY KEY`) of the small
-//! tables whose rows arrive beside the large ones are filled table by table at the end of
-//! the insert phase, from TEMP copies ([`Spool`]). Foreign keys are off while rows go in and
+//! row in random UUID order. The small tables whose key SQLite cannot drop (a `TEXT PRIMARY
+//! KEY`) are filled table by table at the end of the insert phase, from TEMP copies
+//! ([`Spool`]), rather than row by row between the large tables' rows. Foreign keys are off while rows go in and
 //! are checked once at the end, on both kinds of load. A failure anywhere rolls back the
 //! whole transaction, indexes and TEMP copies included.
 
@@ -619,6 +619,14 @@ mod tests {
         name: String,
     }
 
+    /// What the connection's `temp` schema holds.
+    fn temp_tables(conn: &mut SqliteConnection) -> Vec<String> {
+        let names: Vec<Name> = diesel::sql_query("SELECT name FROM temp.sqlite_master")
+            .load(conn)
+            .unwrap();
+        names.into_iter().map(|n| n.name).collect()
+    }
+
     #[test]
     fn the_spooled_tables_are_seeded_ones_whose_keys_sqlite_keeps() {
         let mut conn = migrated();
@@ -663,14 +671,8 @@ mod tests {
         assert_eq!(in_main(&mut conn), 0);
         spool.fill(&mut conn).unwrap();
         assert_eq!(in_main(&mut conn), 1);
-        let temp: Vec<Name> = diesel::sql_query("SELECT name FROM temp.sqlite_master")
-            .load(&mut conn)
-            .unwrap();
-        assert!(
-            temp.is_empty(),
-            "TEMP copies left: {:?}",
-            temp.iter().map(|t| &t.name).collect::<Vec<_>>()
-        );
+        let temp = temp_tables(&mut conn);
+        assert!(temp.is_empty(), "TEMP copies left: {temp:?}");
         // The value kept its type through the copy, as a direct insert stores it.
         let kind: Name = diesel::sql_query("SELECT typeof(consent) AS name FROM users")
             .get_result(&mut conn)
@@ -696,9 +698,6 @@ mod tests {
             "{error}"
         );
         conn.batch_execute("ROLLBACK").unwrap();
-        let temp: Vec<Name> = diesel::sql_query("SELECT name FROM temp.sqlite_master")
-            .load(&mut conn)
-            .unwrap();
-        assert!(temp.is_empty());
+        assert!(temp_tables(&mut conn).is_empty());
     }
 }
