@@ -344,8 +344,8 @@ impl StreamRecord {
         }
     }
 
-    /// Adds the stream's row and its links to `rows`.
-    pub fn push_into(self, rows: &mut RowBatch) {
+    /// Adds the stream's row and its links to `rows`; returns how many rows that is.
+    pub fn push_into(self, rows: &mut RowBatch) -> usize {
         let StreamRecord {
             id,
             account_id,
@@ -359,6 +359,7 @@ impl StreamRecord {
             next_date,
             transaction_ids,
         } = self;
+        let links = transaction_ids.len();
         rows.recurring_stream_transactions
             .extend(
                 transaction_ids
@@ -380,5 +381,6 @@ impl StreamRecord {
             last_date,
             next_date,
         });
+        1 + links
     }
 }

@@ -30,8 +30,9 @@ pub struct JsonSource {
 /// What [`read_json`] hands each batch of rows to, with the file's `meta`.
 pub type RowSink<'a> = dyn FnMut(&Meta, RowBatch) -> anyhow::Result<()> + 'a;
 
-/// Reads `path`, calling `sink` with the file's `meta` and batches of at most `batch_rows`
-/// rows of one table, in file order. `meta` must come before the sections (the seeder
+/// Reads `path`, calling `sink` with the file's `meta` and batches of one section's rows, in
+/// file order: at most `batch_rows` rows each, a stream counted with its links, unless one
+/// record alone makes more. `meta` must come before the sections (the seeder
 /// always writes it first), so that every batch is handed on with it. Fails with the line
 /// and column where the file stops making sense, or with the sink's own error.
 pub fn read_json(
@@ -232,7 +233,8 @@ macro_rules! read_section {
         ) -> Result<(), Failure> {
             $(if section.name == stringify!($run) {
                 return read_rows::<$run_model>(blocks, section, state, |batch, row| {
-                    batch.run.$run.push(row)
+                    batch.run.$run.push(row);
+                    1
                 });
             })*
             $(if section.name == stringify!($table) {
@@ -248,7 +250,8 @@ macro_rules! read_section {
 macro_rules! read_records {
     ($blocks:ident, $section:ident, $state:ident, $table:ident: $model:ident) => {
         read_rows::<$model>($blocks, $section, $state, |batch, row| {
-            batch.$table.push(row)
+            batch.$table.push(row);
+            1
         })
     };
     ($blocks:ident, $section:ident, $state:ident, $table:ident: $model:ident $record:ident) => {
@@ -260,12 +263,14 @@ macro_rules! read_records {
 with_seeded_tables!(read_section);
 
 /// Reads one section's array of records into batches of rows, adding each record to a
-/// [`RowBatch`] with `push`.
+/// [`RowBatch`] with `push`, which says how many rows the record made. A batch is handed on
+/// once it holds `batch_rows` rows or more: a stream counts with its links, so that a batch
+/// of streams is no larger in memory than a batch of transactions.
 fn read_rows<T: DeserializeOwned>(
     blocks: &mut Blocks,
     section: Section,
     state: &mut ReadState<'_>,
-    push: fn(&mut RowBatch, T),
+    push: fn(&mut RowBatch, T) -> usize,
 ) -> Result<(), Failure> {
     match blocks.next_byte()? {
         Some(b'[') => blocks.advance(1),
@@ -281,10 +286,9 @@ fn read_rows<T: DeserializeOwned>(
     }
     loop {
         let record: T = blocks.value(|| format!("{} element {index}: ", section.name))?;
-        push(&mut batch, record);
+        in_batch += push(&mut batch, record);
         index += 1;
-        in_batch += 1;
-        if in_batch == state.batch_rows {
+        if in_batch >= state.batch_rows {
             state.emit(std::mem::take(&mut batch))?;
             in_batch = 0;
         }
@@ -532,6 +536,54 @@ mod tests {
                 assert_eq!(read(&path, block).unwrap(), data, "block of {block}");
             }
         }
+    }
+
+    #[test]
+    fn a_batch_of_streams_counts_their_links_as_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dataset();
+        let path = dir.path().join("d.json");
+        std::fs::write(&path, serde_json::to_vec_pretty(&data).unwrap()).unwrap();
+        let batch_rows = 20;
+        let mut batches = Vec::new();
+        read_in_blocks(
+            &path,
+            batch_rows,
+            &mut |_, batch| {
+                batches.push(batch.counts());
+                Ok(())
+            },
+            BLOCK,
+        )
+        .unwrap();
+        let streams: Vec<&RowCounts> = batches.iter().filter(|c| c.recurring_streams > 0).collect();
+        // Several batches of streams, each carrying links; none but the last stops short of
+        // `batch_rows`, and none goes past it by more than its last stream's rows.
+        assert!(streams.len() > 2, "{streams:?}");
+        assert!(streams.iter().all(|c| c.recurring_stream_transactions > 0));
+        let longest = data
+            .recurring_streams
+            .iter()
+            .map(|s| 1 + s.transaction_ids.len() as u64)
+            .max()
+            .unwrap();
+        for (i, counts) in streams.iter().enumerate() {
+            let rows = counts.total();
+            assert!(rows < batch_rows as u64 + longest, "{counts:?}");
+            if i + 1 < streams.len() {
+                assert!(rows >= batch_rows as u64, "{counts:?}");
+            }
+        }
+        let links: u64 = streams
+            .iter()
+            .map(|c| c.recurring_stream_transactions)
+            .sum();
+        let expected: usize = data
+            .recurring_streams
+            .iter()
+            .map(|s| s.transaction_ids.len())
+            .sum();
+        assert_eq!(links, expected as u64);
     }
 
     /// The ` at line L column C` of an error's message.
