@@ -31,10 +31,11 @@ pub struct JsonSource {
 pub type RowSink<'a> = dyn FnMut(&Meta, RowBatch) -> anyhow::Result<()> + 'a;
 
 /// Reads `path`, calling `sink` with the file's `meta` and batches of one section's rows, in
-/// file order: at most `batch_rows` rows each, a stream counted with its links, unless one
-/// record alone makes more. `meta` must come before the sections (the seeder
-/// always writes it first), so that every batch is handed on with it. Fails with the line
-/// and column where the file stops making sense, or with the sink's own error.
+/// file order: a batch is handed on once it holds `batch_rows` rows, a stream counted with its
+/// links, so it holds fewer than `batch_rows` plus its last record's rows (the section's last
+/// batch may hold fewer). `meta` must come before the sections (the seeder always writes it
+/// first), so that every batch is handed on with it. Fails with the line and column where the
+/// file stops making sense, or with the sink's own error.
 pub fn read_json(
     path: &Path,
     batch_rows: usize,
