@@ -6,9 +6,9 @@
 //! SQLite builds an index by sorting, which is several times faster than updating it row by
 //! row in random UUID order. The small tables whose key SQLite cannot drop (a `TEXT PRIMARY
 //! KEY`) are filled table by table at the end of the insert phase, from TEMP copies
-//! ([`Spool`]), rather than row by row between the large tables' rows. Foreign keys are off while rows go in and
-//! are checked once at the end, on both kinds of load. A failure anywhere rolls back the
-//! whole transaction, indexes and TEMP copies included.
+//! ([`Spool`]), rather than row by row between the large tables' rows. Foreign keys are off
+//! while rows go in and are checked once at the end, on both kinds of load. A failure
+//! anywhere rolls back the whole transaction, indexes and TEMP copies included.
 
 use anyhow::Context;
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
