@@ -1,12 +1,13 @@
 //! The seeding pipeline: generate (in parallel) → write JSON → load, streaming in chunks.
 //!
 //! The run's rows (its run tables', [`generate_run`]) go first, as a chunk of their own.
-//! Then the main thread asks the rayon pool for one chunk of users at a time; each chunk is
-//! generated and JSON-encoded in parallel, then handed to the writer thread and to the loader
-//! thread through bounded channels. At most a few chunks exist at once, so memory does not
-//! grow with the number of users, and chunks keep their order, so the bytes written do not
-//! depend on the number of threads.
+//! Then the main thread keeps the rayon pool a few chunks of users ahead; each chunk is
+//! generated and JSON-encoded in parallel, then handed, in order, to the writer thread and to
+//! the loader thread through bounded channels. At most a few chunks exist at once, so memory
+//! does not grow with the number of users, and chunks keep their order, so the bytes written
+//! do not depend on the number of threads.
 
+use std::collections::VecDeque;
 use std::ops::Range;
 use std::path::Path;
 use std::sync::{Arc, Mutex, mpsc};
@@ -59,6 +60,10 @@ impl Chunking {
 
 /// Chunks that may wait in each channel.
 const QUEUE: usize = 2;
+
+/// Chunks generated at once: enough that the pool's threads always have a task while the
+/// main thread waits for the oldest chunk.
+const AHEAD: usize = 2;
 
 /// Rows per batch when reading a JSON file.
 const READ_BATCH_ROWS: usize = 16_384;
@@ -194,8 +199,10 @@ pub fn generate(
     })
 }
 
-/// Generates `range` a chunk at a time and sends each to the sink, until the end, Ctrl-C
-/// (the interruption returned) or a sink that stopped (its error is collected from it).
+/// Generates `range` a chunk at a time and sends each to the sink in order, until the end,
+/// Ctrl-C (the interruption returned) or a sink that stopped (its error is collected from
+/// it). Up to [`AHEAD`] chunks are generated at once, each a task in the pool, so the pool's
+/// threads move on to the next chunk while the slowest task of one finishes.
 fn feed(
     config: &GenConfig,
     range: Range<u64>,
@@ -205,19 +212,36 @@ fn feed(
     to_sink: &mpsc::SyncSender<RowChunk>,
 ) -> anyhow::Result<()> {
     let users = Chunking::of(&config.profile).users;
-    let mut start = range.start;
-    while start < range.end {
-        let end = (start + users).min(range.end);
-        let chunk = generate_parts(config, start..end, wanted, pool)?;
-        progress.add_generated(end - start, chunk.counts.total());
-        crate::pause::at("generate");
-        interrupt::check()?;
-        if to_sink.send(chunk).is_err() {
-            break;
+    let mut starts = (range.start..range.end).step_by(users as usize);
+    rayon::in_place_scope(|scope| {
+        let mut pending = VecDeque::with_capacity(AHEAD);
+        loop {
+            while pending.len() < AHEAD {
+                let Some(start) = starts.next() else { break };
+                let end = (start + users).min(range.end);
+                let (done, chunk) = mpsc::sync_channel(1);
+                scope.spawn(move |_| {
+                    // Nobody waits for it only once generation has stopped.
+                    let _ = done.send(generate_parts(config, start..end, wanted, pool));
+                });
+                pending.push_back((end - start, chunk));
+            }
+            let Some((generated, chunk)) = pending.pop_front() else {
+                return Ok(());
+            };
+            // A task that panicked sent nothing; the scope passes its panic on.
+            let Ok(chunk) = chunk.recv() else {
+                return Ok(());
+            };
+            let chunk = chunk?;
+            progress.add_generated(generated, chunk.counts.total());
+            crate::pause::at("generate");
+            interrupt::check()?;
+            if to_sink.send(chunk).is_err() {
+                return Ok(());
+            }
         }
-        start = end;
-    }
-    Ok(())
+    })
 }
 
 /// Makes a run's outputs visible together, or neither. The load finishes first (keys built
