@@ -7,9 +7,11 @@
 //! file). While that fits under the kernel's dirty limit the copy runs at memory speed and
 //! the disk catches up behind it; past the limit the kernel throttles the copy to its
 //! write-back pace (about 400 MB/s on the bench machine, whose disk takes direct writes at
-//! about 1.5 GB/s). So a file whose bytes, twice, would pass the limit is written in large
-//! aligned blocks by two threads straight to the disk, read from the temp files' cached
-//! pages; those pages are dropped unwritten when the temp files are removed.
+//! about 1.5 GB/s), and the final sync of a file of a gigabyte or so already waits on that
+//! pace once the disk's first few hundred megabytes are in. So a file of [`DIRECT_FROM`] or
+//! more, or whose bytes, twice, would pass the limit, is written in large aligned blocks by
+//! two threads straight to the disk, read from the temp files' cached pages; those pages
+//! are dropped unwritten when the temp files are removed.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -38,6 +40,11 @@ impl Piece<'_> {
 /// A file system that asks more than this is written through the page cache.
 const ALIGN: usize = 4096;
 
+/// The size from which a file is written direct even under the dirty limit: on the bench
+/// machine a file of 0.67 GB was written 6% sooner through the page cache, and one of 1.0 GB
+/// 24% sooner direct, its write-back having slowed to about 400 MB/s (BENCHMARKS.md).
+const DIRECT_FROM: u64 = 768 << 20;
+
 /// Bytes per write: large enough that a write's cost is the disk's, small enough that two
 /// buffers stay a small part of the run's memory.
 const BLOCK: usize = 8 << 20;
@@ -55,7 +62,7 @@ pub(super) fn assemble(path: &Path, pieces: &[Piece<'_>]) -> io::Result<File> {
         .write(true)
         .create_new(true)
         .open(path)?;
-    if past_dirty_limit(total) && go_direct(&file) {
+    if (total >= DIRECT_FROM || past_dirty_limit(total)) && go_direct(&file) {
         match write_direct(&file, pieces, total) {
             // A file system that said it takes direct writes at this alignment and then
             // refused one: through the page cache after all.
