@@ -221,7 +221,8 @@ fn feed(
                 let end = (start + users).min(range.end);
                 let (done, chunk) = mpsc::sync_channel(1);
                 scope.spawn(move |_| {
-                    // Nobody waits for it only once generation has stopped.
+                    // The receiver is gone only if generation stopped early: the chunk
+                    // is not wanted then.
                     let _ = done.send(generate_parts(config, start..end, wanted, pool));
                 });
                 pending.push_back((end - start, chunk));
