@@ -199,7 +199,7 @@ pub fn generate(
     })
 }
 
-/// Generates `range` a chunk at a time and sends each to the sink in order, until the end,
+/// Generates `range` in chunks and sends each to the sink in order, until the end,
 /// Ctrl-C (the interruption returned) or a sink that stopped (its error is collected from
 /// it). Up to [`AHEAD`] chunks are generated at once, each a task in the pool, so the pool's
 /// threads move on to the next chunk while the slowest task of one finishes.
