@@ -94,14 +94,7 @@ pub(crate) fn remove_db(sh: &Shell, db: &Path) -> anyhow::Result<()> {
 /// The machine a bench ran on, as its table names it.
 pub(crate) fn machine(sh: &Shell) -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let cpu = cpuinfo
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("model name")
-                .and_then(|r| r.split_once(':'))
-                .map(|(_, v)| v.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
+    let cpu = cpu_name(&cpuinfo);
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
     let mem_gib = meminfo
@@ -111,6 +104,24 @@ pub(crate) fn machine(sh: &Shell) -> String {
         .map_or(0.0, |kib| kib / 1024.0 / 1024.0);
     let rustc = cmd!(sh, "rustc --version").read().unwrap_or_default();
     format!("{cpu}, {cores} cores, {mem_gib:.1} GiB RAM; {rustc}")
+}
+
+/// The CPU as `/proc/cpuinfo` names it: its model name, and its family and model numbers
+/// where the file gives them. A virtual machine may name only the line (`AMD EPYC`), and
+/// two generations of it run the same bench at different speeds.
+fn cpu_name(cpuinfo: &str) -> String {
+    // The first processor's value of `key`; `model` is not `model name`.
+    let field = |key: &str| {
+        cpuinfo.lines().find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            (name.trim() == key).then(|| value.trim())
+        })
+    };
+    let name = field("model name").unwrap_or("unknown CPU");
+    match (field("cpu family"), field("model")) {
+        (Some(family), Some(model)) => format!("{name} (CPU family {family}, model {model})"),
+        _ => name.to_owned(),
+    }
 }
 
 /// Replaces the table between the profile's markers (`bench:begin` and `bench:end` for the
@@ -160,6 +171,20 @@ mod tests {
             insert: None,
             spread: None,
         }
+    }
+
+    #[test]
+    fn the_cpu_is_named_with_its_family_and_model_where_the_kernel_gives_them() {
+        let cpuinfo = "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 26\n\
+                       model\t\t: 2\nmodel name\t: AMD EPYC\n\nprocessor\t: 1\n\
+                       cpu family\t: 25\nmodel\t\t: 1\nmodel name\t: other\n";
+        assert_eq!(cpu_name(cpuinfo), "AMD EPYC (CPU family 26, model 2)");
+        // Another architecture's file names neither number, or nothing at all.
+        assert_eq!(
+            cpu_name("model name\t: ARMv8 Processor\n"),
+            "ARMv8 Processor"
+        );
+        assert_eq!(cpu_name(""), "unknown CPU");
     }
 
     #[test]
