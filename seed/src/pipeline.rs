@@ -1,11 +1,11 @@
 //! The seeding pipeline: generate (in parallel) → write JSON → load, streaming in chunks.
 //!
 //! The run's rows (its run tables', [`generate_run`]) go first, as a chunk of their own.
-//! Then the main thread keeps the rayon pool a few chunks of users ahead; each chunk is
-//! generated and JSON-encoded in parallel, then handed, in order, to the writer thread and to
-//! the loader thread through bounded channels. At most a few chunks exist at once, so memory
-//! does not grow with the number of users, and chunks keep their order, so the bytes written
-//! do not depend on the number of threads.
+//! Then the main thread keeps the rayon pool `AHEAD` (two) chunks of users ahead; each
+//! chunk is generated and JSON-encoded in parallel, then handed, in order, to the writer
+//! thread and to the loader thread through bounded channels. At most a few chunks exist at
+//! once, so memory does not grow with the number of users, and chunks keep their order, so
+//! the bytes written do not depend on the number of threads.
 
 use std::collections::VecDeque;
 use std::ops::Range;
